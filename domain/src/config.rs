@@ -1,0 +1,38 @@
+//! Tunables of the chat service, set by the server's flags.
+
+use std::time::Duration;
+
+use teahouse_protocol::limits;
+
+/// Limits and sizes the domain enforces.
+#[derive(Clone, Debug)]
+pub struct ChatConfig {
+    /// Longest message accepted, in characters (after trimming).
+    pub max_message_chars: usize,
+    /// Frames a connection may have queued before it is cut off as too slow.
+    pub conn_queue_capacity: usize,
+    /// Messages a user may send per second (sustained); 0 disables the limit.
+    pub sends_per_sec: u32,
+    /// Burst allowance on top of `sends_per_sec`.
+    pub send_burst: u32,
+    /// Failed logins allowed per username per minute before `rate_limited`.
+    pub logins_per_minute: u32,
+    /// How many password hashes may run at once (argon2 is CPU-heavy by design).
+    pub hash_concurrency: usize,
+    /// How often a client must show signs of life on its socket.
+    pub heartbeat: Duration,
+}
+
+impl Default for ChatConfig {
+    fn default() -> Self {
+        ChatConfig {
+            max_message_chars: limits::MESSAGE_MAX_DEFAULT,
+            conn_queue_capacity: 256,
+            sends_per_sec: 10,
+            send_burst: 30,
+            logins_per_minute: 10,
+            hash_concurrency: 2,
+            heartbeat: Duration::from_secs(25),
+        }
+    }
+}

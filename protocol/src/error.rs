@@ -1,0 +1,266 @@
+//! Stable error codes with human messages in zh-CN and English.
+//!
+//! Every failure a client can see is one [`ErrorCode`]: its snake_case name is
+//! the stable machine-readable part, [`ErrorCode::message`] the human part.
+//! [`ApiError`] adds the input field the error belongs to, so forms can show
+//! it next to that field.
+
+use serde::{Deserialize, Serialize};
+
+/// UI language.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Hash)]
+pub enum Lang {
+    #[default]
+    Zh,
+    En,
+}
+
+impl Lang {
+    /// Picks a language from an `Accept-Language`-style tag or a stored choice.
+    pub fn from_tag(tag: &str) -> Lang {
+        if tag.trim().to_ascii_lowercase().starts_with("en") {
+            Lang::En
+        } else {
+            Lang::Zh
+        }
+    }
+
+    /// The BCP 47 tag for `<html lang>`.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+}
+
+/// Every error a client can be told about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// No valid session: log in first.
+    Unauthenticated,
+    /// Logged in, but not allowed (e.g. not a member of the room).
+    Forbidden,
+    /// The room (or user) does not exist.
+    NotFound,
+    /// Username or password wrong (deliberately not saying which).
+    BadCredentials,
+    UsernameTaken,
+    UsernameInvalid,
+    NicknameInvalid,
+    PasswordTooShort,
+    PasswordTooLong,
+    PasswordTooWeak,
+    RoomNameInvalid,
+    RoomDescriptionTooLong,
+    MessageEmpty,
+    MessageTooLong,
+    ClientIdInvalid,
+    /// Asked to join a room you are in / leave a room you are not in.
+    AlreadyMember,
+    NotMember,
+    /// The owner cannot leave their own room.
+    OwnerCannotLeave,
+    /// Too many requests; slow down.
+    RateLimited,
+    /// The request itself was malformed.
+    BadRequest,
+    /// Something failed on the server; nothing was stored.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The stable snake_case name (same as the serialized form).
+    pub fn as_str(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            Unauthenticated => "unauthenticated",
+            Forbidden => "forbidden",
+            NotFound => "not_found",
+            BadCredentials => "bad_credentials",
+            UsernameTaken => "username_taken",
+            UsernameInvalid => "username_invalid",
+            NicknameInvalid => "nickname_invalid",
+            PasswordTooShort => "password_too_short",
+            PasswordTooLong => "password_too_long",
+            PasswordTooWeak => "password_too_weak",
+            RoomNameInvalid => "room_name_invalid",
+            RoomDescriptionTooLong => "room_description_too_long",
+            MessageEmpty => "message_empty",
+            MessageTooLong => "message_too_long",
+            ClientIdInvalid => "client_id_invalid",
+            AlreadyMember => "already_member",
+            NotMember => "not_member",
+            OwnerCannotLeave => "owner_cannot_leave",
+            RateLimited => "rate_limited",
+            BadRequest => "bad_request",
+            Internal => "internal",
+        }
+    }
+
+    /// The HTTP status this error maps to.
+    pub fn http_status(self) -> u16 {
+        use ErrorCode::*;
+        match self {
+            Unauthenticated | BadCredentials => 401,
+            Forbidden | NotMember => 403,
+            NotFound => 404,
+            UsernameTaken | AlreadyMember | OwnerCannotLeave => 409,
+            RateLimited => 429,
+            Internal => 500,
+            _ => 422,
+        }
+    }
+
+    /// A human message in the given language.
+    pub fn message(self, lang: Lang) -> &'static str {
+        use ErrorCode::*;
+        let (zh, en) = match self {
+            Unauthenticated => ("请先登录", "Please log in first"),
+            Forbidden => ("你没有权限这样做", "You are not allowed to do that"),
+            NotFound => ("找不到该房间或用户", "That room or user does not exist"),
+            BadCredentials => ("用户名或密码错误", "Wrong username or password"),
+            UsernameTaken => ("该用户名已被占用", "That username is taken"),
+            UsernameInvalid => (
+                "用户名需为 3–32 位字母、数字或下划线",
+                "Username must be 3–32 letters, digits or underscores",
+            ),
+            NicknameInvalid => (
+                "昵称需为 1–32 个字符，且不含控制字符",
+                "Nickname must be 1–32 characters without control characters",
+            ),
+            PasswordTooShort => ("密码至少 8 位", "Password must be at least 8 characters"),
+            PasswordTooLong => ("密码最多 128 位", "Password must be at most 128 characters"),
+            PasswordTooWeak => (
+                "密码太简单，请勿使用用户名或重复字符",
+                "Password is too easy to guess: avoid your username or repeated characters",
+            ),
+            RoomNameInvalid => (
+                "房间名需为 1–40 个字符",
+                "Room name must be 1–40 characters",
+            ),
+            RoomDescriptionTooLong => (
+                "房间简介最多 200 个字符",
+                "Description must be at most 200 characters",
+            ),
+            MessageEmpty => ("不能发送空白消息", "Cannot send an empty message"),
+            MessageTooLong => ("消息太长了", "Message is too long"),
+            ClientIdInvalid => ("消息编号无效", "Invalid message id"),
+            AlreadyMember => ("你已在该房间中", "You are already in this room"),
+            NotMember => ("你不在该房间中", "You are not a member of this room"),
+            OwnerCannotLeave => ("房主不能退出自己的房间", "The owner cannot leave their own room"),
+            RateLimited => ("操作太频繁，请稍后再试", "Too many requests, please slow down"),
+            BadRequest => ("请求格式不正确", "Malformed request"),
+            Internal => (
+                "服务器出错了，请稍后重试",
+                "Something went wrong on the server, please retry",
+            ),
+        };
+        match lang {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+
+    /// Every code, for exhaustive tests and documentation.
+    pub const ALL: [ErrorCode; 21] = {
+        use ErrorCode::*;
+        [
+            Unauthenticated,
+            Forbidden,
+            NotFound,
+            BadCredentials,
+            UsernameTaken,
+            UsernameInvalid,
+            NicknameInvalid,
+            PasswordTooShort,
+            PasswordTooLong,
+            PasswordTooWeak,
+            RoomNameInvalid,
+            RoomDescriptionTooLong,
+            MessageEmpty,
+            MessageTooLong,
+            ClientIdInvalid,
+            AlreadyMember,
+            NotMember,
+            OwnerCannotLeave,
+            RateLimited,
+            BadRequest,
+            Internal,
+        ]
+    };
+}
+
+/// An error as sent to clients: a code, and the form field it concerns.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    /// Input field name (`username`, `password`, `text`, …) if the error is
+    /// about one field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode) -> Self {
+        ApiError { code, field: None }
+    }
+
+    pub fn field(code: ErrorCode, field: &str) -> Self {
+        ApiError {
+            code,
+            field: Some(field.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.code.message(Lang::En))
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_serialize_as_their_stable_names() {
+        for code in ErrorCode::ALL {
+            let json = serde_json::to_string(&code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+        }
+    }
+
+    #[test]
+    fn every_code_has_distinct_messages_in_both_languages() {
+        for code in ErrorCode::ALL {
+            let zh = code.message(Lang::Zh);
+            let en = code.message(Lang::En);
+            assert!(!zh.is_empty() && !en.is_empty());
+            assert_ne!(zh, en, "{code:?} is not translated");
+        }
+    }
+
+    #[test]
+    fn statuses_are_client_errors_except_internal() {
+        for code in ErrorCode::ALL {
+            let s = code.http_status();
+            if code == ErrorCode::Internal {
+                assert_eq!(s, 500);
+            } else {
+                assert!((400..500).contains(&s), "{code:?} -> {s}");
+            }
+        }
+    }
+
+    #[test]
+    fn language_tags() {
+        assert_eq!(Lang::from_tag("en-US,en;q=0.9"), Lang::En);
+        assert_eq!(Lang::from_tag("zh-CN"), Lang::Zh);
+        assert_eq!(Lang::from_tag(""), Lang::Zh);
+    }
+}

@@ -1,0 +1,165 @@
+//! The per-room event log and the WebSocket frames that push it.
+//!
+//! A room is an ordered log: every [`RoomEvent`] has the next [`Seq`] of its
+//! room. The socket only pushes; the browser remembers the last seq it holds
+//! per room and asks for the rest over HTTP after any disconnect.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{RoomId, Seq, UserBrief, UserId};
+
+/// The kind of content a message carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum MsgType {
+    Text,
+    Image,
+    Voice,
+    Video,
+}
+
+/// One entry of a room's log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomEvent {
+    /// The room whose log this entry belongs to.
+    pub room_id: RoomId,
+    /// Position in that log; assigned by the server when the event is stored.
+    pub seq: Seq,
+    /// Server time of storage, milliseconds since the Unix epoch.
+    pub at_ms: i64,
+    /// Who caused the event, as known to the server session (never the client).
+    pub actor: UserBrief,
+    /// What happened.
+    pub body: EventBody,
+}
+
+/// What a log entry records.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventBody {
+    /// The room was created (always seq 1).
+    RoomCreated { name: String },
+    /// A message. `client_id` is the sender's idempotency key.
+    Message {
+        msgtype: MsgType,
+        text: String,
+        client_id: String,
+    },
+    /// `actor` joined the room.
+    MemberJoined,
+    /// `actor` left the room.
+    MemberLeft,
+}
+
+/// Frames the server pushes over `/ws`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame {
+    /// First frame on every connection.
+    Hello {
+        user: UserBrief,
+        /// The client should send a [`ClientFrame::Ping`] at least this often.
+        heartbeat_secs: u32,
+    },
+    /// A stored event of a room the user belongs to.
+    Event { event: RoomEvent },
+    /// A user sharing a room with you came online or went offline (ephemeral).
+    Presence { user_id: UserId, online: bool },
+    /// Answer to [`ClientFrame::Ping`].
+    Pong,
+}
+
+/// Frames the browser may send over `/ws` (sends go through HTTP, not here).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientFrame {
+    /// Liveness probe; the server answers [`ServerFrame::Pong`].
+    Ping,
+}
+
+/// WebSocket close codes the server uses (4000–4999 is the application range).
+pub mod close_code {
+    /// The connection fell too far behind; reconnect and fetch events after
+    /// your last seq.
+    pub const RESUME: u16 = 4000;
+    /// No sign of life within the heartbeat window.
+    pub const HEARTBEAT_TIMEOUT: u16 = 4001;
+    /// The session ended (logout) — do not reconnect until logged in again.
+    pub const SESSION_ENDED: u16 = 4003;
+    /// The server is shutting down; reconnect with backoff.
+    pub const SHUTDOWN: u16 = 1001;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alice() -> UserBrief {
+        UserBrief {
+            id: 7,
+            username: "alice".into(),
+            nickname: "爱丽丝".into(),
+        }
+    }
+
+    #[test]
+    fn message_event_round_trips_with_stable_tags() {
+        let frame = ServerFrame::Event {
+            event: RoomEvent {
+                room_id: 3,
+                seq: 42,
+                at_ms: 1_700_000_000_000,
+                actor: alice(),
+                body: EventBody::Message {
+                    msgtype: MsgType::Text,
+                    text: "你好 <b>".into(),
+                    client_id: "c-1".into(),
+                },
+            },
+        };
+        let json = serde_json::to_string(&frame).unwrap();
+        // The tags are the public protocol: other clients depend on them.
+        assert!(json.contains(r#""type":"event""#), "{json}");
+        assert!(json.contains(r#""kind":"message""#), "{json}");
+        assert!(json.contains(r#""msgtype":"text""#), "{json}");
+        let back: ServerFrame = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, frame);
+    }
+
+    #[test]
+    fn membership_and_presence_frames_round_trip() {
+        for frame in [
+            ServerFrame::Presence {
+                user_id: 9,
+                online: true,
+            },
+            ServerFrame::Pong,
+            ServerFrame::Hello {
+                user: alice(),
+                heartbeat_secs: 25,
+            },
+            ServerFrame::Event {
+                event: RoomEvent {
+                    room_id: 1,
+                    seq: 2,
+                    at_ms: 5,
+                    actor: alice(),
+                    body: EventBody::MemberLeft,
+                },
+            },
+        ] {
+            let json = serde_json::to_string(&frame).unwrap();
+            assert_eq!(serde_json::from_str::<ServerFrame>(&json).unwrap(), frame);
+        }
+    }
+
+    #[test]
+    fn client_ping_parses_and_garbage_is_rejected() {
+        assert_eq!(
+            serde_json::from_str::<ClientFrame>(r#"{"type":"ping"}"#).unwrap(),
+            ClientFrame::Ping
+        );
+        assert!(serde_json::from_str::<ClientFrame>(r#"{"type":"send"}"#).is_err());
+        assert!(serde_json::from_str::<ClientFrame>("not json").is_err());
+    }
+}

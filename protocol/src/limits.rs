@@ -1,0 +1,20 @@
+//! Input limits shared by browser-side hints and server-side validation.
+//! The server is the authority; the browser only uses these to warn early.
+
+/// Username: ASCII letters, digits and `_`, this many chars.
+pub const USERNAME_MIN: usize = 3;
+pub const USERNAME_MAX: usize = 32;
+/// Nickname length in characters (after trimming).
+pub const NICKNAME_MAX: usize = 32;
+/// Password length in characters.
+pub const PASSWORD_MIN: usize = 8;
+pub const PASSWORD_MAX: usize = 128;
+/// Room name and description lengths in characters.
+pub const ROOM_NAME_MAX: usize = 40;
+pub const ROOM_DESCRIPTION_MAX: usize = 200;
+/// Default maximum message length in characters (configurable on the server).
+pub const MESSAGE_MAX_DEFAULT: usize = 2000;
+/// Client-generated message ids: this many chars of `[A-Za-z0-9_-]`.
+pub const CLIENT_ID_MAX: usize = 64;
+/// Largest history page a client may ask for.
+pub const HISTORY_PAGE_MAX: u32 = 200;
