@@ -1,1 +1,164 @@
+//! Teahouse's web app: the Leptos UI, its routes and its server functions.
+//!
+//! Layout:
+//! - [`api`]: server functions (`POST /api/<name>`), the browser/server boundary.
+//! - [`error`]: [`AppError`](error::AppError), the typed error they return.
+//! - [`state`]: the browser's chat state (rooms, loaded logs, unread, presence).
+//! - [`live`]: the WebSocket push client (hydrate builds only).
+//! - [`components`]: pages and widgets.
+//! - [`i18n`], [`format`]: UI strings (zh-CN/en), avatars and time labels.
+//!
+//! The wire types (events, views, error codes) are re-exported from the
+//! `teahouse-protocol` crate as [`protocol`], shared with the server and tools.
 
+pub mod api;
+pub mod components;
+pub mod error;
+pub mod format;
+pub mod i18n;
+#[cfg(feature = "hydrate")]
+pub mod live;
+pub mod state;
+
+pub use teahouse_protocol as protocol;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Html, Meta, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+use crate::components::{auth::{LoginPage, RegisterPage}, chat_page::ChatPage};
+use crate::i18n::{I18n, Lang, LANG_COOKIE};
+
+/// The HTML document around the app (server-rendered).
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html>
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// Name of the cookie carrying the browser's UTC offset (minutes east).
+pub const TZ_COOKIE: &str = "tz";
+
+/// The viewer's UTC offset in minutes east, for time labels.
+#[derive(Clone, Copy, Debug)]
+pub struct TzOffset(pub i32);
+
+/// Reads a cookie from the current request (server) or document (browser).
+pub fn read_cookie(name: &str) -> Option<String> {
+    #[cfg(feature = "ssr")]
+    let header: Option<String> = use_context::<http::request::Parts>().and_then(|p| {
+        p.headers
+            .get(http::header::COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    });
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    let header: Option<String> = {
+        use wasm_bindgen::JsCast;
+        document()
+            .dyn_into::<web_sys::HtmlDocument>()
+            .ok()
+            .and_then(|d| d.cookie().ok())
+    };
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    let header: Option<String> = None;
+    header.and_then(|h| {
+        h.split(';').find_map(|kv| {
+            let (k, v) = kv.trim().split_once('=')?;
+            (k == name).then(|| v.to_owned())
+        })
+    })
+}
+
+/// Sets a long-lived, non-sensitive preference cookie (browser only).
+pub fn write_pref_cookie(_name: &str, _value: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        if let Ok(d) = document().dyn_into::<web_sys::HtmlDocument>() {
+            let _ = d.set_cookie(&format!(
+                "{_name}={_value}; path=/; max-age=31536000; samesite=lax"
+            ));
+        }
+    }
+}
+
+fn initial_lang() -> Lang {
+    if let Some(v) = read_cookie(LANG_COOKIE) {
+        return Lang::from_tag(&v);
+    }
+    #[cfg(feature = "ssr")]
+    {
+        let accept = use_context::<http::request::Parts>().and_then(|p| {
+            p.headers
+                .get(http::header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        });
+        if let Some(a) = accept {
+            return Lang::from_tag(&a);
+        }
+    }
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    {
+        if let Some(tag) = document().document_element().map(|e| e.get_attribute("lang").unwrap_or_default()) {
+            return Lang::from_tag(&tag);
+        }
+    }
+    Lang::Zh
+}
+
+fn initial_tz() -> i32 {
+    read_cookie(TZ_COOKIE)
+        .and_then(|v| v.parse::<i32>().ok())
+        .filter(|m| (-14 * 60..=14 * 60).contains(m))
+        .unwrap_or(format::DEFAULT_OFFSET_MIN)
+}
+
+/// The root component: meta tags, language, routes.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let lang = RwSignal::new(initial_lang());
+    provide_context(I18n(lang));
+    provide_context(TzOffset(initial_tz()));
+    #[cfg(feature = "hydrate")]
+    {
+        // Tell the server our UTC offset for the next server render, and
+        // signal tests and scripts that the page is interactive.
+        let east = -(js_sys::Date::new_0().get_timezone_offset() as i32);
+        write_pref_cookie(TZ_COOKIE, &east.to_string());
+        Effect::new(move |_| {
+            if let Some(body) = document().body() {
+                let _ = body.set_attribute("data-hydrated", "true");
+            }
+        });
+    }
+    view! {
+        <Html {..} lang=move || lang.get().tag()/>
+        <Stylesheet id="leptos" href="/pkg/teahouse.css"/>
+        <Title text="茶馆 · Teahouse"/>
+        <Meta name="description" content="Teahouse — self-hosted real-time chat"/>
+        <Meta name="theme-color" content="#ededed"/>
+        <Router>
+            <Routes fallback=|| view! { <p class="not-found">"404"</p> }>
+                <Route path=path!("/") view=ChatPage/>
+                <Route path=path!("/login") view=LoginPage/>
+                <Route path=path!("/register") view=RegisterPage/>
+            </Routes>
+        </Router>
+    }
+}

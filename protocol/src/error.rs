@@ -68,6 +68,8 @@ pub enum ErrorCode {
     BadRequest,
     /// Something failed on the server; nothing was stored.
     Internal,
+    /// The server could not be reached (reported by clients, never sent).
+    Network,
 }
 
 impl ErrorCode {
@@ -96,6 +98,7 @@ impl ErrorCode {
             RateLimited => "rate_limited",
             BadRequest => "bad_request",
             Internal => "internal",
+            Network => "network",
         }
     }
 
@@ -109,6 +112,7 @@ impl ErrorCode {
             UsernameTaken | AlreadyMember | OwnerCannotLeave => 409,
             RateLimited => 429,
             Internal => 500,
+            Network => 503,
             _ => 422,
         }
     }
@@ -156,6 +160,7 @@ impl ErrorCode {
                 "服务器出错了，请稍后重试",
                 "Something went wrong on the server, please retry",
             ),
+            Network => ("网络连接失败，请检查网络后重试", "Network error, please retry"),
         };
         match lang {
             Lang::Zh => zh,
@@ -164,7 +169,7 @@ impl ErrorCode {
     }
 
     /// Every code, for exhaustive tests and documentation.
-    pub const ALL: [ErrorCode; 21] = {
+    pub const ALL: [ErrorCode; 22] = {
         use ErrorCode::*;
         [
             Unauthenticated,
@@ -188,6 +193,7 @@ impl ErrorCode {
             RateLimited,
             BadRequest,
             Internal,
+            Network,
         ]
     };
 }
@@ -249,8 +255,8 @@ mod tests {
     fn statuses_are_client_errors_except_internal() {
         for code in ErrorCode::ALL {
             let s = code.http_status();
-            if code == ErrorCode::Internal {
-                assert_eq!(s, 500);
+            if code == ErrorCode::Internal || code == ErrorCode::Network {
+                assert!(s >= 500);
             } else {
                 assert!((400..500).contains(&s), "{code:?} -> {s}");
             }

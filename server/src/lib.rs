@@ -1,1 +1,177 @@
+//! The Teahouse server: wires the domain ([`teahouse_domain::Chat`]) and the
+//! Leptos app into one axum router and runs it.
+//!
+//! Layout:
+//! - [`config`]: flags and environment variables.
+//! - [`ws`]: `GET /ws`, the authenticated push channel.
+//! - [`error`]: the HTTP error type and start-up errors.
+//! - this file: shared state, the router, serving and graceful shutdown.
+//!
+//! Integration tests build the same router with [`build`] and serve it on
+//! 127.0.0.1:0 with [`run`].
 
+pub mod config;
+pub mod error;
+pub mod ws;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::{shell, App};
+use axum::extract::{FromRef, State};
+use axum::routing::get;
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use teahouse_domain::{Chat, Db, KickReason};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower_http::compression::CompressionLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{ExpiredDeletion, Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::SqliteStore;
+
+pub use config::Config;
+pub use error::StartError;
+
+/// State shared by every handler.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    /// The chat service (database + fan-out hub).
+    pub chat: Arc<Chat>,
+    /// Leptos settings (site root, output name) for SSR and static files.
+    pub leptos_options: LeptosOptions,
+    /// Bounds the number of open WebSockets.
+    pub conn_limit: Arc<Semaphore>,
+}
+
+/// A built server, ready to run.
+pub struct Server {
+    pub router: Router,
+    pub chat: Arc<Chat>,
+}
+
+/// Opens the database, prepares sessions and builds the router.
+pub async fn build(config: &Config, leptos_options: LeptosOptions) -> Result<Server, StartError> {
+    if config.database_url.is_none() {
+        std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
+            path: config.data_dir.display().to_string(),
+            source,
+        })?;
+    }
+    let db = Db::open(&config.database_url()).await?;
+    let sessions = SqliteStore::new(db.read.clone());
+    sessions
+        .migrate()
+        .await
+        .map_err(|e| StartError::Sessions(e.to_string()))?;
+    tokio::spawn(
+        sessions
+            .clone()
+            .continuously_delete_expired(Duration::from_secs(3600)),
+    );
+    let session_layer = SessionManagerLayer::new(sessions)
+        .with_name("teahouse_sid")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.secure_cookies)
+        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::days(30)));
+
+    let chat = Chat::start(db, config.chat_config()).await?;
+    let state = AppState {
+        chat: chat.clone(),
+        leptos_options: leptos_options.clone(),
+        conn_limit: Arc::new(Semaphore::new(config.max_connections)),
+    };
+    let routes = generate_route_list(App);
+    let context_chat = chat.clone();
+    let router = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/ws", get(ws::upgrade))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(context_chat.clone()),
+            {
+                let options = leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(session_layer)
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state);
+    Ok(Server { router, chat })
+}
+
+/// `GET /healthz`: 200 "ok" once the database answers.
+async fn healthz(State(chat): State<Arc<Chat>>) -> (axum::http::StatusCode, &'static str) {
+    match sqlx::query("SELECT 1").execute(&chat.db.read).await {
+        Ok(_) => (axum::http::StatusCode::OK, "ok"),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+    }
+}
+
+/// Serves until `shutdown` resolves, then stops accepting, lets in-flight
+/// requests finish, closes every socket with "going away" and closes the
+/// database.
+pub async fn run(listener: TcpListener, server: Server, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartError> {
+    let chat = server.chat.clone();
+    let hub = chat.hub.clone();
+    axum::serve(
+        listener,
+        server.router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        tracing::info!("shutting down: closing sockets");
+        hub.kick_all(KickReason::Shutdown);
+    })
+    .await
+    .map_err(StartError::Serve)?;
+    // Give socket tasks a moment to send their close frames.
+    for _ in 0..50 {
+        if chat.hub.connection_count() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    chat.db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

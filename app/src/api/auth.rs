@@ -1,0 +1,60 @@
+//! Accounts: register, log in, log out, who am I.
+
+use leptos::prelude::*;
+use teahouse_protocol::UserBrief;
+
+use crate::error::AppError;
+
+/// Creates an account, logs it in and joins it to the lobby.
+#[server(endpoint = "register")]
+pub async fn register(username: String, nickname: String, password: String) -> Result<UserBrief, AppError> {
+    use super::ssr::*;
+    let chat = chat()?;
+    let user = chat
+        .register(teahouse_domain::accounts::NewAccount {
+            username,
+            nickname,
+            password,
+        })
+        .await
+        .map_err(fail)?;
+    log_in(&user).await?;
+    tracing::info!(user_id = user.id, "registered");
+    leptos_axum::redirect("/");
+    Ok(user)
+}
+
+/// Logs in with a username and password.
+#[server(endpoint = "login")]
+pub async fn login(username: String, password: String) -> Result<UserBrief, AppError> {
+    use super::ssr::*;
+    let chat = chat()?;
+    let user = chat.login(&username, &password).await.map_err(fail)?;
+    log_in(&user).await?;
+    leptos_axum::redirect("/");
+    Ok(user)
+}
+
+/// Ends the session.
+#[server(endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    use super::ssr::*;
+    let session = session().await?;
+    session.flush().await.map_err(|e| {
+        tracing::error!(error = %e, "session flush failed");
+        reject(AppError::new(teahouse_protocol::ErrorCode::Internal))
+    })?;
+    Ok(())
+}
+
+/// The logged-in user, or None.
+#[server(endpoint = "me")]
+pub async fn me() -> Result<Option<UserBrief>, AppError> {
+    use super::ssr::*;
+    let chat = chat()?;
+    let session = session().await?;
+    match session_user_id(&session).await? {
+        Some(id) => chat.user(id).await.map_err(fail),
+        None => Ok(None),
+    }
+}

@@ -1,0 +1,12 @@
+//! Server functions: the HTTP API the UI (and other clients) call.
+//!
+//! Each lives at `POST /api/<name>` with form-encoded arguments and a JSON
+//! answer; failures are [`AppError`](crate::error::AppError) JSON with a
+//! matching HTTP status. The sender/actor of every operation is the session's
+//! user; no argument ever names who is acting.
+
+pub mod auth;
+pub mod messages;
+pub mod rooms;
+#[cfg(feature = "ssr")]
+pub mod ssr;

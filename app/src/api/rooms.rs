@@ -1,0 +1,60 @@
+//! Rooms: my conversations, the public directory, create/join/leave, members.
+
+use leptos::prelude::*;
+use teahouse_protocol::{RoomDetail, RoomId, RoomSummary};
+
+use crate::error::AppError;
+
+/// The rooms I belong to, most recently active first.
+#[server(endpoint = "my_rooms")]
+pub async fn my_rooms() -> Result<Vec<RoomSummary>, AppError> {
+    use super::ssr::*;
+    let chat = chat()?;
+    let me = require_user(&chat).await?;
+    chat.my_rooms(me.id).await.map_err(fail)
+}
+
+/// Public rooms, joined or not.
+#[server(endpoint = "public_rooms")]
+pub async fn public_rooms() -> Result<Vec<RoomSummary>, AppError> {
+    use super::ssr::*;
+    let chat = chat()?;
+    let me = require_user(&chat).await?;
+    chat.public_rooms(me.id).await.map_err(fail)
+}
+
+/// Creates a room; the caller becomes its owner.
+#[server(endpoint = "create_room")]
+pub async fn create_room(name: String, description: String) -> Result<RoomSummary, AppError> {
+    use super::ssr::*;
+    let chat = chat()?;
+    let me = require_user(&chat).await?;
+    chat.create_room(&me, &name, &description).await.map_err(fail)
+}
+
+/// Joins a public room.
+#[server(endpoint = "join_room")]
+pub async fn join_room(room_id: RoomId) -> Result<RoomSummary, AppError> {
+    use super::ssr::*;
+    let chat = chat()?;
+    let me = require_user(&chat).await?;
+    chat.join_room(&me, room_id).await.map_err(fail)
+}
+
+/// Leaves a room (owners cannot).
+#[server(endpoint = "leave_room")]
+pub async fn leave_room(room_id: RoomId) -> Result<(), AppError> {
+    use super::ssr::*;
+    let chat = chat()?;
+    let me = require_user(&chat).await?;
+    chat.leave_room(&me, room_id).await.map_err(fail).map(|_| ())
+}
+
+/// A room and its members (members only).
+#[server(endpoint = "room_detail")]
+pub async fn room_info(room_id: RoomId) -> Result<RoomDetail, AppError> {
+    use super::ssr::*;
+    let chat = chat()?;
+    let me = require_user(&chat).await?;
+    chat.room_detail(me.id, room_id).await.map_err(fail)
+}

@@ -1,0 +1,130 @@
+//! The chat screen: conversation list beside the chat pane. Below 600 px the
+//! two are separate screens (CSS), switched by whether a room is open.
+
+use leptos::prelude::*;
+use leptos_router::components::Redirect;
+use leptos_router::hooks::use_query_map;
+use teahouse_protocol::{RoomId, RoomSummary, UserBrief};
+
+use crate::api::auth::{logout, me};
+use crate::api::rooms::my_rooms;
+use crate::components::auth::LangToggle;
+use crate::components::chat_pane::ChatPane;
+use crate::components::conversation_list::ConversationList;
+use crate::components::discover::{Discover, NewRoomForm};
+use crate::components::widgets::{Avatar, ErrorNotice};
+use crate::error::AppError;
+use crate::i18n::{use_i18n, T};
+use crate::state::{ChatState, Live};
+
+/// What the sidebar shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Panel {
+    Chats,
+    Discover,
+    NewRoom,
+}
+
+async fn boot() -> Result<Option<(UserBrief, Vec<RoomSummary>)>, AppError> {
+    match me().await? {
+        Some(user) => Ok(Some((user, my_rooms().await?))),
+        None => Ok(None),
+    }
+}
+
+/// `/` and `/?room=ID`.
+#[component]
+pub fn ChatPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let query = use_query_map();
+    let room_id = Memo::new(move |_| query.with(|q| q.get("room").and_then(|s| s.parse::<RoomId>().ok())));
+    let data = Resource::new(|| (), |_| boot());
+    view! {
+        <Suspense fallback=move || view! { <p class="loading">{move || i18n.t(T::Loading)}</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(Some((user, rooms))) => view! { <ChatShell user rooms room_id/> }.into_any(),
+                    Ok(None) => view! { <Redirect path="/login"/> }.into_any(),
+                    Err(err) => view! { <main class="page-error"><ErrorNotice err/></main> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ChatShell(user: UserBrief, rooms: Vec<RoomSummary>, room_id: Memo<Option<RoomId>>) -> impl IntoView {
+    let i18n = use_i18n();
+    let state = ChatState::new(user.clone(), rooms);
+    provide_context(state);
+    let panel = RwSignal::new(Panel::Chats);
+    provide_context(panel);
+    Effect::new(move |_| {
+        let open = room_id.get();
+        state.open_room.set(open);
+        if let Some(id) = open {
+            state.mark_read(id);
+        }
+    });
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |started: Option<()>| {
+        if started.is_none() {
+            crate::live::start(state);
+        }
+    });
+    let on_logout = move |_| {
+        leptos::task::spawn_local(async move {
+            let _ = logout().await;
+            #[cfg(feature = "hydrate")]
+            {
+                let _ = window().location().set_href("/login");
+            }
+        });
+    };
+    let total_unread = move || state.unread.with(|u| u.values().sum::<u32>());
+    view! {
+        <div class="app" class:has-room=move || room_id.get().is_some()>
+            <aside class="sidebar" aria-label=move || i18n.t(T::Chats)>
+                <header class="sidebar-head">
+                    <Avatar id=user.id name=user.nickname.clone()/>
+                    <span class="me-name" data-testid="me">{user.nickname.clone()}</span>
+                    <LangToggle/>
+                    <button type="button" class="link-button" on:click=on_logout>{move || i18n.t(T::Logout)}</button>
+                </header>
+                <nav class="tabs" aria-label="panels">
+                    <button type="button" class:active=move || panel.get() == Panel::Chats on:click=move |_| panel.set(Panel::Chats)>
+                        {move || i18n.t(T::Chats)}
+                        <Show when=move || { total_unread() > 0 }>
+                            <span class="badge">{total_unread}</span>
+                        </Show>
+                    </button>
+                    <button type="button" class:active=move || panel.get() == Panel::Discover on:click=move |_| panel.set(Panel::Discover)>
+                        {move || i18n.t(T::Discover)}
+                    </button>
+                    <button type="button" class:active=move || panel.get() == Panel::NewRoom on:click=move |_| panel.set(Panel::NewRoom)>
+                        "＋ " {move || i18n.t(T::NewRoom)}
+                    </button>
+                </nav>
+                {move || match panel.get() {
+                    Panel::Chats => view! { <ConversationList selected=room_id/> }.into_any(),
+                    Panel::Discover => view! { <Discover/> }.into_any(),
+                    Panel::NewRoom => view! { <NewRoomForm/> }.into_any(),
+                }}
+            </aside>
+            <main class="pane">
+                <Show when=move || state.live.get() == Live::Down>
+                    <div class="live-banner" role="status">{move || i18n.t(T::Reconnecting)}</div>
+                </Show>
+                {move || match room_id.get() {
+                    Some(id) => view! { <ChatPane room_id=id/> }.into_any(),
+                    None => view! {
+                        <div class="pane-empty">
+                            <span class="brand-mark big" aria-hidden="true">"茶"</span>
+                            <p>{move || i18n.t(T::PickAConversation)}</p>
+                        </div>
+                    }.into_any(),
+                }}
+            </main>
+        </div>
+    }
+}

@@ -1,0 +1,64 @@
+//! The conversation list: room avatar, name, last-message preview, time and
+//! unread badge, most recently active first.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use teahouse_protocol::{RoomId, RoomSummary};
+
+use crate::components::widgets::{preview, Avatar};
+use crate::format::{now_ms, time_label};
+use crate::i18n::use_i18n;
+use crate::state::ChatState;
+use crate::TzOffset;
+
+#[component]
+pub fn ConversationList(selected: Memo<Option<RoomId>>) -> impl IntoView {
+    let state = expect_context::<ChatState>();
+    view! {
+        <ul class="conversations" role="list">
+            <For
+                each=move || state.rooms.get()
+                key=|r| (r.id, r.last_seq, r.member_count, r.name.clone())
+                children=move |room| view! { <ConversationRow room selected/> }
+            />
+        </ul>
+    }
+}
+
+#[component]
+fn ConversationRow(room: RoomSummary, selected: Memo<Option<RoomId>>) -> impl IntoView {
+    let i18n = use_i18n();
+    let state = expect_context::<ChatState>();
+    let tz = use_context::<TzOffset>().map(|t| t.0).unwrap_or(crate::format::DEFAULT_OFFSET_MIN);
+    let id = room.id;
+    let me = state.me_id();
+    let last = room.last_event.clone();
+    let last_for_preview = last.clone();
+    let unread = move || state.unread.with(|u| u.get(&id).copied().unwrap_or(0));
+    let now = now_ms();
+    view! {
+        <li>
+            <A
+                href=format!("/?room={id}")
+                attr:class=move || if selected.get() == Some(id) { "conversation selected" } else { "conversation" }
+                attr:data-room-id=id.to_string()
+            >
+                <Avatar id=id name=room.name.clone() large=true/>
+                <span class="conv-main">
+                    <span class="conv-top">
+                        <span class="conv-name">{room.name.clone()}</span>
+                        <span class="conv-time">
+                            {move || last.as_ref().map(|e| time_label(e.at_ms, now, tz, i18n.lang()))}
+                        </span>
+                    </span>
+                    <span class="conv-preview">
+                        {move || last_for_preview.as_ref().map(|e| preview(e, me, i18n.lang()))}
+                    </span>
+                </span>
+                <Show when=move || { unread() > 0 }>
+                    <span class="badge conv-badge" aria-label="unread">{move || unread().min(99)}</span>
+                </Show>
+            </A>
+        </li>
+    }
+}

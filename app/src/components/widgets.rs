@@ -1,0 +1,56 @@
+//! Small shared widgets.
+
+use leptos::prelude::*;
+use teahouse_protocol::{EventBody, RoomEvent, UserId};
+
+use crate::error::AppError;
+use crate::format::{avatar_color, avatar_initial};
+use crate::i18n::{use_i18n, T};
+
+/// A generated avatar: the first letter on a colour derived from the id.
+#[component]
+pub fn Avatar(id: UserId, name: String, #[prop(optional)] large: bool) -> impl IntoView {
+    let initial = avatar_initial(&name);
+    view! {
+        <span
+            class="avatar"
+            class:avatar-lg=large
+            style=format!("background:{}", avatar_color(id))
+            aria-hidden="true"
+        >
+            {initial}
+        </span>
+    }
+}
+
+/// A form-level or page-level error message.
+#[component]
+pub fn ErrorNotice(err: AppError) -> impl IntoView {
+    let i18n = use_i18n();
+    let code = err.code.as_str();
+    view! {
+        <p class="error-notice" role="alert" data-code=code>
+            {move || err.message(i18n.lang())}
+        </p>
+    }
+}
+
+/// The one-line preview of an event, for the conversation list.
+pub fn preview(ev: &RoomEvent, me: UserId, lang: crate::i18n::Lang) -> String {
+    let who = if ev.actor.id == me {
+        None
+    } else {
+        Some(ev.actor.nickname.as_str())
+    };
+    match &ev.body {
+        EventBody::Message { text, .. } => match who {
+            Some(n) => format!("{n}: {text}"),
+            None => text.clone(),
+        },
+        EventBody::MemberJoined => format!("{} {}", ev.actor.nickname, T::JoinedRoom.in_lang(lang)),
+        EventBody::MemberLeft => format!("{} {}", ev.actor.nickname, T::LeftRoom.in_lang(lang)),
+        EventBody::RoomCreated { .. } => {
+            format!("{} {}", ev.actor.nickname, T::CreatedRoom.in_lang(lang))
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! [`AppError`]: the typed error every server function returns. It carries a
+//! stable [`ErrorCode`] (plus the form field it concerns) across the HTTP
+//! boundary as JSON, so the browser can show a localized message next to the
+//! right input.
+
+use serde::{Deserialize, Serialize};
+use server_fn::codec::JsonEncoding;
+use server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use teahouse_protocol::{ApiError, ErrorCode, Lang};
+
+/// A server function failure as both sides see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{}", code.as_str())]
+pub struct AppError {
+    /// What went wrong (stable, machine-readable).
+    pub code: ErrorCode,
+    /// The input field it concerns, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl AppError {
+    pub fn new(code: ErrorCode) -> Self {
+        AppError { code, field: None }
+    }
+
+    /// The human message in `lang`.
+    pub fn message(&self, lang: Lang) -> &'static str {
+        self.code.message(lang)
+    }
+
+    /// True if the error belongs next to input `field`.
+    pub fn is_for(&self, field: &str) -> bool {
+        self.field.as_deref() == Some(field)
+    }
+}
+
+impl From<ApiError> for AppError {
+    fn from(e: ApiError) -> Self {
+        AppError {
+            code: e.code,
+            field: e.field,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        let code = match value {
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => ErrorCode::BadRequest,
+            ServerFnErrorErr::Request(_) => ErrorCode::Network,
+            _ => ErrorCode::Internal,
+        };
+        AppError::new(code)
+    }
+}

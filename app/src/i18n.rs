@@ -1,0 +1,129 @@
+//! UI strings in zh-CN and English. Error messages live with their codes in
+//! `teahouse_protocol::ErrorCode::message`; everything else the UI says is a
+//! [`T`] key here, so a missing translation is a compile error.
+
+use leptos::prelude::*;
+pub use teahouse_protocol::Lang;
+
+/// Every UI string.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum T {
+    AppName,
+    Login,
+    Register,
+    Logout,
+    Username,
+    Nickname,
+    Password,
+    NoAccount,
+    HaveAccount,
+    Chats,
+    Discover,
+    NewRoom,
+    RoomName,
+    RoomDescription,
+    Create,
+    Cancel,
+    Join,
+    Joined,
+    Leave,
+    Members,
+    Send,
+    MessagePlaceholder,
+    Back,
+    LoadOlder,
+    NoOlder,
+    PickAConversation,
+    Owner,
+    Offline,
+    Reconnecting,
+    Sending,
+    SendFailed,
+    Retry,
+    JoinedRoom,
+    LeftRoom,
+    CreatedRoom,
+    Language,
+    MembersCount,
+    NoMessagesYet,
+    Loading,
+    UsernameHint,
+    PasswordHint,
+}
+
+impl T {
+    /// The string in `lang`.
+    pub fn in_lang(self, lang: Lang) -> &'static str {
+        use T::*;
+        let (zh, en) = match self {
+            AppName => ("茶馆", "Teahouse"),
+            Login => ("登录", "Log in"),
+            Register => ("注册", "Sign up"),
+            Logout => ("退出登录", "Log out"),
+            Username => ("用户名", "Username"),
+            Nickname => ("昵称", "Nickname"),
+            Password => ("密码", "Password"),
+            NoAccount => ("还没有账号？注册", "No account yet? Sign up"),
+            HaveAccount => ("已有账号？登录", "Have an account? Log in"),
+            Chats => ("聊天", "Chats"),
+            Discover => ("发现群聊", "Discover rooms"),
+            NewRoom => ("新建群聊", "New room"),
+            RoomName => ("群聊名称", "Room name"),
+            RoomDescription => ("群聊简介（可选）", "Description (optional)"),
+            Create => ("创建", "Create"),
+            Cancel => ("取消", "Cancel"),
+            Join => ("加入", "Join"),
+            Joined => ("已加入", "Joined"),
+            Leave => ("退出群聊", "Leave room"),
+            Members => ("群成员", "Members"),
+            Send => ("发送", "Send"),
+            MessagePlaceholder => ("输入消息，回车发送", "Type a message, Enter to send"),
+            Back => ("返回", "Back"),
+            LoadOlder => ("查看更早的消息", "Load older messages"),
+            NoOlder => ("没有更早的消息了", "This is the beginning"),
+            PickAConversation => ("选择一个聊天开始吧", "Pick a conversation to start"),
+            Owner => ("群主", "Owner"),
+            Offline => ("离线", "Offline"),
+            Reconnecting => ("连接中断，正在重连…", "Connection lost, reconnecting…"),
+            Sending => ("发送中", "Sending"),
+            SendFailed => ("发送失败", "Not sent"),
+            Retry => ("重试", "Retry"),
+            JoinedRoom => ("加入了群聊", "joined"),
+            LeftRoom => ("退出了群聊", "left"),
+            CreatedRoom => ("创建了群聊", "created the room"),
+            Language => ("English", "中文"),
+            MembersCount => ("人", "members"),
+            NoMessagesYet => ("还没有消息", "No messages yet"),
+            Loading => ("加载中…", "Loading…"),
+            UsernameHint => ("3–32 位字母、数字或下划线", "3–32 letters, digits or _"),
+            PasswordHint => ("至少 8 位", "At least 8 characters"),
+        };
+        match lang {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+}
+
+/// The current UI language, provided at the root.
+#[derive(Clone, Copy, Debug)]
+pub struct I18n(pub RwSignal<Lang>);
+
+impl I18n {
+    /// Reactive translation.
+    pub fn t(&self, key: T) -> &'static str {
+        key.in_lang(self.0.get())
+    }
+
+    pub fn lang(&self) -> Lang {
+        self.0.get()
+    }
+}
+
+/// The language context (falls back to Chinese if none was provided).
+pub fn use_i18n() -> I18n {
+    use_context::<I18n>().unwrap_or_else(|| I18n(RwSignal::new(Lang::Zh)))
+}
+
+/// Name of the cookie that remembers the chosen language.
+pub const LANG_COOKIE: &str = "lang";

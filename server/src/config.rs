@@ -1,0 +1,84 @@
+//! Command-line flags and environment variables.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use teahouse_domain::ChatConfig;
+
+/// Teahouse (茶馆): self-hosted real-time chat.
+#[derive(Clone, Debug, Parser)]
+#[command(version, about)]
+pub struct Config {
+    /// Address to listen on. Defaults to LEPTOS_SITE_ADDR (set by cargo-leptos), else 127.0.0.1:3000.
+    #[arg(long, env = "TEAHOUSE_ADDR")]
+    pub addr: Option<SocketAddr>,
+
+    /// Directory for the embedded database and other state.
+    #[arg(long, env = "TEAHOUSE_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// Database URL; defaults to SQLite at <data-dir>/teahouse.db.
+    #[arg(long, env = "TEAHOUSE_DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// Longest message accepted, in characters.
+    #[arg(long, env = "TEAHOUSE_MAX_MESSAGE_CHARS", default_value_t = teahouse_protocol::limits::MESSAGE_MAX_DEFAULT)]
+    pub max_message_chars: usize,
+
+    /// Messages a user may send per second (sustained); 0 disables the limit.
+    #[arg(long, env = "TEAHOUSE_SENDS_PER_SEC", default_value_t = 10)]
+    pub sends_per_sec: u32,
+
+    /// Frames a WebSocket may have queued before it is disconnected as too slow.
+    #[arg(long, env = "TEAHOUSE_CONN_QUEUE", default_value_t = 256)]
+    pub conn_queue: usize,
+
+    /// Maximum simultaneous WebSocket connections.
+    #[arg(long, env = "TEAHOUSE_MAX_CONNECTIONS", default_value_t = 50_000)]
+    pub max_connections: usize,
+
+    /// Seconds between heartbeats; a socket silent for two of them is closed.
+    #[arg(long, env = "TEAHOUSE_HEARTBEAT_SECS", default_value_t = 25)]
+    pub heartbeat_secs: u64,
+
+    /// Mark the session cookie Secure (set when serving over HTTPS).
+    #[arg(long, env = "TEAHOUSE_SECURE_COOKIES", default_value_t = false)]
+    pub secure_cookies: bool,
+}
+
+impl Config {
+    /// The database URL to use.
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("teahouse.db").display()))
+    }
+
+    /// The domain's tunables.
+    pub fn chat_config(&self) -> ChatConfig {
+        ChatConfig {
+            max_message_chars: self.max_message_chars.max(1),
+            conn_queue_capacity: self.conn_queue.max(1),
+            sends_per_sec: self.sends_per_sec,
+            heartbeat: Duration::from_secs(self.heartbeat_secs.clamp(1, 3600)),
+            ..ChatConfig::default()
+        }
+    }
+
+    /// Defaults for tests: everything in `data_dir`, port chosen by the caller.
+    pub fn for_tests(data_dir: PathBuf) -> Config {
+        Config {
+            addr: None,
+            data_dir,
+            database_url: None,
+            max_message_chars: teahouse_protocol::limits::MESSAGE_MAX_DEFAULT,
+            sends_per_sec: 0,
+            conn_queue: 256,
+            max_connections: 1000,
+            heartbeat_secs: 25,
+            secure_cookies: false,
+        }
+    }
+}

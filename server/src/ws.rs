@@ -1,0 +1,214 @@
+//! `GET /ws`: the push channel.
+//!
+//! The upgrade is authenticated by the session cookie (no session, no
+//! socket) and refused for foreign origins. Each connection is one task that
+//! writes queued frames (batched: everything already queued goes out in one
+//! flush), answers pings, sends its own pings every heartbeat and closes
+//! connections that fall silent, fall behind, or are told to go.
+
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use futures::SinkExt;
+use teahouse_domain::{KickReason, Subscription};
+use teahouse_protocol::{close_code, ClientFrame, ErrorCode, ServerFrame, UserBrief};
+use tokio::sync::OwnedSemaphorePermit;
+use tokio::time::{interval_at, timeout, Instant, MissedTickBehavior};
+use tower_sessions::Session;
+
+use crate::error::HttpError;
+use crate::AppState;
+
+/// Largest frame a client may send (clients only send pings).
+const MAX_CLIENT_FRAME: usize = 4 * 1024;
+/// Frames written per flush at most.
+const WRITE_BATCH: usize = 64;
+
+/// True if the request has no Origin (non-browser client) or one that names
+/// this host.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let origin_host = origin.split_once("://").map(|(_, rest)| rest).unwrap_or(origin);
+    !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
+}
+
+pub async fn upgrade(
+    State(app): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if !same_origin(&headers) {
+        tracing::warn!("refused cross-origin websocket");
+        return HttpError::new(ErrorCode::Forbidden).into_response();
+    }
+    let user_id = match session.get::<i64>(app::api::ssr::SESSION_USER).await {
+        Ok(Some(id)) => id,
+        Ok(None) => return HttpError::new(ErrorCode::Unauthenticated).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "session store failed");
+            return HttpError::new(ErrorCode::Internal).into_response();
+        }
+    };
+    let user = match app.chat.user(user_id).await {
+        Ok(Some(user)) => user,
+        Ok(None) => return HttpError::new(ErrorCode::Unauthenticated).into_response(),
+        Err(e) => return HttpError::from_domain(e).into_response(),
+    };
+    let Ok(permit) = app.conn_limit.clone().try_acquire_owned() else {
+        tracing::warn!("connection limit reached");
+        return (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response();
+    };
+    // Subscribe before the upgrade completes so nothing published in between is missed.
+    let sub = match app.chat.connect(user.id).await {
+        Ok(sub) => sub,
+        Err(e) => return HttpError::from_domain(e).into_response(),
+    };
+    let heartbeat = app.chat.config.heartbeat;
+    ws.max_message_size(MAX_CLIENT_FRAME)
+        .max_frame_size(MAX_CLIENT_FRAME)
+        // Small buffers: most connections are idle most of the time.
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .on_upgrade(move |socket| serve(socket, sub, user, heartbeat, permit))
+}
+
+fn text(bytes: bytes::Bytes) -> Option<Message> {
+    Utf8Bytes::try_from(bytes).ok().map(Message::Text)
+}
+
+fn encode(frame: &ServerFrame) -> Option<Message> {
+    text(teahouse_domain::hub::encode(frame))
+}
+
+async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
+    let frame = CloseFrame {
+        code,
+        reason: Utf8Bytes::from_static(reason),
+    };
+    // Best effort: the peer may already be gone.
+    if timeout(Duration::from_secs(2), socket.send(Message::Close(Some(frame))))
+        .await
+        .is_err()
+    {
+        tracing::debug!("close frame not sent in time");
+    }
+}
+
+/// Why the connection loop stopped.
+enum Stop {
+    Kicked(KickReason),
+    PeerClosed,
+    Silent,
+    WriteFailed,
+}
+
+async fn serve(mut socket: WebSocket, mut sub: Subscription, user: UserBrief, heartbeat: Duration, _permit: OwnedSemaphorePermit) {
+    let conn_id = sub.conn_id;
+    tracing::debug!(user_id = user.id, conn_id, "socket open");
+    let hello = encode(&ServerFrame::Hello {
+        user: user.clone(),
+        heartbeat_secs: heartbeat.as_secs() as u32,
+    });
+    if let Some(hello) = hello {
+        if socket.send(hello).await.is_err() {
+            return;
+        }
+    }
+    let mut ticker = interval_at(Instant::now() + heartbeat, heartbeat);
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut last_heard = Instant::now();
+    let kick = sub.kick.clone();
+    let stop = loop {
+        tokio::select! {
+            biased;
+            reason = kick.wait() => break Stop::Kicked(reason),
+            queued = sub.rx.recv() => {
+                let Some(first) = queued else { break Stop::Kicked(KickReason::Shutdown) };
+                if !write_batch(&mut socket, &mut sub, first, heartbeat).await {
+                    break Stop::WriteFailed;
+                }
+            }
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Text(t))) => {
+                    last_heard = Instant::now();
+                    if let Ok(ClientFrame::Ping) = serde_json::from_str::<ClientFrame>(t.as_str()) {
+                        if let Some(pong) = encode(&ServerFrame::Pong) {
+                            if socket.send(pong).await.is_err() {
+                                break Stop::WriteFailed;
+                            }
+                        }
+                    }
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break Stop::PeerClosed,
+                Some(Ok(_)) => last_heard = Instant::now(),
+            },
+            _ = ticker.tick() => {
+                if last_heard.elapsed() > heartbeat * 2 {
+                    break Stop::Silent;
+                }
+                if timeout(heartbeat, socket.send(Message::Ping(bytes::Bytes::new()))).await.map_or(true, |r| r.is_err()) {
+                    break Stop::WriteFailed;
+                }
+            }
+        }
+    };
+    match stop {
+        Stop::Kicked(KickReason::Lagging) => {
+            tracing::info!(user_id = user.id, conn_id, "slow connection closed; it will resume");
+            close(&mut socket, close_code::RESUME, "lagging: resume from your last seq").await;
+        }
+        Stop::Kicked(KickReason::SessionEnded) => close(&mut socket, close_code::SESSION_ENDED, "session ended").await,
+        Stop::Kicked(KickReason::Shutdown) => close(&mut socket, close_code::SHUTDOWN, "server shutting down").await,
+        Stop::Silent => close(&mut socket, close_code::HEARTBEAT_TIMEOUT, "heartbeat timeout").await,
+        Stop::PeerClosed | Stop::WriteFailed => {}
+    }
+    tracing::debug!(user_id = user.id, conn_id, "socket closed");
+}
+
+/// Writes `first` and whatever else is already queued, then flushes once.
+/// A peer that does not take the data within a heartbeat is given up on.
+async fn write_batch(socket: &mut WebSocket, sub: &mut Subscription, first: bytes::Bytes, heartbeat: Duration) -> bool {
+    let work = async {
+        if let Some(m) = text(first) {
+            socket.feed(m).await?;
+        }
+        for _ in 1..WRITE_BATCH {
+            let Ok(more) = sub.rx.try_recv() else { break };
+            if let Some(m) = text(more) {
+                socket.feed(m).await?;
+            }
+        }
+        socket.flush().await
+    };
+    matches!(timeout(heartbeat, work).await, Ok(Ok(())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(origin: Option<&str>, host: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_str(host).unwrap());
+        if let Some(o) = origin {
+            h.insert(header::ORIGIN, HeaderValue::from_str(o).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn origin_check() {
+        assert!(same_origin(&headers(None, "chat.example:3000")));
+        assert!(same_origin(&headers(Some("http://chat.example:3000"), "chat.example:3000")));
+        assert!(!same_origin(&headers(Some("https://evil.example"), "chat.example:3000")));
+        assert!(!same_origin(&headers(Some("http://chat.example:3001"), "chat.example:3000")));
+    }
+}
