@@ -53,6 +53,11 @@ impl FromServerFnError for AppError {
             ServerFnErrorErr::Request(_) => ErrorCode::Network,
             _ => ErrorCode::Internal,
         };
-        AppError::new(code)
+        let err = AppError::new(code);
+        // On the server this runs while handling the request (e.g. arguments
+        // that do not parse): answer with the matching status, not a 500.
+        #[cfg(feature = "ssr")]
+        let err = crate::api::ssr::reject(err);
+        err
     }
 }

@@ -124,8 +124,14 @@ mod tests {
     fn time_labels() {
         let now = 1_709_251_140_000; // 2024-02-29 23:59 UTC
         assert_eq!(time_label(now - 60_000, now, 0, Lang::En), "23:58");
-        assert_eq!(time_label(now - 86_400_000, now, 0, Lang::Zh), "2月28日 23:59");
-        assert_eq!(time_label(now - 86_400_000, now, 0, Lang::En), "Feb 28 23:59");
+        assert_eq!(
+            time_label(now - 86_400_000, now, 0, Lang::Zh),
+            "2月28日 23:59"
+        );
+        assert_eq!(
+            time_label(now - 86_400_000, now, 0, Lang::En),
+            "Feb 28 23:59"
+        );
         assert_eq!(
             time_label(now - 400 * 86_400_000, now, 0, Lang::En),
             "Jan 25 2023, 23:59"

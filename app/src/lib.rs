@@ -27,7 +27,10 @@ use leptos_meta::{provide_meta_context, Html, Meta, MetaTags, Stylesheet, Title}
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
-use crate::components::{auth::{LoginPage, RegisterPage}, chat_page::ChatPage};
+use crate::components::{
+    auth::{LoginPage, RegisterPage},
+    chat_page::ChatPage,
+};
 use crate::i18n::{I18n, Lang, LANG_COOKIE};
 
 /// The HTML document around the app (server-rendered).
@@ -114,7 +117,10 @@ fn initial_lang() -> Lang {
     }
     #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
     {
-        if let Some(tag) = document().document_element().map(|e| e.get_attribute("lang").unwrap_or_default()) {
+        if let Some(tag) = document()
+            .document_element()
+            .map(|e| e.get_attribute("lang").unwrap_or_default())
+        {
             return Lang::from_tag(&tag);
         }
     }

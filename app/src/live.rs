@@ -25,13 +25,13 @@ const MIN_BACKOFF_MS: u32 = 500;
 const MAX_BACKOFF_MS: u32 = 30_000;
 
 /// How a socket session ended.
-enum Ended {
+enum Outcome {
     /// It had been open; reconnect promptly.
-    WasOpen,
+    Dropped,
     /// It never opened (server down, network gone).
-    Failed,
+    NeverOpened,
     /// The server ended the session (logout): go to the login page.
-    SessionEnded,
+    LoggedOut,
 }
 
 /// Starts the push connection for this page.
@@ -50,7 +50,11 @@ pub fn start(state: ChatState) {
 
 fn ws_url() -> Option<String> {
     let loc = window().location();
-    let proto = if loc.protocol().ok()? == "https:" { "wss" } else { "ws" };
+    let proto = if loc.protocol().ok()? == "https:" {
+        "wss"
+    } else {
+        "ws"
+    };
     Some(format!("{proto}://{}/ws", loc.host().ok()?))
 }
 
@@ -64,15 +68,15 @@ async fn run(state: ChatState, mut wake: mpsc::UnboundedReceiver<()>) {
     loop {
         state.live.set(Live::Connecting);
         match session(state, resumed).await {
-            Ended::SessionEnded => {
+            Outcome::LoggedOut => {
                 let _ = window().location().set_href("/login");
                 return;
             }
-            Ended::WasOpen => {
+            Outcome::Dropped => {
                 backoff = MIN_BACKOFF_MS;
                 resumed = true;
             }
-            Ended::Failed => {}
+            Outcome::NeverOpened => {}
         }
         state.live.set(Live::Down);
         let jitter = (js_sys::Math::random() * f64::from(backoff) * 0.3) as u32;
@@ -84,12 +88,12 @@ async fn run(state: ChatState, mut wake: mpsc::UnboundedReceiver<()>) {
     }
 }
 
-async fn session(state: ChatState, resumed: bool) -> Ended {
+async fn session(state: ChatState, resumed: bool) -> Outcome {
     let Some(url) = ws_url() else {
-        return Ended::Failed;
+        return Outcome::NeverOpened;
     };
     let Ok(ws) = WebSocket::open(&url) else {
-        return Ended::Failed;
+        return Outcome::NeverOpened;
     };
     let (mut tx, mut rx) = ws.split();
     let mut heartbeat = Duration::from_secs(25);
@@ -117,21 +121,37 @@ async fn session(state: ChatState, resumed: bool) -> Ended {
             Either::Left((Some(Ok(Message::Bytes(_))), _)) => last_seen = now_ms(),
             Either::Left((Some(Err(WebSocketError::ConnectionClose(ev))), _)) => {
                 if ev.code == close_code::SESSION_ENDED {
-                    return Ended::SessionEnded;
+                    return Outcome::LoggedOut;
                 }
-                return if opened { Ended::WasOpen } else { Ended::Failed };
+                return if opened {
+                    Outcome::Dropped
+                } else {
+                    Outcome::NeverOpened
+                };
             }
             Either::Left((Some(Err(_)) | None, _)) => {
-                return if opened { Ended::WasOpen } else { Ended::Failed };
+                return if opened {
+                    Outcome::Dropped
+                } else {
+                    Outcome::NeverOpened
+                };
             }
             Either::Right(((), _)) => {
                 // Two heartbeats of silence: the connection is dead.
                 if now_ms() - last_seen > 2.0 * heartbeat.as_millis() as f64 {
-                    return if opened { Ended::WasOpen } else { Ended::Failed };
+                    return if opened {
+                        Outcome::Dropped
+                    } else {
+                        Outcome::NeverOpened
+                    };
                 }
                 let ping = serde_json::to_string(&ClientFrame::Ping).unwrap_or_default();
                 if tx.send(Message::Text(ping)).await.is_err() {
-                    return if opened { Ended::WasOpen } else { Ended::Failed };
+                    return if opened {
+                        Outcome::Dropped
+                    } else {
+                        Outcome::NeverOpened
+                    };
                 }
             }
         }

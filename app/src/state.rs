@@ -41,7 +41,10 @@ pub struct ChatState {
 pub enum Follow {
     Nothing,
     /// Events between `after` and the new one are missing: fetch them.
-    FetchGap { room_id: RoomId, after: Seq },
+    FetchGap {
+        room_id: RoomId,
+        after: Seq,
+    },
     /// The room is not in the list (joined elsewhere): reload the list.
     ReloadRooms,
 }
@@ -113,7 +116,9 @@ impl ChatState {
         }
         // 3. The conversation list.
         let i_left = ev.body == EventBody::MemberLeft && ev.actor.id == me;
-        let known = self.rooms.with_untracked(|r| r.iter().any(|s| s.id == room_id));
+        let known = self
+            .rooms
+            .with_untracked(|r| r.iter().any(|s| s.id == room_id));
         if i_left {
             self.rooms.update(|r| r.retain(|s| s.id != room_id));
             self.logs.update(|l| {

@@ -74,7 +74,11 @@ pub struct NewAccount {
 }
 
 /// Validates and stores a new account. Returns the user.
-pub async fn register(db: &Db, hasher: &PasswordHasherPool, input: NewAccount) -> Result<UserBrief> {
+pub async fn register(
+    db: &Db,
+    hasher: &PasswordHasherPool,
+    input: NewAccount,
+) -> Result<UserBrief> {
     let username = validate::username(&input.username)?;
     let nickname = validate::nickname(&input.nickname)?;
     validate::password(&input.password, &username)?;
@@ -122,10 +126,11 @@ pub async fn authenticate(
     if password.chars().count() > teahouse_protocol::limits::PASSWORD_MAX {
         return Err(bad());
     }
-    let found = sqlx::query("SELECT id, username, nickname, password_hash FROM users WHERE username = ?")
-        .bind(username.trim())
-        .fetch_optional(&db.read)
-        .await?;
+    let found =
+        sqlx::query("SELECT id, username, nickname, password_hash FROM users WHERE username = ?")
+            .bind(username.trim())
+            .fetch_optional(&db.read)
+            .await?;
     let (user, phc) = match found {
         Some(row) => (
             Some(UserBrief {

@@ -32,7 +32,9 @@ pub struct Chat {
 
 impl std::fmt::Debug for Chat {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Chat").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("Chat")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -85,7 +87,13 @@ impl Chat {
 
     /// Stores a text message from `sender` and pushes it to the room.
     /// Retrying with the same `client_id` returns the stored event.
-    pub async fn send_text(&self, sender: &UserBrief, room_id: RoomId, client_id: &str, text: &str) -> Result<RoomEvent> {
+    pub async fn send_text(
+        &self,
+        sender: &UserBrief,
+        room_id: RoomId,
+        client_id: &str,
+        text: &str,
+    ) -> Result<RoomEvent> {
         let client_id = validate::client_id(client_id)?;
         let text = validate::message_text(text, self.config.max_message_chars)?;
         if let Some(limiter) = &self.send_limiter {
@@ -116,7 +124,12 @@ impl Chat {
     }
 
     /// Creates a room owned by `owner`.
-    pub async fn create_room(&self, owner: &UserBrief, name: &str, description: &str) -> Result<RoomSummary> {
+    pub async fn create_room(
+        &self,
+        owner: &UserBrief,
+        name: &str,
+        description: &str,
+    ) -> Result<RoomSummary> {
         let (summary, _created) = rooms::create(&self.db, owner, name, description).await?;
         self.hub.add_member(owner.id, summary.id);
         Ok(summary)
@@ -161,7 +174,12 @@ impl Chat {
     }
 
     /// A page of a room's log; members only.
-    pub async fn history(&self, user_id: UserId, room_id: RoomId, page: Page) -> Result<Vec<RoomEvent>> {
+    pub async fn history(
+        &self,
+        user_id: UserId,
+        room_id: RoomId,
+        page: Page,
+    ) -> Result<Vec<RoomEvent>> {
         rooms::check_member(&self.db, room_id, user_id).await?;
         log::read(&self.db, room_id, page).await
     }

@@ -195,7 +195,10 @@ impl Hub {
             entry.rooms.extend(rooms.iter().copied());
             let all_rooms: Vec<RoomId> = entry.rooms.iter().copied().collect();
             for room in &all_rooms {
-                st.rooms.entry(*room).or_default().insert(conn_id, handle.clone());
+                st.rooms
+                    .entry(*room)
+                    .or_default()
+                    .insert(conn_id, handle.clone());
             }
             (first, all_rooms)
         };
@@ -262,7 +265,11 @@ impl Hub {
         let Some(entry) = st.users.get(&user_id) else {
             return 0;
         };
-        entry.conns.values().filter(|c| self.offer(c, &bytes)).count()
+        entry
+            .conns
+            .values()
+            .filter(|c| self.offer(c, &bytes))
+            .count()
     }
 
     /// Non-blocking enqueue; a full queue kicks the connection.
@@ -286,7 +293,8 @@ impl Hub {
             return;
         };
         entry.rooms.insert(room_id);
-        let conns: Vec<(ConnId, ConnHandle)> = entry.conns.iter().map(|(k, v)| (*k, v.clone())).collect();
+        let conns: Vec<(ConnId, ConnHandle)> =
+            entry.conns.iter().map(|(k, v)| (*k, v.clone())).collect();
         st.rooms.entry(room_id).or_default().extend(conns);
     }
 

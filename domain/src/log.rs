@@ -45,9 +45,15 @@ pub(crate) fn event_from_row(row: &SqliteRow) -> RoomEvent {
         "member_joined" => EventBody::MemberJoined,
         "member_left" => EventBody::MemberLeft,
         _ => EventBody::Message {
-            msgtype: msgtype_parse(row.get::<Option<String>, _>("msgtype").as_deref().unwrap_or("text")),
+            msgtype: msgtype_parse(
+                row.get::<Option<String>, _>("msgtype")
+                    .as_deref()
+                    .unwrap_or("text"),
+            ),
             text: body_text.unwrap_or_default(),
-            client_id: row.get::<Option<String>, _>("client_id").unwrap_or_default(),
+            client_id: row
+                .get::<Option<String>, _>("client_id")
+                .unwrap_or_default(),
         },
     };
     RoomEvent {
@@ -71,11 +77,12 @@ pub(crate) async fn append(
     actor: &UserBrief,
     body: EventBody,
 ) -> Result<RoomEvent> {
-    let seq: Option<Seq> =
-        sqlx::query_scalar("UPDATE rooms SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq")
-            .bind(room_id)
-            .fetch_optional(&mut *conn)
-            .await?;
+    let seq: Option<Seq> = sqlx::query_scalar(
+        "UPDATE rooms SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq",
+    )
+    .bind(room_id)
+    .fetch_optional(&mut *conn)
+    .await?;
     let seq = seq.ok_or_else(|| DomainError::code(ErrorCode::NotFound))?;
     let at_ms = now_ms();
     let (kind, msgtype, text, client_id) = match &body {
@@ -139,7 +146,10 @@ pub async fn send(db: &Db, sender: &UserBrief, msg: NewMessage) -> Result<Sent> 
     crate::rooms::require_member(&mut tx, msg.room_id, sender.id).await?;
     if let Some(event) = find_by_client_id(&mut tx, msg.room_id, sender.id, &msg.client_id).await? {
         tx.rollback().await?;
-        return Ok(Sent { event, fresh: false });
+        return Ok(Sent {
+            event,
+            fresh: false,
+        });
     }
     let event = append(
         &mut tx,

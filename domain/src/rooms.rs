@@ -3,7 +3,9 @@
 
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
-use teahouse_protocol::{ErrorCode, EventBody, RoomDetail, RoomEvent, RoomId, RoomSummary, UserBrief, UserId};
+use teahouse_protocol::{
+    ErrorCode, EventBody, RoomDetail, RoomEvent, RoomId, RoomSummary, UserBrief, UserId,
+};
 
 use crate::{log, now_ms, validate, Db, DomainError, Result};
 
@@ -37,7 +39,11 @@ fn summary_from_row(row: &SqliteRow) -> RoomSummary {
 
 /// Fails with `not_found` if the room does not exist, `not_member` if the
 /// user is not in it.
-pub(crate) async fn require_member(conn: &mut SqliteConnection, room_id: RoomId, user_id: UserId) -> Result<()> {
+pub(crate) async fn require_member(
+    conn: &mut SqliteConnection,
+    room_id: RoomId,
+    user_id: UserId,
+) -> Result<()> {
     let row = sqlx::query(
         "SELECT EXISTS(SELECT 1 FROM rooms WHERE id = ?1) AS room,
                 EXISTS(SELECT 1 FROM members WHERE room_id = ?1 AND user_id = ?2) AS member",
@@ -62,12 +68,23 @@ pub async fn check_member(db: &Db, room_id: RoomId, user_id: UserId) -> Result<(
 }
 
 /// Creates a room owned by `owner`, who becomes its first member.
-pub async fn create(db: &Db, owner: &UserBrief, name: &str, description: &str) -> Result<(RoomSummary, RoomEvent)> {
+pub async fn create(
+    db: &Db,
+    owner: &UserBrief,
+    name: &str,
+    description: &str,
+) -> Result<(RoomSummary, RoomEvent)> {
     let name = validate::room_name(name)?;
     let description = validate::room_description(description)?;
     let mut tx = db.write.begin_with("BEGIN IMMEDIATE").await?;
     let id = insert_room(&mut tx, owner.id, &name, &description, false).await?;
-    let event = log::append(&mut tx, id, owner, EventBody::RoomCreated { name: name.clone() }).await?;
+    let event = log::append(
+        &mut tx,
+        id,
+        owner,
+        EventBody::RoomCreated { name: name.clone() },
+    )
+    .await?;
     tx.commit().await?;
     let summary = RoomSummary {
         id,
@@ -112,24 +129,42 @@ async fn insert_room(
 /// Creates the lobby on first start (owned by the system user). Idempotent.
 pub async fn ensure_lobby(db: &Db, system: &UserBrief) -> Result<RoomId> {
     let mut tx = db.write.begin_with("BEGIN IMMEDIATE").await?;
-    let existing: Option<RoomId> = sqlx::query_scalar("SELECT id FROM rooms WHERE is_default = 1 ORDER BY id LIMIT 1")
-        .fetch_optional(&mut *tx)
-        .await?;
+    let existing: Option<RoomId> =
+        sqlx::query_scalar("SELECT id FROM rooms WHERE is_default = 1 ORDER BY id LIMIT 1")
+            .fetch_optional(&mut *tx)
+            .await?;
     if let Some(id) = existing {
         tx.rollback().await?;
         return Ok(id);
     }
-    let id = insert_room(&mut tx, system.id, LOBBY_NAME, "人人都在这里 · Everyone is here", true).await?;
-    log::append(&mut tx, id, system, EventBody::RoomCreated { name: LOBBY_NAME.into() }).await?;
+    let id = insert_room(
+        &mut tx,
+        system.id,
+        LOBBY_NAME,
+        "人人都在这里 · Everyone is here",
+        true,
+    )
+    .await?;
+    log::append(
+        &mut tx,
+        id,
+        system,
+        EventBody::RoomCreated {
+            name: LOBBY_NAME.into(),
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }
 
 /// The default room(s) new accounts join.
 pub async fn default_rooms(db: &Db) -> Result<Vec<RoomId>> {
-    Ok(sqlx::query_scalar("SELECT id FROM rooms WHERE is_default = 1 ORDER BY id")
-        .fetch_all(&db.read)
-        .await?)
+    Ok(
+        sqlx::query_scalar("SELECT id FROM rooms WHERE is_default = 1 ORDER BY id")
+            .fetch_all(&db.read)
+            .await?,
+    )
 }
 
 /// Adds `user` to a public room and logs `member_joined`.
@@ -188,13 +223,19 @@ pub async fn list_mine(db: &Db, user_id: UserId) -> Result<Vec<RoomSummary>> {
         "{SUMMARY_SELECT} WHERE r.id IN (SELECT room_id FROM members WHERE user_id = ?)
          ORDER BY COALESCE(e.at_ms, r.created_ms) DESC, r.id DESC"
     );
-    let rows = sqlx::query(&sql).bind(user_id).bind(user_id).fetch_all(&db.read).await?;
+    let rows = sqlx::query(&sql)
+        .bind(user_id)
+        .bind(user_id)
+        .fetch_all(&db.read)
+        .await?;
     Ok(rows.iter().map(summary_from_row).collect())
 }
 
 /// The public room directory (joined or not), largest rooms first.
 pub async fn list_public(db: &Db, user_id: UserId, limit: u32) -> Result<Vec<RoomSummary>> {
-    let sql = format!("{SUMMARY_SELECT} WHERE r.is_public = 1 ORDER BY member_count DESC, r.id ASC LIMIT ?");
+    let sql = format!(
+        "{SUMMARY_SELECT} WHERE r.is_public = 1 ORDER BY member_count DESC, r.id ASC LIMIT ?"
+    );
     let rows = sqlx::query(&sql)
         .bind(user_id)
         .bind(limit.min(500))
@@ -239,10 +280,12 @@ pub async fn detail(db: &Db, user_id: UserId, room_id: RoomId) -> Result<RoomDet
 
 /// Ids of the rooms `user_id` is in (for subscribing a new connection).
 pub async fn ids_of(db: &Db, user_id: UserId) -> Result<Vec<RoomId>> {
-    Ok(sqlx::query_scalar("SELECT room_id FROM members WHERE user_id = ?")
-        .bind(user_id)
-        .fetch_all(&db.read)
-        .await?)
+    Ok(
+        sqlx::query_scalar("SELECT room_id FROM members WHERE user_id = ?")
+            .bind(user_id)
+            .fetch_all(&db.read)
+            .await?,
+    )
 }
 
 /// Joins `user` to the default rooms (used right after registration).

@@ -153,8 +153,14 @@ mod tests {
             code(password(&"x".repeat(129), "bob")),
             ErrorCode::PasswordTooLong
         );
-        assert_eq!(code(password("aaaaaaaaaa", "bob")), ErrorCode::PasswordTooWeak);
-        assert_eq!(code(password("Password", "bob")), ErrorCode::PasswordTooWeak);
+        assert_eq!(
+            code(password("aaaaaaaaaa", "bob")),
+            ErrorCode::PasswordTooWeak
+        );
+        assert_eq!(
+            code(password("Password", "bob")),
+            ErrorCode::PasswordTooWeak
+        );
         assert_eq!(
             code(password("bobbybob123", "Bobby")),
             ErrorCode::PasswordTooWeak
@@ -170,7 +176,10 @@ mod tests {
         assert_eq!(message_text("a\u{0000}b", 10).unwrap(), "ab");
         assert_eq!(code(message_text(" \n\t ", 10)), ErrorCode::MessageEmpty);
         assert_eq!(code(message_text("", 10)), ErrorCode::MessageEmpty);
-        assert_eq!(message_text(&"好".repeat(10), 10).unwrap().chars().count(), 10);
+        assert_eq!(
+            message_text(&"好".repeat(10), 10).unwrap().chars().count(),
+            10
+        );
         assert_eq!(
             code(message_text(&"好".repeat(11), 10)),
             ErrorCode::MessageTooLong

@@ -49,7 +49,10 @@ fn frame(bytes: &[u8]) -> ServerFrame {
 }
 
 fn latest(limit: u32) -> Page {
-    Page::Before { before: None, limit }
+    Page::Before {
+        before: None,
+        limit,
+    }
 }
 
 #[tokio::test]
@@ -60,7 +63,11 @@ async fn new_users_land_in_the_lobby_and_can_talk() {
     let rooms = f.chat.my_rooms(alice.id).await.unwrap();
     assert_eq!(rooms.len(), 1, "exactly the lobby");
     let lobby = rooms[0].id;
-    let sent = f.chat.send_text(&alice, lobby, "m1", "  你好，Bob  ").await.unwrap();
+    let sent = f
+        .chat
+        .send_text(&alice, lobby, "m1", "  你好，Bob  ")
+        .await
+        .unwrap();
     assert!(matches!(&sent.body, EventBody::Message { text, .. } if text == "你好，Bob"));
     let seen = f.chat.history(bob.id, lobby, latest(50)).await.unwrap();
     assert_eq!(seen.last().unwrap(), &sent);
@@ -80,7 +87,11 @@ async fn sequence_numbers_have_no_gaps_under_concurrent_sends() {
     let mut tasks = Vec::new();
     for i in 0..40 {
         let chat = f.chat.clone();
-        let who = if i % 2 == 0 { alice.clone() } else { bob.clone() };
+        let who = if i % 2 == 0 {
+            alice.clone()
+        } else {
+            bob.clone()
+        };
         tasks.push(tokio::spawn(async move {
             chat.send_text(&who, room, &format!("c{i}"), &format!("msg {i}"))
                 .await
@@ -95,7 +106,18 @@ async fn sequence_numbers_have_no_gaps_under_concurrent_sends() {
     seqs.sort();
     // seq 1 = room_created, 2 = bob joined, then 40 messages 3..=42.
     assert_eq!(seqs, (3..=42).collect::<Vec<_>>());
-    let log = f.chat.history(alice.id, room, Page::After { after: 0, limit: 200 }).await.unwrap();
+    let log = f
+        .chat
+        .history(
+            alice.id,
+            room,
+            Page::After {
+                after: 0,
+                limit: 200,
+            },
+        )
+        .await
+        .unwrap();
     let all: Vec<i64> = log.iter().map(|e| e.seq).collect();
     assert_eq!(all, (1..=42).collect::<Vec<_>>());
 }
@@ -106,13 +128,36 @@ async fn a_retried_client_id_is_stored_and_pushed_once() {
     let alice = user(&f.chat, "alice").await;
     let room = f.chat.create_room(&alice, "tea", "").await.unwrap().id;
     let mut sub = f.chat.connect(alice.id).await.unwrap();
-    let first = f.chat.send_text(&alice, room, "same-id", "hello").await.unwrap();
-    let again = f.chat.send_text(&alice, room, "same-id", "hello").await.unwrap();
+    let first = f
+        .chat
+        .send_text(&alice, room, "same-id", "hello")
+        .await
+        .unwrap();
+    let again = f
+        .chat
+        .send_text(&alice, room, "same-id", "hello")
+        .await
+        .unwrap();
     assert_eq!(first, again);
-    let log = f.chat.history(alice.id, room, Page::After { after: 0, limit: 50 }).await.unwrap();
-    let messages = log.iter().filter(|e| matches!(e.body, EventBody::Message { .. }));
+    let log = f
+        .chat
+        .history(
+            alice.id,
+            room,
+            Page::After {
+                after: 0,
+                limit: 50,
+            },
+        )
+        .await
+        .unwrap();
+    let messages = log
+        .iter()
+        .filter(|e| matches!(e.body, EventBody::Message { .. }));
     assert_eq!(messages.count(), 1);
-    assert!(matches!(frame(&sub.rx.recv().await.unwrap()), ServerFrame::Event { event } if event == first));
+    assert!(
+        matches!(frame(&sub.rx.recv().await.unwrap()), ServerFrame::Event { event } if event == first)
+    );
     assert!(sub.rx.try_recv().is_err());
 }
 
@@ -121,18 +166,38 @@ async fn non_members_can_neither_read_nor_send_nor_hear() {
     let f = fixture(ChatConfig::default()).await;
     let alice = user(&f.chat, "alice").await;
     let mallory = user(&f.chat, "mallory").await;
-    let room = f.chat.create_room(&alice, "not-yours", "").await.unwrap().id;
+    let room = f
+        .chat
+        .create_room(&alice, "not-yours", "")
+        .await
+        .unwrap()
+        .id;
     let mut spy = f.chat.connect(mallory.id).await.unwrap();
     f.chat.send_text(&alice, room, "a", "secret").await.unwrap();
-    let e = f.chat.send_text(&mallory, room, "m", "hi").await.unwrap_err();
+    let e = f
+        .chat
+        .send_text(&mallory, room, "m", "hi")
+        .await
+        .unwrap_err();
     assert_eq!(code(e), ErrorCode::NotMember);
-    let e = f.chat.history(mallory.id, room, latest(10)).await.unwrap_err();
+    let e = f
+        .chat
+        .history(mallory.id, room, latest(10))
+        .await
+        .unwrap_err();
     assert_eq!(code(e), ErrorCode::NotMember);
     let e = f.chat.room_detail(mallory.id, room).await.unwrap_err();
     assert_eq!(code(e), ErrorCode::NotMember);
-    let e = f.chat.send_text(&alice, 999_999, "x", "hi").await.unwrap_err();
+    let e = f
+        .chat
+        .send_text(&alice, 999_999, "x", "hi")
+        .await
+        .unwrap_err();
     assert_eq!(code(e), ErrorCode::NotFound);
-    assert!(spy.rx.try_recv().is_err(), "a non-member heard a room event");
+    assert!(
+        spy.rx.try_recv().is_err(),
+        "a non-member heard a room event"
+    );
 }
 
 #[tokio::test]
@@ -152,12 +217,18 @@ async fn joining_and_leaving_are_logged_and_pushed() {
         let ServerFrame::Event { event } = frame(&sub.rx.recv().await.unwrap()) else {
             panic!("expected an event")
         };
-        assert_eq!((event.seq, event.body, event.actor.id), (2, EventBody::MemberJoined, bob.id));
+        assert_eq!(
+            (event.seq, event.body, event.actor.id),
+            (2, EventBody::MemberJoined, bob.id)
+        );
     }
     let again = f.chat.join_room(&bob, room).await.unwrap_err();
     assert_eq!(code(again), ErrorCode::AlreadyMember);
     let members = f.chat.room_detail(alice.id, room).await.unwrap().members;
-    assert_eq!(members.iter().map(|m| m.id).collect::<Vec<_>>(), vec![alice.id, bob.id]);
+    assert_eq!(
+        members.iter().map(|m| m.id).collect::<Vec<_>>(),
+        vec![alice.id, bob.id]
+    );
 
     f.chat.leave_room(&bob, room).await.unwrap();
     for sub in [&mut alice_sub, &mut bob_sub] {
@@ -167,7 +238,10 @@ async fn joining_and_leaving_are_logged_and_pushed() {
         assert_eq!((event.seq, event.body), (3, EventBody::MemberLeft));
     }
     // After leaving, bob hears nothing more from the room.
-    f.chat.send_text(&alice, room, "after", "still here?").await.unwrap();
+    f.chat
+        .send_text(&alice, room, "after", "still here?")
+        .await
+        .unwrap();
     alice_sub.rx.recv().await.unwrap();
     assert!(bob_sub.rx.try_recv().is_err());
     let owner = f.chat.leave_room(&alice, room).await.unwrap_err();
@@ -197,7 +271,10 @@ async fn a_slow_connection_is_kicked_instead_of_blocking_the_room() {
     // Alice's connection drains its queue; Bob's never reads.
     while let Ok(_presence) = fast.rx.try_recv() {}
     for i in 0..10 {
-        f.chat.send_text(&alice, room, &format!("c{i}"), "flood").await.unwrap();
+        f.chat
+            .send_text(&alice, room, &format!("c{i}"), "flood")
+            .await
+            .unwrap();
         let ServerFrame::Event { event } = frame(&fast.rx.recv().await.unwrap()) else {
             panic!("expected an event")
         };
@@ -216,15 +293,34 @@ async fn accounts_reject_bad_input_and_wrong_passwords() {
         nickname: "x".into(),
         password: p.into(),
     };
-    let dup = f.chat.register(account("ALICE", "tea-leaves-42")).await.unwrap_err();
+    let dup = f
+        .chat
+        .register(account("ALICE", "tea-leaves-42"))
+        .await
+        .unwrap_err();
     assert_eq!(dup.to_api().code, ErrorCode::UsernameTaken);
     assert_eq!(dup.to_api().field.as_deref(), Some("username"));
-    let weak = f.chat.register(account("bob", "12345678")).await.unwrap_err();
+    let weak = f
+        .chat
+        .register(account("bob", "12345678"))
+        .await
+        .unwrap_err();
     assert_eq!(code(weak), ErrorCode::PasswordTooWeak);
-    let system = f.chat.register(account("teahouse", "tea-leaves-42")).await.unwrap_err();
+    let system = f
+        .chat
+        .register(account("teahouse", "tea-leaves-42"))
+        .await
+        .unwrap_err();
     assert_eq!(code(system), ErrorCode::UsernameTaken);
 
-    assert_eq!(f.chat.login("alice", "tea-leaves-42").await.unwrap().username, "alice");
+    assert_eq!(
+        f.chat
+            .login("alice", "tea-leaves-42")
+            .await
+            .unwrap()
+            .username,
+        "alice"
+    );
     let wrong = f.chat.login("alice", "wrong-password").await.unwrap_err();
     assert_eq!(code(wrong), ErrorCode::BadCredentials);
     let unknown = f.chat.login("nobody", "tea-leaves-42").await.unwrap_err();
@@ -247,16 +343,58 @@ async fn history_pages_walk_backwards_by_cursor() {
     let alice = user(&f.chat, "alice").await;
     let room = f.chat.create_room(&alice, "tea", "").await.unwrap().id;
     for i in 0..25 {
-        f.chat.send_text(&alice, room, &format!("c{i}"), &format!("m{i}")).await.unwrap();
+        f.chat
+            .send_text(&alice, room, &format!("c{i}"), &format!("m{i}"))
+            .await
+            .unwrap();
     }
     let newest = f.chat.history(alice.id, room, latest(10)).await.unwrap();
     assert_eq!((newest[0].seq, newest[9].seq), (17, 26));
-    let older = f.chat.history(alice.id, room, Page::Before { before: Some(17), limit: 10 }).await.unwrap();
+    let older = f
+        .chat
+        .history(
+            alice.id,
+            room,
+            Page::Before {
+                before: Some(17),
+                limit: 10,
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!((older[0].seq, older[9].seq), (7, 16));
-    let oldest = f.chat.history(alice.id, room, Page::Before { before: Some(7), limit: 10 }).await.unwrap();
-    assert_eq!(oldest.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=6).collect::<Vec<_>>());
-    let gap = f.chat.history(alice.id, room, Page::After { after: 20, limit: 100 }).await.unwrap();
-    assert_eq!(gap.iter().map(|e| e.seq).collect::<Vec<_>>(), (21..=26).collect::<Vec<_>>());
+    let oldest = f
+        .chat
+        .history(
+            alice.id,
+            room,
+            Page::Before {
+                before: Some(7),
+                limit: 10,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        oldest.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        (1..=6).collect::<Vec<_>>()
+    );
+    let gap = f
+        .chat
+        .history(
+            alice.id,
+            room,
+            Page::After {
+                after: 20,
+                limit: 100,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        gap.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        (21..=26).collect::<Vec<_>>()
+    );
 }
 
 #[tokio::test]

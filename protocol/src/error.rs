@@ -153,14 +153,23 @@ impl ErrorCode {
             ClientIdInvalid => ("消息编号无效", "Invalid message id"),
             AlreadyMember => ("你已在该房间中", "You are already in this room"),
             NotMember => ("你不在该房间中", "You are not a member of this room"),
-            OwnerCannotLeave => ("房主不能退出自己的房间", "The owner cannot leave their own room"),
-            RateLimited => ("操作太频繁，请稍后再试", "Too many requests, please slow down"),
+            OwnerCannotLeave => (
+                "房主不能退出自己的房间",
+                "The owner cannot leave their own room",
+            ),
+            RateLimited => (
+                "操作太频繁，请稍后再试",
+                "Too many requests, please slow down",
+            ),
             BadRequest => ("请求格式不正确", "Malformed request"),
             Internal => (
                 "服务器出错了，请稍后重试",
                 "Something went wrong on the server, please retry",
             ),
-            Network => ("网络连接失败，请检查网络后重试", "Network error, please retry"),
+            Network => (
+                "网络连接失败，请检查网络后重试",
+                "Network error, please retry",
+            ),
         };
         match lang {
             Lang::Zh => zh,

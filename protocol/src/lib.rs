@@ -18,7 +18,7 @@ pub mod limits;
 pub mod view;
 
 pub use error::{ApiError, ErrorCode, Lang};
-pub use event::{ClientFrame, EventBody, MsgType, RoomEvent, ServerFrame, close_code};
+pub use event::{close_code, ClientFrame, EventBody, MsgType, RoomEvent, ServerFrame};
 pub use view::{RoomDetail, RoomSummary, UserBrief};
 
 /// A user's id (server-assigned, never taken from a client).

@@ -78,7 +78,9 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> Result<Ser
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(config.secure_cookies)
-        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::days(30)));
+        .with_expiry(Expiry::OnInactivity(
+            tower_sessions::cookie::time::Duration::days(30),
+        ));
 
     let chat = Chat::start(db, config.chat_config()).await?;
     let state = AppState {
@@ -114,7 +116,10 @@ async fn healthz(State(chat): State<Arc<Chat>>) -> (axum::http::StatusCode, &'st
         Ok(_) => (axum::http::StatusCode::OK, "ok"),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
-            (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "database unavailable",
+            )
         }
     }
 }
@@ -122,12 +127,18 @@ async fn healthz(State(chat): State<Arc<Chat>>) -> (axum::http::StatusCode, &'st
 /// Serves until `shutdown` resolves, then stops accepting, lets in-flight
 /// requests finish, closes every socket with "going away" and closes the
 /// database.
-pub async fn run(listener: TcpListener, server: Server, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartError> {
+pub async fn run(
+    listener: TcpListener,
+    server: Server,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), StartError> {
     let chat = server.chat.clone();
     let hub = chat.hub.clone();
     axum::serve(
         listener,
-        server.router.into_make_service_with_connect_info::<SocketAddr>(),
+        server
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(async move {
         shutdown.await;

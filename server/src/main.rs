@@ -9,10 +9,9 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_sessions=warn,tower_http=warn")),
-        )
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+            EnvFilter::new("info,sqlx=warn,tower_sessions=warn,tower_http=warn")
+        }))
         .init();
     let config = Config::parse();
     if let Err(e) = start(config).await {
@@ -27,10 +26,12 @@ async fn start(config: Config) -> Result<(), StartError> {
     let options = leptos.leptos_options;
     let addr = config.addr.unwrap_or(options.site_addr);
     let server = build(&config, options).await?;
-    let listener = TcpListener::bind(addr).await.map_err(|source| StartError::Bind {
-        addr: addr.to_string(),
-        source,
-    })?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: addr.to_string(),
+            source,
+        })?;
     let local = listener.local_addr().map_err(StartError::Serve)?;
     tracing::info!(data_dir = %config.data_dir.display(), "Teahouse listening on http://{local}");
     println!("Teahouse (茶馆) is running: open http://{local}");

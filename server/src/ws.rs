@@ -33,8 +33,14 @@ fn same_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let origin_host = origin.split_once("://").map(|(_, rest)| rest).unwrap_or(origin);
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let origin_host = origin
+        .split_once("://")
+        .map(|(_, rest)| rest)
+        .unwrap_or(origin);
     !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
 }
 
@@ -93,9 +99,12 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
         reason: Utf8Bytes::from_static(reason),
     };
     // Best effort: the peer may already be gone.
-    if timeout(Duration::from_secs(2), socket.send(Message::Close(Some(frame))))
-        .await
-        .is_err()
+    if timeout(
+        Duration::from_secs(2),
+        socket.send(Message::Close(Some(frame))),
+    )
+    .await
+    .is_err()
     {
         tracing::debug!("close frame not sent in time");
     }
@@ -109,7 +118,13 @@ enum Stop {
     WriteFailed,
 }
 
-async fn serve(mut socket: WebSocket, mut sub: Subscription, user: UserBrief, heartbeat: Duration, _permit: OwnedSemaphorePermit) {
+async fn serve(
+    mut socket: WebSocket,
+    mut sub: Subscription,
+    user: UserBrief,
+    heartbeat: Duration,
+    _permit: OwnedSemaphorePermit,
+) {
     let conn_id = sub.conn_id;
     tracing::debug!(user_id = user.id, conn_id, "socket open");
     let hello = encode(&ServerFrame::Hello {
@@ -161,12 +176,32 @@ async fn serve(mut socket: WebSocket, mut sub: Subscription, user: UserBrief, he
     };
     match stop {
         Stop::Kicked(KickReason::Lagging) => {
-            tracing::info!(user_id = user.id, conn_id, "slow connection closed; it will resume");
-            close(&mut socket, close_code::RESUME, "lagging: resume from your last seq").await;
+            tracing::info!(
+                user_id = user.id,
+                conn_id,
+                "slow connection closed; it will resume"
+            );
+            close(
+                &mut socket,
+                close_code::RESUME,
+                "lagging: resume from your last seq",
+            )
+            .await;
         }
-        Stop::Kicked(KickReason::SessionEnded) => close(&mut socket, close_code::SESSION_ENDED, "session ended").await,
-        Stop::Kicked(KickReason::Shutdown) => close(&mut socket, close_code::SHUTDOWN, "server shutting down").await,
-        Stop::Silent => close(&mut socket, close_code::HEARTBEAT_TIMEOUT, "heartbeat timeout").await,
+        Stop::Kicked(KickReason::SessionEnded) => {
+            close(&mut socket, close_code::SESSION_ENDED, "session ended").await
+        }
+        Stop::Kicked(KickReason::Shutdown) => {
+            close(&mut socket, close_code::SHUTDOWN, "server shutting down").await
+        }
+        Stop::Silent => {
+            close(
+                &mut socket,
+                close_code::HEARTBEAT_TIMEOUT,
+                "heartbeat timeout",
+            )
+            .await
+        }
         Stop::PeerClosed | Stop::WriteFailed => {}
     }
     tracing::debug!(user_id = user.id, conn_id, "socket closed");
@@ -174,7 +209,12 @@ async fn serve(mut socket: WebSocket, mut sub: Subscription, user: UserBrief, he
 
 /// Writes `first` and whatever else is already queued, then flushes once.
 /// A peer that does not take the data within a heartbeat is given up on.
-async fn write_batch(socket: &mut WebSocket, sub: &mut Subscription, first: bytes::Bytes, heartbeat: Duration) -> bool {
+async fn write_batch(
+    socket: &mut WebSocket,
+    sub: &mut Subscription,
+    first: bytes::Bytes,
+    heartbeat: Duration,
+) -> bool {
     let work = async {
         if let Some(m) = text(first) {
             socket.feed(m).await?;
@@ -207,8 +247,17 @@ mod tests {
     #[test]
     fn origin_check() {
         assert!(same_origin(&headers(None, "chat.example:3000")));
-        assert!(same_origin(&headers(Some("http://chat.example:3000"), "chat.example:3000")));
-        assert!(!same_origin(&headers(Some("https://evil.example"), "chat.example:3000")));
-        assert!(!same_origin(&headers(Some("http://chat.example:3001"), "chat.example:3000")));
+        assert!(same_origin(&headers(
+            Some("http://chat.example:3000"),
+            "chat.example:3000"
+        )));
+        assert!(!same_origin(&headers(
+            Some("https://evil.example"),
+            "chat.example:3000"
+        )));
+        assert!(!same_origin(&headers(
+            Some("http://chat.example:3001"),
+            "chat.example:3000"
+        )));
     }
 }

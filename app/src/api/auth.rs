@@ -7,7 +7,11 @@ use crate::error::AppError;
 
 /// Creates an account, logs it in and joins it to the lobby.
 #[server(endpoint = "register")]
-pub async fn register(username: String, nickname: String, password: String) -> Result<UserBrief, AppError> {
+pub async fn register(
+    username: String,
+    nickname: String,
+    password: String,
+) -> Result<UserBrief, AppError> {
     use super::ssr::*;
     let chat = chat()?;
     let user = chat

@@ -8,11 +8,17 @@ use crate::error::AppError;
 /// Sends a text message as the session's user. `client_id` makes retries
 /// safe: the same id returns the already stored event.
 #[server(endpoint = "send_message")]
-pub async fn send_message(room_id: RoomId, client_id: String, text: String) -> Result<RoomEvent, AppError> {
+pub async fn send_message(
+    room_id: RoomId,
+    client_id: String,
+    text: String,
+) -> Result<RoomEvent, AppError> {
     use super::ssr::*;
     let chat = chat()?;
     let me = require_user(&chat).await?;
-    chat.send_text(&me, room_id, &client_id, &text).await.map_err(fail)
+    chat.send_text(&me, room_id, &client_id, &text)
+        .await
+        .map_err(fail)
 }
 
 /// Events of a room, ascending by seq: with `after`, those following it (catch-up
@@ -28,7 +34,9 @@ pub async fn history(
     use teahouse_domain::log::Page;
     let chat = chat()?;
     let me = require_user(&chat).await?;
-    let limit = limit.unwrap_or(50).clamp(1, teahouse_protocol::limits::HISTORY_PAGE_MAX);
+    let limit = limit
+        .unwrap_or(50)
+        .clamp(1, teahouse_protocol::limits::HISTORY_PAGE_MAX);
     let page = match after {
         Some(after) => Page::After { after, limit },
         None => Page::Before { before, limit },

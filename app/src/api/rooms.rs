@@ -29,7 +29,9 @@ pub async fn create_room(name: String, description: String) -> Result<RoomSummar
     use super::ssr::*;
     let chat = chat()?;
     let me = require_user(&chat).await?;
-    chat.create_room(&me, &name, &description).await.map_err(fail)
+    chat.create_room(&me, &name, &description)
+        .await
+        .map_err(fail)
 }
 
 /// Joins a public room.
@@ -47,7 +49,10 @@ pub async fn leave_room(room_id: RoomId) -> Result<(), AppError> {
     use super::ssr::*;
     let chat = chat()?;
     let me = require_user(&chat).await?;
-    chat.leave_room(&me, room_id).await.map_err(fail).map(|_| ())
+    chat.leave_room(&me, room_id)
+        .await
+        .map_err(fail)
+        .map(|_| ())
 }
 
 /// A room and its members (members only).

@@ -18,7 +18,8 @@ pub const SESSION_USER: &str = "uid";
 /// Marks the HTTP response with the status matching `err` and returns it.
 pub fn reject(err: AppError) -> AppError {
     if let Some(opts) = use_context::<ResponseOptions>() {
-        let status = StatusCode::from_u16(err.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = StatusCode::from_u16(err.code.http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         opts.set_status(status);
     }
     err
@@ -76,6 +77,9 @@ pub async fn log_in(user: &UserBrief) -> Result<(), AppError> {
         reject(AppError::new(ErrorCode::Internal))
     };
     session.cycle_id().await.map_err(store_failed)?;
-    session.insert(SESSION_USER, user.id).await.map_err(store_failed)?;
+    session
+        .insert(SESSION_USER, user.id)
+        .await
+        .map_err(store_failed)?;
     Ok(())
 }

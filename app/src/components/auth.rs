@@ -11,7 +11,10 @@ use crate::i18n::{use_i18n, T};
 use teahouse_protocol::limits;
 
 /// The message for `field`, if the last submission failed on it.
-fn field_error(err: Signal<Option<AppError>>, field: &'static str) -> impl Fn() -> Option<String> + Copy {
+fn field_error(
+    err: Signal<Option<AppError>>,
+    field: &'static str,
+) -> impl Fn() -> Option<String> + Copy {
     let i18n = use_i18n();
     move || {
         err.get()
@@ -88,7 +91,14 @@ pub fn LangToggle() -> impl IntoView {
             crate::i18n::Lang::Zh => crate::i18n::Lang::En,
             crate::i18n::Lang::En => crate::i18n::Lang::Zh,
         };
-        crate::write_pref_cookie(crate::i18n::LANG_COOKIE, if next == crate::i18n::Lang::En { "en" } else { "zh" });
+        crate::write_pref_cookie(
+            crate::i18n::LANG_COOKIE,
+            if next == crate::i18n::Lang::En {
+                "en"
+            } else {
+                "zh"
+            },
+        );
         i18n.0.set(next);
     };
     view! {

@@ -37,7 +37,8 @@ async fn boot() -> Result<Option<(UserBrief, Vec<RoomSummary>)>, AppError> {
 pub fn ChatPage() -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map();
-    let room_id = Memo::new(move |_| query.with(|q| q.get("room").and_then(|s| s.parse::<RoomId>().ok())));
+    let room_id =
+        Memo::new(move |_| query.with(|q| q.get("room").and_then(|s| s.parse::<RoomId>().ok())));
     let data = Resource::new(|| (), |_| boot());
     view! {
         <Suspense fallback=move || view! { <p class="loading">{move || i18n.t(T::Loading)}</p> }>
@@ -53,7 +54,11 @@ pub fn ChatPage() -> impl IntoView {
 }
 
 #[component]
-fn ChatShell(user: UserBrief, rooms: Vec<RoomSummary>, room_id: Memo<Option<RoomId>>) -> impl IntoView {
+fn ChatShell(
+    user: UserBrief,
+    rooms: Vec<RoomSummary>,
+    room_id: Memo<Option<RoomId>>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let state = ChatState::new(user.clone(), rooms);
     provide_context(state);

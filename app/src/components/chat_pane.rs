@@ -39,7 +39,10 @@ struct Pending {
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Row {
     /// A time label before the event with this seq.
-    Separator { before: Seq, at_ms: i64 },
+    Separator {
+        before: Seq,
+        at_ms: i64,
+    },
     Event(RoomEvent),
 }
 
@@ -72,7 +75,11 @@ fn rows_of(events: impl Iterator<Item = RoomEvent>) -> Vec<Row> {
 pub fn ChatPane(room_id: RoomId) -> impl IntoView {
     let i18n = use_i18n();
     let state = expect_context::<ChatState>();
-    let summary = Memo::new(move |_| state.rooms.with(|r| r.iter().find(|s| s.id == room_id).cloned()));
+    let summary = Memo::new(move |_| {
+        state
+            .rooms
+            .with(|r| r.iter().find(|s| s.id == room_id).cloned())
+    });
     let first_page = Resource::new(move || room_id, |id| history(id, None, None, Some(PAGE)));
     let show_members = RwSignal::new(false);
     view! {
@@ -120,7 +127,8 @@ fn Conversation(room_id: RoomId, first: Vec<RoomEvent>) -> impl IntoView {
             .rooms
             .with(|r| r.iter().find(|s| s.id == room_id).map(|s| s.owner_id))
     });
-    let has_older = RwSignal::new(first.len() >= PAGE as usize && first.first().is_some_and(|e| e.seq > 1));
+    let has_older =
+        RwSignal::new(first.len() >= PAGE as usize && first.first().is_some_and(|e| e.seq > 1));
     let loading_older = RwSignal::new(false);
     let first = StoredValue::new(first);
     let pending: RwSignal<Vec<Pending>> = RwSignal::new(Vec::new());
@@ -142,7 +150,8 @@ fn Conversation(room_id: RoomId, first: Vec<RoomEvent>) -> impl IntoView {
     });
 
     let rows = Memo::new(move |_| {
-        let mut all: BTreeMap<Seq, RoomEvent> = first.with_value(|f| f.iter().map(|e| (e.seq, e.clone())).collect());
+        let mut all: BTreeMap<Seq, RoomEvent> =
+            first.with_value(|f| f.iter().map(|e| (e.seq, e.clone())).collect());
         state.logs.with(|l| {
             if let Some(log) = l.get(&room_id) {
                 all.extend(log.iter().map(|(k, v)| (*k, v.clone())));
@@ -175,7 +184,10 @@ fn Conversation(room_id: RoomId, first: Vec<RoomEvent>) -> impl IntoView {
         let Some(oldest) = oldest else { return };
         loading_older.set(true);
         spawn_local(async move {
-            let before_height = list_ref.get_untracked().map(|el| el.scroll_height()).unwrap_or(0);
+            let before_height = list_ref
+                .get_untracked()
+                .map(|el| el.scroll_height())
+                .unwrap_or(0);
             if let Ok(events) = history(room_id, Some(oldest), None, Some(PAGE)).await {
                 if events.len() < PAGE as usize {
                     has_older.set(false);
@@ -228,7 +240,9 @@ fn Conversation(room_id: RoomId, first: Vec<RoomEvent>) -> impl IntoView {
 #[component]
 fn LogRow(row: Row, me: UserId, owner: Memo<Option<UserId>>) -> impl IntoView {
     let i18n = use_i18n();
-    let tz = use_context::<TzOffset>().map(|t| t.0).unwrap_or(crate::format::DEFAULT_OFFSET_MIN);
+    let tz = use_context::<TzOffset>()
+        .map(|t| t.0)
+        .unwrap_or(crate::format::DEFAULT_OFFSET_MIN);
     match row {
         Row::Separator { at_ms, .. } => {
             let now = now_ms();
@@ -268,7 +282,13 @@ fn LogRow(row: Row, me: UserId, owner: Memo<Option<UserId>>) -> impl IntoView {
 }
 
 /// Sends (or re-sends) a pending message and resolves it.
-fn deliver(state: ChatState, room_id: RoomId, pending: RwSignal<Vec<Pending>>, client_id: String, text: String) {
+fn deliver(
+    state: ChatState,
+    room_id: RoomId,
+    pending: RwSignal<Vec<Pending>>,
+    client_id: String,
+    text: String,
+) {
     spawn_local(async move {
         match send_message(room_id, client_id.clone(), text).await {
             Ok(event) => {

@@ -29,7 +29,9 @@ pub fn ConversationList(selected: Memo<Option<RoomId>>) -> impl IntoView {
 fn ConversationRow(room: RoomSummary, selected: Memo<Option<RoomId>>) -> impl IntoView {
     let i18n = use_i18n();
     let state = expect_context::<ChatState>();
-    let tz = use_context::<TzOffset>().map(|t| t.0).unwrap_or(crate::format::DEFAULT_OFFSET_MIN);
+    let tz = use_context::<TzOffset>()
+        .map(|t| t.0)
+        .unwrap_or(crate::format::DEFAULT_OFFSET_MIN);
     let id = room.id;
     let me = state.me_id();
     let last = room.last_event.clone();

@@ -13,7 +13,12 @@ use crate::i18n::{use_i18n, T};
 use crate::state::ChatState;
 
 /// Opens `room` in the pane after it was joined or created.
-fn open_room(state: ChatState, panel: RwSignal<Panel>, room: RoomSummary, navigate: impl Fn(&str, leptos_router::NavigateOptions)) {
+fn open_room(
+    state: ChatState,
+    panel: RwSignal<Panel>,
+    room: RoomSummary,
+    navigate: impl Fn(&str, leptos_router::NavigateOptions),
+) {
     let id = room.id;
     state.upsert_room(room);
     panel.set(Panel::Chats);

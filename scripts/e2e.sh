@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs the Playwright tests against a freshly started debug server on a free
+# port with an empty temporary data directory. Expects `cargo leptos build`.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bin=./target/debug/teahouse
+[ -x "$bin" ] || { echo "missing $bin: run 'cargo leptos build' first" >&2; exit 1; }
+
+data=$(mktemp -d)
+log="$data/server.log"
+"$bin" --data-dir "$data" --addr 127.0.0.1:0 >"$log" 2>&1 &
+pid=$!
+cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$data"; }
+trap cleanup EXIT
+
+url=""
+for _ in $(seq 1 300); do   # up to 30 s
+  url=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$log" | head -n 1 || true)
+  [ -n "$url" ] && curl -fsS "$url/healthz" >/dev/null 2>&1 && break
+  kill -0 "$pid" 2>/dev/null || { cat "$log"; echo "server exited" >&2; exit 1; }
+  sleep 0.1
+done
+[ -n "$url" ] || { cat "$log"; echo "server did not start" >&2; exit 1; }
+
+rc=0
+(cd end2end && BASE_URL="$url" npx playwright test) || rc=$?
+node end2end/summary.js end2end/test-results/results.json || true
+if [ "$rc" -ne 0 ]; then
+  echo "--- server log ---"; tail -n 50 "$log"
+fi
+exit "$rc"

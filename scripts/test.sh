@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Sets up the toolchain (first time only) and runs every check and test:
+# formatting, clippy (server and wasm), unit + integration tests (real SQLite,
+# real HTTP/WebSocket), the end-to-end tests in Debian Chromium, and the load
+# tool's smoke run.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/setup.sh
+export PATH="$PWD/.tools/node_modules/.bin:$PATH"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "clippy (host: server, domain, tools)"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "clippy (wasm: hydrate build)"
+cargo clippy -p app -p frontend --target wasm32-unknown-unknown --features app/hydrate -- -D warnings
+
+step "unit and integration tests"
+cargo test --workspace
+
+step "build the site (server + wasm)"
+cargo leptos build
+
+step "end-to-end tests (Chromium)"
+bash scripts/e2e.sh
+
+if [ -f bench/smoke.sh ]; then
+  step "load tool smoke run"
+  bash bench/smoke.sh
+fi

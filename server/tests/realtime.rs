@@ -1,0 +1,297 @@
+//! The real server over real HTTP and WebSocket connections.
+
+mod common;
+
+use std::time::Duration;
+
+use common::TestServer;
+use teahouse_protocol::{close_code, EventBody, ServerFrame};
+use tokio_tungstenite::tungstenite::Error as WsError;
+
+fn is_message(f: &ServerFrame, text: &str) -> bool {
+    matches!(f, ServerFrame::Event { event } if matches!(&event.body, EventBody::Message { text: t, .. } if t == text))
+}
+
+#[tokio::test]
+async fn a_message_sent_by_one_member_reaches_the_others_socket_but_no_outsider() {
+    let server = TestServer::start().await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let eve = server.user("eve").await;
+    let room = alice.create_room("tea").await;
+    bob.join(room).await;
+
+    let mut bob_ws = bob.connect().await;
+    let mut eve_ws = eve.connect().await;
+
+    let sent = alice.send(room, "m-1", "你好 <script>").await.unwrap();
+    assert_eq!(
+        sent["actor"]["id"], alice.id,
+        "sender comes from the session"
+    );
+    let got = bob_ws.until(|f| is_message(f, "你好 <script>")).await;
+    let ServerFrame::Event { event } = got else {
+        unreachable!()
+    };
+    assert_eq!(event.room_id, room);
+    assert_eq!(event.actor.id, alice.id);
+    assert_eq!(event.seq, sent["seq"].as_i64().unwrap());
+
+    // Eve is online but not in the room: she must hear nothing of it.
+    // A ping/pong round trip proves everything queued before it was delivered.
+    eve_ws.ping().await;
+    loop {
+        match eve_ws.next().await {
+            ServerFrame::Pong => break,
+            ServerFrame::Event { event } => {
+                assert_ne!(event.room_id, room, "outsider heard {event:?}")
+            }
+            _ => {}
+        }
+    }
+    // …and cannot read or post there either.
+    let (status, err) = eve.send(room, "e-1", "let me in").await.unwrap_err();
+    assert_eq!((status, err["code"].as_str()), (403, Some("not_member")));
+    let (status, _) = eve
+        .call("history", &[("room_id", &room.to_string())])
+        .await
+        .unwrap_err();
+    assert_eq!(status, 403);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_sender_cannot_be_forged_by_the_client() {
+    let server = TestServer::start().await;
+    let alice = server.user("alice").await;
+    let mallory = server.user("mallory").await;
+    // An extra "from" field is ignored: identity is the session's.
+    let sent = mallory
+        .call(
+            "send_message",
+            &[
+                ("room_id", "1"),
+                ("client_id", "x1"),
+                ("text", "hi"),
+                ("actor_id", &alice.id.to_string()),
+            ],
+        )
+        .await;
+    match sent {
+        Ok(ev) => assert_eq!(ev["actor"]["id"], mallory.id),
+        Err((status, _)) => assert_eq!(status, 400),
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_upgrade_without_a_valid_session_is_refused() {
+    let server = TestServer::start().await;
+    let anon = common::Client::new(&server);
+    match anon.socket(None).await {
+        Err(WsError::Http(res)) => assert_eq!(res.status().as_u16(), 401),
+        other => panic!("expected 401, got {:?}", other.map(|_| ())),
+    }
+    match anon.socket(Some("teahouse_sid=forged-session-id")).await {
+        Err(WsError::Http(res)) => assert_eq!(res.status().as_u16(), 401),
+        other => panic!("expected 401, got {:?}", other.map(|_| ())),
+    }
+    // Logging out ends the session for new sockets too.
+    let alice = server.user("alice").await;
+    let cookie = alice.cookie().unwrap();
+    alice.call("logout", &[]).await.unwrap();
+    match anon.socket(Some(&cookie)).await {
+        Err(WsError::Http(res)) => assert_eq!(res.status().as_u16(), 401),
+        other => panic!("expected 401 after logout, got {:?}", other.map(|_| ())),
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_duplicate_client_id_is_stored_once_and_pushed_once() {
+    let server = TestServer::start().await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let mut bob_ws = bob.connect().await;
+    let first = alice.send(1, "retry-me", "only once").await.unwrap();
+    let again = alice.send(1, "retry-me", "only once").await.unwrap();
+    assert_eq!(first, again);
+    let history = alice
+        .call("history", &[("room_id", "1"), ("after", "0")])
+        .await
+        .unwrap();
+    let copies = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["body"]["client_id"] == "retry-me")
+        .count();
+    assert_eq!(copies, 1);
+    bob_ws.until(|f| is_message(f, "only once")).await;
+    bob_ws.ping().await;
+    loop {
+        match bob_ws.next().await {
+            ServerFrame::Pong => break,
+            f => assert!(!is_message(&f, "only once"), "pushed twice"),
+        }
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_stable_code_and_nothing_is_stored() {
+    let server = TestServer::start().await;
+    let alice = server.user("alice").await;
+    let cases: [(&str, &str, u16, &str); 4] = [
+        ("c1", "   ", 422, "message_empty"),
+        ("c2", &"长".repeat(2001), 422, "message_too_long"),
+        ("bad id!", "hi", 422, "client_id_invalid"),
+        ("", "hi", 422, "client_id_invalid"),
+    ];
+    for (client_id, text, status, code) in cases {
+        let (s, err) = alice.send(1, client_id, text).await.unwrap_err();
+        assert_eq!(
+            (s, err["code"].as_str()),
+            (status, Some(code)),
+            "{client_id:?}"
+        );
+    }
+    let (s, err) = alice.send(424242, "c3", "hi").await.unwrap_err();
+    assert_eq!((s, err["code"].as_str()), (404, Some("not_found")));
+    let (s, _) = alice
+        .call(
+            "send_message",
+            &[
+                ("room_id", "not-a-number"),
+                ("client_id", "c4"),
+                ("text", "hi"),
+            ],
+        )
+        .await
+        .unwrap_err();
+    assert!((400..500).contains(&s), "malformed args -> {s}");
+    let anon = common::Client::new(&server);
+    let (s, err) = anon.send(1, "c5", "hi").await.unwrap_err();
+    assert_eq!((s, err["code"].as_str()), (401, Some("unauthenticated")));
+    // None of it reached the log: seq 1 room created, 2 alice joined.
+    let log = alice
+        .call("history", &[("room_id", "1"), ("after", "0")])
+        .await
+        .unwrap();
+    assert_eq!(log.as_array().unwrap().len(), 2);
+    // Registration errors name their field.
+    let (s, err) = common::Client::new(&server)
+        .call(
+            "register",
+            &[
+                ("username", "alice"),
+                ("nickname", "x"),
+                ("password", "tea-leaves-42"),
+            ],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (s, err["code"].as_str(), err["field"].as_str()),
+        (409, Some("username_taken"), Some("username"))
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn membership_changes_and_presence_are_pushed() {
+    let server = TestServer::start().await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let room = alice.create_room("tea").await;
+    let mut alice_ws = alice.connect().await;
+    let mut bob_ws = bob.connect().await;
+    alice_ws
+        .until(
+            |f| matches!(f, ServerFrame::Presence { user_id, online: true } if *user_id == bob.id),
+        )
+        .await;
+    bob.join(room).await;
+    for ws in [&mut alice_ws, &mut bob_ws] {
+        ws.until(|f| matches!(f, ServerFrame::Event { event } if event.room_id == room && event.body == EventBody::MemberJoined))
+            .await;
+    }
+    bob.call("leave_room", &[("room_id", &room.to_string())])
+        .await
+        .unwrap();
+    alice_ws
+        .until(|f| matches!(f, ServerFrame::Event { event } if event.room_id == room && event.body == EventBody::MemberLeft))
+        .await;
+    drop(bob_ws);
+    alice_ws
+        .until(
+            |f| matches!(f, ServerFrame::Presence { user_id, online: false } if *user_id == bob.id),
+        )
+        .await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_room_page_is_server_rendered_with_its_history() {
+    let server = TestServer::start().await;
+    let alice = server.user("alice").await;
+    alice
+        .send(1, "h-1", "rendered on the server & escaped <i>")
+        .await
+        .unwrap();
+    let html = alice
+        .http
+        .get(server.url("/?room=1"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("rendered on the server &amp; escaped &lt;i&gt;"),
+        "history missing from SSR"
+    );
+    assert!(!html.contains("<i>"));
+    let anon = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = anon
+        .get(server.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !page.contains("rendered on the server"),
+        "history leaked to a logged-out visitor"
+    );
+    let health = anon.get(server.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn shutdown_closes_sockets_with_going_away() {
+    let server = TestServer::start().await;
+    let alice = server.user("alice").await;
+    let mut ws = alice.connect().await;
+    let stopping = tokio::spawn(server.stop());
+    let close = loop {
+        match tokio::time::timeout(
+            Duration::from_secs(10),
+            futures::StreamExt::next(&mut ws.ws),
+        )
+        .await
+        {
+            Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Close(frame)))) => break frame,
+            Ok(Some(Ok(_))) => continue,
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    };
+    assert_eq!(u16::from(close.unwrap().code), close_code::SHUTDOWN);
+    stopping.await.unwrap();
+}
