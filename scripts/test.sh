@@ -8,7 +8,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
 export PATH="$PWD/.tools/node_modules/.bin:$PATH"
 
-step() { printf '\n==> %s\n' "$*"; }
+started=$SECONDS
+last=$SECONDS
+step() {
+  printf '    (%ss)\n\n==> %s\n' "$((SECONDS - last))" "$*"
+  last=$SECONDS
+}
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -32,3 +37,5 @@ if [ -f bench/smoke.sh ]; then
   step "load tool smoke run"
   bash bench/smoke.sh
 fi
+
+printf '    (%ss)\nall checks passed in %ss\n' "$((SECONDS - last))" "$((SECONDS - started))"
