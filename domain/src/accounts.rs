@@ -193,3 +193,17 @@ pub async fn ensure_system_user(db: &Db) -> Result<UserId> {
         .await?;
     Ok(row.get("id"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_timing_decoy_hash_is_a_real_argon2id_hash() {
+        // If it did not parse, unknown usernames would answer faster than
+        // wrong passwords and reveal which accounts exist.
+        let parsed = PasswordHash::new(dummy_hash()).unwrap();
+        assert_eq!(parsed.algorithm.as_str(), "argon2id");
+        assert!(Argon2::default().verify_password(b"x", &parsed).is_err());
+    }
+}

@@ -12,6 +12,7 @@ use teahouse_protocol::{
 
 use crate::accounts::{self, NewAccount, PasswordHasherPool};
 use crate::log::{self, NewMessage, Page};
+use crate::writer::SendQueue;
 use crate::{rooms, validate, ChatConfig, Db, DomainError, Hub, Result, Subscription};
 
 /// The chat service: database, fan-out hub and limits, shared as `Arc<Chat>`.
@@ -28,6 +29,8 @@ pub struct Chat {
     send_limiter: Option<DefaultKeyedRateLimiter<UserId>>,
     /// Per-username login attempts.
     login_limiter: DefaultKeyedRateLimiter<String>,
+    /// The group-commit writer all sends go through.
+    pub sends: SendQueue,
 }
 
 impl std::fmt::Debug for Chat {
@@ -52,8 +55,10 @@ impl Chat {
             RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst))
         });
         let logins = NonZeroU32::new(config.logins_per_minute).unwrap_or(NonZeroU32::MIN);
+        let hub = Hub::new(config.conn_queue_capacity, 200);
         Ok(Arc::new(Chat {
-            hub: Hub::new(config.conn_queue_capacity, 200),
+            sends: SendQueue::start(db.clone(), hub.clone(), 4096, 512),
+            hub,
             hasher: PasswordHasherPool::new(config.hash_concurrency),
             send_limiter,
             login_limiter: RateLimiter::keyed(Quota::per_minute(logins)),
@@ -85,7 +90,8 @@ impl Chat {
         accounts::get(&self.db, id).await
     }
 
-    /// Stores a text message from `sender` and pushes it to the room.
+    /// Stores a text message from `sender` (group-committed with concurrent
+    /// sends) and pushes it to the room.
     /// Retrying with the same `client_id` returns the stored event.
     pub async fn send_text(
         &self,
@@ -101,25 +107,14 @@ impl Chat {
                 return Err(DomainError::code(ErrorCode::RateLimited));
             }
         }
-        let sent = log::send(
-            &self.db,
-            sender,
-            NewMessage {
-                room_id,
-                client_id,
-                msgtype: MsgType::Text,
-                text,
-            },
-        )
-        .await?;
-        if sent.fresh {
-            self.hub.publish(
-                room_id,
-                &ServerFrame::Event {
-                    event: sent.event.clone(),
-                },
-            );
-        }
+        let msg = NewMessage {
+            room_id,
+            client_id,
+            msgtype: MsgType::Text,
+            text,
+        };
+        // Stored, then pushed to the room by the writer, then answered.
+        let sent = self.sends.send(sender.clone(), msg).await?;
         Ok(sent.event)
     }
 

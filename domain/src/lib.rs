@@ -10,6 +10,7 @@
 //!   history pages.
 //! - [`hub`]: in-process fan-out of stored events to live connections, with a
 //!   bounded queue per connection.
+//! - [`writer`]: group commit: concurrent sends share one transaction.
 //! - [`chat`]: [`Chat`], the one service the web layer talks to; it ties the
 //!   store and the hub together so every stored event is also pushed.
 //! - [`error`]: the domain error type, mapped onto protocol error codes.
@@ -23,6 +24,7 @@ pub mod hub;
 pub mod log;
 pub mod rooms;
 pub mod validate;
+pub mod writer;
 
 pub use chat::Chat;
 pub use config::ChatConfig;

@@ -140,29 +140,34 @@ pub struct Sent {
     pub fresh: bool,
 }
 
-/// Stores a message from `sender` (who must be a member), idempotently.
-pub async fn send(db: &Db, sender: &UserBrief, msg: NewMessage) -> Result<Sent> {
-    let mut tx = db.write.begin_with("BEGIN IMMEDIATE").await?;
-    crate::rooms::require_member(&mut tx, msg.room_id, sender.id).await?;
-    if let Some(event) = find_by_client_id(&mut tx, msg.room_id, sender.id, &msg.client_id).await? {
-        tx.rollback().await?;
+/// Stores a message from `sender` (who must be a member) inside the caller's
+/// write transaction, idempotently: a `client_id` already stored for this
+/// sender and room returns the stored event with `fresh: false`.
+pub(crate) async fn send_in(
+    conn: &mut SqliteConnection,
+    sender: &UserBrief,
+    msg: &NewMessage,
+) -> Result<Sent> {
+    crate::rooms::require_member(&mut *conn, msg.room_id, sender.id).await?;
+    if let Some(event) =
+        find_by_client_id(&mut *conn, msg.room_id, sender.id, &msg.client_id).await?
+    {
         return Ok(Sent {
             event,
             fresh: false,
         });
     }
     let event = append(
-        &mut tx,
+        &mut *conn,
         msg.room_id,
         sender,
         EventBody::Message {
             msgtype: msg.msgtype,
-            text: msg.text,
-            client_id: msg.client_id,
+            text: msg.text.clone(),
+            client_id: msg.client_id.clone(),
         },
     )
     .await?;
-    tx.commit().await?;
     Ok(Sent { event, fresh: true })
 }
 

@@ -415,3 +415,52 @@ async fn sends_are_rate_limited_per_user() {
     assert_eq!(&codes[..3], &[None, None, None]);
     assert_eq!(codes[4], Some(ErrorCode::RateLimited));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_sends_share_commits_and_each_is_answered_after_storage() {
+    use std::sync::atomic::Ordering;
+    let config = ChatConfig {
+        conn_queue_capacity: 1024,
+        ..unlimited()
+    };
+    let f = fixture(config).await;
+    let alice = user(&f.chat, "alice").await;
+    let room = f.chat.create_room(&alice, "tea", "").await.unwrap().id;
+    let mut sub = f.chat.connect(alice.id).await.unwrap();
+    let tasks: Vec<_> = (0..300)
+        .map(|i| {
+            let chat = f.chat.clone();
+            let alice = alice.clone();
+            tokio::spawn(async move {
+                chat.send_text(&alice, room, &format!("c{i}"), "x")
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut answered = Vec::new();
+    for t in tasks {
+        answered.push(t.await.unwrap().seq);
+    }
+    answered.sort();
+    assert_eq!(answered, (2..=301).collect::<Vec<_>>());
+    // Every answered event is in the log (acknowledged means stored)…
+    let page = Page::After {
+        after: 1,
+        limit: 200,
+    };
+    let log = f.chat.history(alice.id, room, page).await.unwrap();
+    assert_eq!(log.len(), 200);
+    // …pushed in sequence order…
+    let mut pushed = Vec::new();
+    while pushed.len() < 300 {
+        let next = tokio::time::timeout(std::time::Duration::from_secs(10), sub.rx.recv());
+        if let ServerFrame::Event { event } = frame(&next.await.unwrap().unwrap()) {
+            pushed.push(event.seq);
+        }
+    }
+    assert_eq!(pushed, (2..=301).collect::<Vec<_>>());
+    // …and the writer needed fewer transactions than messages.
+    let commits = f.chat.sends.stats.commits.load(Ordering::Relaxed);
+    assert!(commits < 300, "{commits} commits for 300 concurrent sends");
+}

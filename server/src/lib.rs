@@ -29,6 +29,7 @@ use teahouse_domain::{Chat, Db, KickReason};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{ExpiredDeletion, Expiry, SessionManagerLayer};
@@ -36,6 +37,9 @@ use tower_sessions_sqlx_store::SqliteStore;
 
 pub use config::Config;
 pub use error::StartError;
+
+/// Largest request body accepted (bytes); larger ones get 413.
+pub const MAX_REQUEST_BODY: usize = 64 * 1024;
 
 /// State shared by every handler.
 #[derive(Clone, FromRef)]
@@ -104,6 +108,8 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> Result<Ser
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(session_layer)
+        // No request needs more: a 2000-character message is ~8 KB form-encoded.
+        .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state);

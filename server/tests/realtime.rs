@@ -170,6 +170,10 @@ async fn bad_input_gets_a_stable_code_and_nothing_is_stored() {
         .await
         .unwrap_err();
     assert!((400..500).contains(&s), "malformed args -> {s}");
+    // An oversized body is refused before it is read.
+    let huge = "x".repeat(server::MAX_REQUEST_BODY + 1);
+    let (s, _) = alice.send(1, "c6", &huge).await.unwrap_err();
+    assert_eq!(s, 413);
     let anon = common::Client::new(&server);
     let (s, err) = anon.send(1, "c5", "hi").await.unwrap_err();
     assert_eq!((s, err["code"].as_str()), (401, Some("unauthenticated")));

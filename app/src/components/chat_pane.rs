@@ -160,6 +160,22 @@ fn Conversation(room_id: RoomId, first: Vec<RoomEvent>) -> impl IntoView {
         rows_of(all.into_values())
     });
 
+    // Client ids of my messages already in the log.
+    let stored_ids = Memo::new(move |_| {
+        rows.with(|r| {
+            r.iter()
+                .filter_map(|row| match row {
+                    Row::Event(RoomEvent {
+                        actor,
+                        body: EventBody::Message { client_id, .. },
+                        ..
+                    }) if actor.id == me => Some(client_id.clone()),
+                    _ => None,
+                })
+                .collect::<std::collections::HashSet<String>>()
+        })
+    });
+
     // Keep the newest message in view when rows arrive (if we were near the bottom).
     Effect::new(move |_| {
         let _ = rows.with(|r| r.len()) + pending.with(|p| p.len());
@@ -228,7 +244,12 @@ fn Conversation(room_id: RoomId, first: Vec<RoomEvent>) -> impl IntoView {
                 children=move |row| view! { <LogRow row me owner/> }
             />
             <For
-                each=move || pending.get()
+                each=move || {
+                    // A send whose event already arrived over the socket is shown
+                    // once, as the stored event.
+                    let stored = stored_ids.get();
+                    pending.get().into_iter().filter(|p| !stored.contains(&p.client_id)).collect::<Vec<_>>()
+                }
                 key=|p| (p.client_id.clone(), p.failed)
                 children=move |p| view! { <PendingBubble p room_id pending/> }
             />
