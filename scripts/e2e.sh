@@ -8,7 +8,8 @@ bin=./target/debug/teahouse
 
 data=$(mktemp -d)
 log="$data/server.log"
-"$bin" --data-dir "$data" --addr 127.0.0.1:0 >"$log" 2>&1 &
+# A higher send rate than the default lets tests seed history quickly.
+"$bin" --data-dir "$data" --addr 127.0.0.1:0 --sends-per-sec 200 >"$log" 2>&1 &
 pid=$!
 cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$data"; }
 trap cleanup EXIT

@@ -114,3 +114,31 @@ test("on a phone-sized screen the list and the chat are separate screens", async
   await expect(page.locator(".sidebar")).toBeVisible();
   await expect(page.locator(".pane")).toBeHidden();
 });
+
+test("scrolling up loads older messages by sequence cursor", async ({ page }) => {
+  await register(page, uniqueName("gina"), "Gina");
+  await page.getByRole("button", { name: /新建群聊/ }).click();
+  await page.locator("#room-name").fill("history");
+  await page.getByRole("button", { name: "创建" }).click();
+  await expect(page).toHaveURL(/\?room=\d+/);
+  const roomId = new URL(page.url()).searchParams.get("room")!;
+  // Seed 80 messages through the same API the UI uses (same session cookie).
+  for (let i = 0; i < 80; i++) {
+    const res = await page.request.post("/api/send_message", {
+      form: { room_id: roomId, client_id: `seed-${i}`, text: `m-${String(i).padStart(2, "0")}` },
+    });
+    expect(res.ok()).toBeTruthy();
+  }
+  await page.reload();
+  await hydrated(page);
+  const bubbles = page.locator(".msg .bubble");
+  await expect(bubbles.filter({ hasText: "m-79" })).toBeVisible();
+  // The first page is the newest 50 events: m-30..m-79.
+  await expect(bubbles.filter({ hasText: /^m-29$/ })).toHaveCount(0);
+  await page.getByTestId("messages").evaluate((el) => el.scrollTo(0, 0));
+  await expect(bubbles.filter({ hasText: /^m-00$/ })).toHaveCount(1);
+  await expect(page.getByText("没有更早的消息了")).toBeVisible();
+  const texts = await bubbles.allTextContents();
+  const expected = Array.from({ length: 80 }, (_, i) => `m-${String(i).padStart(2, "0")}`);
+  expect(texts).toEqual(expected);
+});

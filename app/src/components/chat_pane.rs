@@ -176,14 +176,20 @@ fn Conversation(room_id: RoomId, first: Vec<RoomEvent>) -> impl IntoView {
         })
     });
 
-    // Keep the newest message in view when rows arrive (if we were near the bottom).
+    // Follow the newest message while the reader is at the bottom (or just
+    // sent something); leave them alone while they read history.
+    let stick_to_bottom = RwSignal::new(true);
     Effect::new(move |_| {
         let _ = rows.with(|r| r.len()) + pending.with(|p| p.len());
         if let Some(el) = list_ref.get() {
-            let near_bottom = el.scroll_height() - el.scroll_top() - el.client_height() < 160;
-            if near_bottom || !loading_older.get_untracked() {
+            if stick_to_bottom.get() {
                 el.set_scroll_top(el.scroll_height());
             }
+        }
+    });
+    Effect::new(move |_| {
+        if pending.with(|p| !p.is_empty()) {
+            stick_to_bottom.set(true);
         }
     });
 
@@ -219,6 +225,7 @@ fn Conversation(room_id: RoomId, first: Vec<RoomEvent>) -> impl IntoView {
     };
     let on_scroll = move |_| {
         if let Some(el) = list_ref.get_untracked() {
+            stick_to_bottom.set(el.scroll_height() - el.scroll_top() - el.client_height() < 80);
             if el.scroll_top() < 40 {
                 load_older();
             }
