@@ -1,0 +1,310 @@
+//! One simulated client connection: the TCP connect from a spread-out
+//! loopback source address, the WebSocket upgrade and the target's handshake
+//! (hello / Engine.IO open + connect / room joins), then a task that reads
+//! pushed frames, times every delivery of one of our messages into the
+//! [`Recorder`], answers protocol pings and writes frames the scenario queues
+//! for it (peer sends). The task ends when the scenario signals stop, the
+//! server closes the socket, or the socket fails.
+
+use std::collections::{HashMap, HashSet};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context, Result};
+use futures::{SinkExt, StreamExt};
+use teahouse_protocol::{close_code, RoomId, Seq};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
+
+use crate::stats::{bump, now_ns, Marker, Recorder};
+use crate::target::{
+    classify, join_frame, sio_connect_frame, ws_request, EventLite, Incoming, Session, Target,
+    ENGINE_PONG,
+};
+
+/// The WebSocket stream type of every client.
+type Ws = WebSocketStream<TcpStream>;
+
+/// What every connection of a run shares.
+pub struct Ctx {
+    /// Protocol to speak.
+    pub target: Target,
+    /// Server address (loopback).
+    pub server: SocketAddr,
+    /// Number of source addresses to spread over (127.0.0.2 ..= 127.0.0.(1+n));
+    /// 0 lets the kernel choose (127.0.0.1).
+    pub src_ips: u8,
+    /// Where deliveries and errors are counted.
+    pub recorder: Arc<Recorder>,
+    /// Becomes `true` when the scenario is over.
+    pub stop: watch::Receiver<bool>,
+}
+
+/// What one connection is asked to do.
+pub struct ConnPlan {
+    /// Index of the connection in the run (also picks its source address and
+    /// histogram shard).
+    pub idx: usize,
+    /// Who connects.
+    pub session: Session,
+    /// Rooms to join over the socket before reporting ready (peers only).
+    pub rooms: Vec<RoomId>,
+    /// When non-zero, count deliveries per message number below this bound
+    /// and check per-room seq order (the smoke test's exactly-once check).
+    pub track: usize,
+}
+
+/// A connection that completed its handshake and is reading.
+pub struct ConnHandle {
+    /// Frames to write on the socket (peer sends). Bounded: a full queue is a
+    /// send error, never unbounded memory.
+    pub tx: mpsc::Sender<String>,
+    /// The reading task; yields its report once stopped.
+    pub task: JoinHandle<ConnReport>,
+}
+
+/// What a connection saw, returned when its task ends.
+#[derive(Debug, Default)]
+pub struct ConnReport {
+    /// Deliveries of our messages.
+    pub deliveries: u64,
+    /// With tracking: how many times each message number was delivered.
+    pub counts: Vec<u32>,
+    /// With tracking: events whose seq did not increase within their room.
+    pub order_violations: u64,
+    /// Why the connection ended before the stop signal, if it did.
+    pub ended_early: Option<String>,
+}
+
+/// Capacity of a connection's outbound frame queue.
+const OUT_QUEUE: usize = 256;
+
+/// Connects, upgrades and completes the target's handshake (bounded by
+/// `timeout`), then spawns the reading task.
+pub async fn open(plan: ConnPlan, ctx: Arc<Ctx>, timeout: Duration) -> Result<ConnHandle> {
+    let ws = tokio::time::timeout(timeout, handshake(&plan, &ctx))
+        .await
+        .map_err(|_| anyhow!("connection {}: handshake timed out", plan.idx))??;
+    let (tx, rx) = mpsc::channel(OUT_QUEUE);
+    let task = tokio::spawn(run(ws, rx, plan, ctx));
+    Ok(ConnHandle { tx, task })
+}
+
+/// Opens the TCP connection from source address 127.0.0.(2 + idx % n).
+async fn connect_tcp(ctx: &Ctx, idx: usize) -> Result<TcpStream> {
+    let sock = TcpSocket::new_v4().context("socket()")?;
+    if ctx.src_ips > 0 {
+        let last = 2 + (idx % ctx.src_ips as usize) as u8;
+        let src = SocketAddr::new(Ipv4Addr::new(127, 0, 0, last).into(), 0);
+        sock.bind(src)
+            .with_context(|| format!("binding source address {src}"))?;
+    }
+    let stream = sock
+        .connect(ctx.server)
+        .await
+        .with_context(|| format!("connecting to {}", ctx.server))?;
+    stream.set_nodelay(true).context("TCP_NODELAY")?;
+    Ok(stream)
+}
+
+/// Small read buffers: the tool holds up to ~19k sockets in one process, and
+/// tungstenite zero-fills the whole free buffer before every read, so a
+/// large buffer costs a large memset per delivery.
+fn ws_config() -> WebSocketConfig {
+    WebSocketConfig::default().read_buffer_size(4 * 1024)
+}
+
+async fn handshake(plan: &ConnPlan, ctx: &Ctx) -> Result<Ws> {
+    let stream = connect_tcp(ctx, plan.idx).await?;
+    let req = ws_request(ctx.target, ctx.server, &plan.session)?;
+    let (mut ws, _resp) =
+        tokio_tungstenite::client_async_with_config(req, stream, Some(ws_config()))
+            .await
+            .with_context(|| format!("WebSocket upgrade for {}", plan.session.username))?;
+    // Wait for the server to say the connection is ready.
+    loop {
+        let text = next_text(&mut ws).await?;
+        match classify(ctx.target, &text)? {
+            Incoming::Ready => break,
+            Incoming::EngineOpen => ws
+                .send(Message::text(sio_connect_frame()))
+                .await
+                .context("sending Socket.IO connect")?,
+            Incoming::EnginePing => ws
+                .send(Message::text(ENGINE_PONG))
+                .await
+                .context("answering ping")?,
+            Incoming::Refused(why) => bail!("server refused the connection: {why}"),
+            _ => {}
+        }
+    }
+    // Join rooms over the socket (peers) and wait for every confirmation.
+    let mut pending: HashSet<RoomId> = HashSet::new();
+    for &room in &plan.rooms {
+        if let Some(frame) = join_frame(ctx.target, room) {
+            ws.feed(Message::text(frame))
+                .await
+                .context("sending join")?;
+            pending.insert(room);
+        }
+    }
+    ws.flush().await.context("flushing joins")?;
+    while !pending.is_empty() {
+        let text = next_text(&mut ws).await?;
+        match classify(ctx.target, &text)? {
+            Incoming::Joined(room) => {
+                pending.remove(&room);
+            }
+            Incoming::EnginePing => ws
+                .send(Message::text(ENGINE_PONG))
+                .await
+                .context("answering ping")?,
+            _ => {}
+        }
+    }
+    Ok(ws)
+}
+
+/// The next text frame, skipping control frames; an error on close or EOF.
+async fn next_text(ws: &mut Ws) -> Result<String> {
+    loop {
+        match ws.next().await {
+            Some(Ok(Message::Text(t))) => return Ok(t.as_str().to_owned()),
+            Some(Ok(Message::Close(frame))) => bail!("server closed the socket: {frame:?}"),
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => return Err(e).context("reading from the socket"),
+            None => bail!("socket ended"),
+        }
+    }
+}
+
+/// Per-connection delivery bookkeeping.
+struct Tracker {
+    /// See [`ConnReport`].
+    report: ConnReport,
+    /// Last seq seen per room (tracking only).
+    last_seq: HashMap<RoomId, Seq>,
+    /// Tracking enabled.
+    track: bool,
+}
+
+impl Tracker {
+    fn on_event(&mut self, ev: &EventLite<'_>, shard: usize, recorder: &Recorder) {
+        if self.track {
+            let last = self.last_seq.entry(ev.room_id).or_insert(0);
+            if ev.seq <= *last {
+                self.report.order_violations += 1;
+            }
+            *last = ev.seq;
+        }
+        let (true, Some(text)) = (ev.body.kind == "message", &ev.body.text) else {
+            bump(&recorder.other_frames);
+            return;
+        };
+        let Some(marker) = Marker::parse(text) else {
+            bump(&recorder.other_frames);
+            return;
+        };
+        let latency_us = now_ns().saturating_sub(marker.sent_ns) / 1000;
+        recorder.record(shard, marker.phase, latency_us);
+        self.report.deliveries += 1;
+        if self.track {
+            if let Some(c) = self.report.counts.get_mut(marker.msg as usize) {
+                *c += 1;
+            }
+        }
+    }
+}
+
+async fn run(
+    mut ws: Ws,
+    mut rx: mpsc::Receiver<String>,
+    plan: ConnPlan,
+    ctx: Arc<Ctx>,
+) -> ConnReport {
+    let recorder = &ctx.recorder;
+    let mut stop = ctx.stop.clone();
+    if *stop.borrow() {
+        return ConnReport::default();
+    }
+    let mut tracker = Tracker {
+        report: ConnReport {
+            counts: vec![0; plan.track],
+            ..ConnReport::default()
+        },
+        last_seq: HashMap::new(),
+        track: plan.track > 0,
+    };
+    let mut rx_open = true;
+    // One long-lived future for the stop signal (cheaper than a new one per frame).
+    let stopped = async move {
+        while !*stop.borrow_and_update() {
+            if stop.changed().await.is_err() {
+                break;
+            }
+        }
+    };
+    tokio::pin!(stopped);
+    loop {
+        tokio::select! {
+            // Reading first: a flood of frames is what the tool is measuring.
+            biased;
+            msg = ws.next() => match msg {
+                Some(Ok(Message::Text(text))) => match classify(ctx.target, text.as_str()) {
+                    Ok(Incoming::Event(ev)) => tracker.on_event(&ev, plan.idx, recorder),
+                    Ok(Incoming::EnginePing) => {
+                        if ws.send(Message::text(ENGINE_PONG)).await.is_err() {
+                            bump(&recorder.errors.socket);
+                            tracker.report.ended_early = Some("pong write failed".into());
+                            break;
+                        }
+                    }
+                    Ok(Incoming::Refused(why)) => {
+                        bump(&recorder.errors.closed);
+                        tracker.report.ended_early = Some(why);
+                        break;
+                    }
+                    Ok(_) => bump(&recorder.other_frames),
+                    Err(_) => bump(&recorder.errors.parse),
+                },
+                Some(Ok(Message::Close(frame))) => {
+                    bump(&recorder.errors.closed);
+                    if frame.as_ref().map(|f| u16::from(f.code)) == Some(close_code::RESUME) {
+                        bump(&recorder.errors.closed_resume);
+                    }
+                    tracker.report.ended_early = Some(format!("closed by server: {frame:?}"));
+                    break;
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => {
+                    bump(&recorder.errors.socket);
+                    tracker.report.ended_early = Some(format!("read failed: {e}"));
+                    break;
+                }
+                None => {
+                    bump(&recorder.errors.closed);
+                    tracker.report.ended_early = Some("socket ended".into());
+                    break;
+                }
+            },
+            out = rx.recv(), if rx_open => match out {
+                Some(frame) => {
+                    if let Err(e) = ws.send(Message::text(frame)).await {
+                        bump(&recorder.errors.send);
+                        bump(&recorder.errors.socket);
+                        tracker.report.ended_early = Some(format!("write failed: {e}"));
+                        break;
+                    }
+                }
+                None => rx_open = false,
+            },
+            () = &mut stopped => break,
+        }
+    }
+    tracker.report
+}
