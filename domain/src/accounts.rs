@@ -6,7 +6,6 @@ use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, Salt
 use argon2::{Argon2, PasswordVerifier};
 use sqlx::Row;
 use teahouse_protocol::{ErrorCode, UserBrief, UserId};
-use tokio::sync::Semaphore;
 
 use crate::error::is_unique_violation;
 use crate::{now_ms, validate, Db, DomainError, Result};
@@ -14,30 +13,65 @@ use crate::{now_ms, validate, Db, DomainError, Result};
 /// The system account that owns the lobby; it has no usable password.
 pub const SYSTEM_USERNAME: &str = "teahouse";
 
-/// Hashes and verifies passwords off the async runtime, a bounded number at
-/// a time (argon2 is deliberately expensive; unbounded it is a DoS vector).
+/// Hashes and verifies passwords on a few dedicated threads, off the async
+/// runtime. Argon2 is deliberately expensive (19 MiB and tens of ms per
+/// hash): unbounded it is a DoS vector, and on tokio's large blocking pool
+/// every thread would keep its own 19 MiB malloc arena alive. A fixed set of
+/// workers bounds both CPU and memory.
 #[derive(Clone, Debug)]
 pub struct PasswordHasherPool {
-    /// Permits for concurrent hash/verify jobs.
-    permits: Arc<Semaphore>,
+    /// Jobs for the worker threads; bounded so a flood of logins waits
+    /// instead of queueing without limit.
+    jobs: std::sync::mpsc::SyncSender<HashJob>,
 }
 
+type HashJob = Box<dyn FnOnce() + Send>;
+
 impl PasswordHasherPool {
-    pub fn new(concurrency: usize) -> Self {
-        PasswordHasherPool {
-            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+    /// Starts `workers` hashing threads (at least one).
+    pub fn new(workers: usize) -> Self {
+        let (jobs, rx) = std::sync::mpsc::sync_channel::<HashJob>(1024);
+        let rx = Arc::new(std::sync::Mutex::new(rx));
+        for i in 0..workers.max(1) {
+            let rx = rx.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("argon2-{i}"))
+                .spawn(move || loop {
+                    let job = match rx.lock() {
+                        Ok(guard) => guard.recv(),
+                        Err(poisoned) => poisoned.into_inner().recv(),
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return, // pool dropped
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "cannot start a password hashing thread");
+            }
         }
+        PasswordHasherPool { jobs }
     }
 
     async fn run<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-        let _permit = self
-            .permits
-            .acquire()
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let jobs = &self.jobs;
+        let boxed: HashJob = Box::new(move || {
+            // The caller may have gone away; nothing to do then.
+            if reply.send(job()).is_err() {
+                tracing::debug!("password job finished after its caller left");
+            }
+        });
+        // With 1024 hashes already waiting, shed load instead of queueing more.
+        jobs.try_send(boxed).map_err(|e| match e {
+            std::sync::mpsc::TrySendError::Full(_) => DomainError::code(ErrorCode::RateLimited),
+            std::sync::mpsc::TrySendError::Disconnected(_) => {
+                DomainError::Internal("password hashing threads stopped".into())
+            }
+        })?;
+        answer
             .await
-            .map_err(|e| DomainError::Internal(e.to_string()))?;
-        tokio::task::spawn_blocking(job)
-            .await
-            .map_err(|e| DomainError::Internal(format!("hash task failed: {e}")))
+            .map_err(|_| DomainError::Internal("password hashing job lost".into()))
     }
 
     /// Produces an argon2id PHC string for `password`.

@@ -31,6 +31,10 @@ pub struct Chat {
     login_limiter: DefaultKeyedRateLimiter<String>,
     /// The group-commit writer all sends go through.
     pub sends: SendQueue,
+    /// Users by id: every authenticated request resolves its session's user,
+    /// and accounts never change after registration yet, so this saves a
+    /// query per request. Bounded by the number of accounts.
+    users: std::sync::RwLock<std::collections::HashMap<UserId, UserBrief>>,
 }
 
 impl std::fmt::Debug for Chat {
@@ -62,6 +66,7 @@ impl Chat {
             hasher: PasswordHasherPool::new(config.hash_concurrency),
             send_limiter,
             login_limiter: RateLimiter::keyed(Quota::per_minute(logins)),
+            users: std::sync::RwLock::new(std::collections::HashMap::new()),
             db,
             config,
         }))
@@ -87,7 +92,23 @@ impl Chat {
 
     /// The user behind a session, if the account still exists.
     pub async fn user(&self, id: UserId) -> Result<Option<UserBrief>> {
-        accounts::get(&self.db, id).await
+        let cached = self
+            .users
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&id)
+            .cloned();
+        if cached.is_some() {
+            return Ok(cached);
+        }
+        let found = accounts::get(&self.db, id).await?;
+        if let Some(user) = &found {
+            self.users
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(id, user.clone());
+        }
+        Ok(found)
     }
 
     /// Stores a text message from `sender` (group-committed with concurrent

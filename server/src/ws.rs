@@ -80,7 +80,7 @@ pub async fn upgrade(
     ws.max_message_size(MAX_CLIENT_FRAME)
         .max_frame_size(MAX_CLIENT_FRAME)
         // Small buffers: most connections are idle most of the time.
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(512)
         .write_buffer_size(0)
         .on_upgrade(move |socket| serve(socket, sub, user, heartbeat, permit))
 }

@@ -1,0 +1,87 @@
+// Scenario 5, first load: bytes on the wire (as transferred, i.e. gzip) for the
+// chat page with its CSS/JS/WASM, and time until the page is interactive
+// (hydrated), in headless Debian Chromium with the cache disabled.
+//
+// Usage: node bench/firstload.js BASE_URL [OUT_DIR]
+// Needs end2end's npm packages (scripts/setup.sh) and a running release server.
+const fs = require("fs");
+const path = require("path");
+const { chromium } = require(path.join(__dirname, "..", "end2end", "node_modules", "playwright-core"));
+
+const RUNS = 7;
+
+(async () => {
+  const base = process.argv[2];
+  const outDir = process.argv[3];
+  if (!base) {
+    console.error("usage: node bench/firstload.js BASE_URL [OUT_DIR]");
+    process.exit(2);
+  }
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
+  });
+  try {
+    const ctx = await browser.newContext();
+    const setup = await ctx.newPage();
+    await setup.goto(base + "/register");
+    await setup.locator("body[data-hydrated=true]").waitFor();
+    await setup.fill("#username", "firstload" + (Date.now() % 1e6));
+    await setup.fill("#nickname", "First Load");
+    await setup.fill("#password", "tea-leaves-42");
+    await setup.click("form.auth-form button[type=submit]");
+    await setup.getByTestId("me").waitFor();
+    // A lobby with a full first page of history.
+    for (let i = 0; i < 50; i++) {
+      await setup.request.post(base + "/api/send_message", {
+        form: { room_id: "1", client_id: "firstload-" + i, text: "消息 message " + i },
+      });
+    }
+    await setup.close();
+
+    const runs = [];
+    for (let r = 0; r < RUNS; r++) {
+      const page = await ctx.newPage();
+      const cdp = await ctx.newCDPSession(page);
+      await cdp.send("Network.enable");
+      await cdp.send("Network.setCacheDisabled", { cacheDisabled: true });
+      const bytes = {};
+      const urls = {};
+      cdp.on("Network.responseReceived", (e) => (urls[e.requestId] = e.response.url.replace(base, "")));
+      cdp.on("Network.loadingFinished", (e) => (bytes[e.requestId] = e.encodedDataLength));
+      const t0 = Date.now();
+      await page.goto(base + "/?room=1");
+      await page.locator("body[data-hydrated=true]").waitFor();
+      const tti = Date.now() - t0;
+      await page.waitForLoadState("networkidle");
+      const per = {};
+      let total = 0;
+      for (const id in bytes) {
+        if (urls[id] && !urls[id].startsWith("ws")) {
+          per[urls[id]] = (per[urls[id]] || 0) + bytes[id];
+          total += bytes[id];
+        }
+      }
+      runs.push({ tti_ms: tti, total_bytes: total, per_resource: per });
+      await page.close();
+    }
+    const ttis = runs.map((r) => r.tti_ms).sort((a, b) => a - b);
+    const result = {
+      scenario: "firstload",
+      runs: RUNS,
+      tti_ms_median: ttis[Math.floor(RUNS / 2)],
+      tti_ms_min: ttis[0],
+      tti_ms_max: ttis[RUNS - 1],
+      total_kb: +(runs[RUNS - 1].total_bytes / 1024).toFixed(1),
+      per_resource_bytes: runs[RUNS - 1].per_resource,
+      targets: { total_kb: 250, tti_ms: 300 },
+    };
+    console.log(JSON.stringify(result, null, 2));
+    console.log(
+      `firstload: ${result.total_kb} KB transferred (target ≤ 250), time to interactive median ${result.tti_ms_median} ms (target ≤ 300)`,
+    );
+    if (outDir) fs.writeFileSync(path.join(outDir, "firstload.json"), JSON.stringify(result, null, 2) + "\n");
+  } finally {
+    await browser.close();
+  }
+})();
