@@ -8,6 +8,14 @@ use common::TestServer;
 use teahouse_protocol::{close_code, EventBody, ServerFrame};
 use tokio_tungstenite::tungstenite::Error as WsError;
 
+/// Asserts that opening `/ws` with `cookie` is refused with 401.
+async fn assert_upgrade_refused(client: &common::Client, cookie: Option<&str>) {
+    match client.socket(cookie).await {
+        Err(WsError::Http(res)) => assert_eq!(res.status().as_u16(), 401, "cookie {cookie:?}"),
+        other => panic!("expected 401 for {cookie:?}, got {:?}", other.map(|_| ())),
+    }
+}
+
 fn is_message(f: &ServerFrame, text: &str) -> bool {
     matches!(f, ServerFrame::Event { event } if matches!(&event.body, EventBody::Message { text: t, .. } if t == text))
 }
@@ -39,14 +47,9 @@ async fn a_message_sent_by_one_member_reaches_the_others_socket_but_no_outsider(
 
     // Eve is online but not in the room: she must hear nothing of it.
     // A ping/pong round trip proves everything queued before it was delivered.
-    eve_ws.ping().await;
-    loop {
-        match eve_ws.next().await {
-            ServerFrame::Pong => break,
-            ServerFrame::Event { event } => {
-                assert_ne!(event.room_id, room, "outsider heard {event:?}")
-            }
-            _ => {}
+    for frame in eve_ws.frames_until_pong().await {
+        if let ServerFrame::Event { event } = frame {
+            assert_ne!(event.room_id, room, "outsider heard {event:?}");
         }
     }
     // …and cannot read or post there either.
@@ -88,22 +91,13 @@ async fn the_sender_cannot_be_forged_by_the_client() {
 async fn an_upgrade_without_a_valid_session_is_refused() {
     let server = TestServer::start().await;
     let anon = common::Client::new(&server);
-    match anon.socket(None).await {
-        Err(WsError::Http(res)) => assert_eq!(res.status().as_u16(), 401),
-        other => panic!("expected 401, got {:?}", other.map(|_| ())),
-    }
-    match anon.socket(Some("teahouse_sid=forged-session-id")).await {
-        Err(WsError::Http(res)) => assert_eq!(res.status().as_u16(), 401),
-        other => panic!("expected 401, got {:?}", other.map(|_| ())),
-    }
+    assert_upgrade_refused(&anon, None).await;
+    assert_upgrade_refused(&anon, Some("teahouse_sid=forged-session-id")).await;
     // Logging out ends the session for new sockets too.
     let alice = server.user("alice").await;
     let cookie = alice.cookie().unwrap();
     alice.call("logout", &[]).await.unwrap();
-    match anon.socket(Some(&cookie)).await {
-        Err(WsError::Http(res)) => assert_eq!(res.status().as_u16(), 401),
-        other => panic!("expected 401 after logout, got {:?}", other.map(|_| ())),
-    }
+    assert_upgrade_refused(&anon, Some(&cookie)).await;
     server.stop().await;
 }
 
@@ -128,13 +122,11 @@ async fn a_duplicate_client_id_is_stored_once_and_pushed_once() {
         .count();
     assert_eq!(copies, 1);
     bob_ws.until(|f| is_message(f, "only once")).await;
-    bob_ws.ping().await;
-    loop {
-        match bob_ws.next().await {
-            ServerFrame::Pong => break,
-            f => assert!(!is_message(&f, "only once"), "pushed twice"),
-        }
-    }
+    let rest = bob_ws.frames_until_pong().await;
+    assert!(
+        !rest.iter().any(|f| is_message(f, "only once")),
+        "pushed twice"
+    );
     server.stop().await;
 }
 

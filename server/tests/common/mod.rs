@@ -238,6 +238,19 @@ impl Socket {
         }
     }
 
+    /// Sends a ping and returns every frame received before its pong: a
+    /// barrier proving everything the server queued earlier was delivered.
+    pub async fn frames_until_pong(&mut self) -> Vec<ServerFrame> {
+        self.ping().await;
+        let mut frames = Vec::new();
+        loop {
+            match self.next().await {
+                ServerFrame::Pong => return frames,
+                f => frames.push(f),
+            }
+        }
+    }
+
     pub async fn ping(&mut self) {
         self.ws
             .send(Message::text(r#"{"type":"ping"}"#))
