@@ -32,7 +32,8 @@ use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
-use tower_sessions::{ExpiredDeletion, Expiry, SessionManagerLayer};
+use tower_sessions::{CachingSessionStore, ExpiredDeletion, Expiry, SessionManagerLayer};
+use tower_sessions_moka_store::MokaStore;
 use tower_sessions_sqlx_store::SqliteStore;
 
 pub use config::Config;
@@ -40,6 +41,9 @@ pub use error::StartError;
 
 /// Largest request body accepted (bytes); larger ones get 413.
 pub const MAX_REQUEST_BODY: usize = 64 * 1024;
+
+/// Sessions kept in memory at most (least recently used are dropped first).
+pub const SESSION_CACHE_ENTRIES: u64 = 100_000;
 
 /// State shared by every handler.
 #[derive(Clone, FromRef)]
@@ -77,7 +81,11 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> Result<Ser
             .clone()
             .continuously_delete_expired(Duration::from_secs(3600)),
     );
-    let session_layer = SessionManagerLayer::new(sessions)
+    // Every authenticated request loads its session: a bounded in-memory
+    // cache in front of SQLite saves that query (writes go to both).
+    let cached_sessions =
+        CachingSessionStore::new(MokaStore::new(Some(SESSION_CACHE_ENTRIES)), sessions);
+    let session_layer = SessionManagerLayer::new(cached_sessions)
         .with_name("teahouse_sid")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
