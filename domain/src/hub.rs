@@ -23,8 +23,6 @@ pub type ConnId = u64;
 pub enum KickReason {
     /// Its outbound queue overflowed: it must resume from the log.
     Lagging,
-    /// The user logged out.
-    SessionEnded,
     /// The server is shutting down.
     Shutdown,
 }
@@ -33,16 +31,14 @@ impl KickReason {
     fn to_u8(self) -> u8 {
         match self {
             KickReason::Lagging => 1,
-            KickReason::SessionEnded => 2,
-            KickReason::Shutdown => 3,
+            KickReason::Shutdown => 2,
         }
     }
 
     fn from_u8(v: u8) -> Option<Self> {
         match v {
             1 => Some(KickReason::Lagging),
-            2 => Some(KickReason::SessionEnded),
-            3 => Some(KickReason::Shutdown),
+            2 => Some(KickReason::Shutdown),
             _ => None,
         }
     }
@@ -258,20 +254,6 @@ impl Hub {
         n
     }
 
-    /// Pushes `frame` to every connection of `user_id`.
-    pub fn send_to_user(&self, user_id: UserId, frame: &ServerFrame) -> usize {
-        let bytes = encode(frame);
-        let st = self.read();
-        let Some(entry) = st.users.get(&user_id) else {
-            return 0;
-        };
-        entry
-            .conns
-            .values()
-            .filter(|c| self.offer(c, &bytes))
-            .count()
-    }
-
     /// Non-blocking enqueue; a full queue kicks the connection.
     fn offer(&self, conn: &ConnHandle, bytes: &Bytes) -> bool {
         match conn.tx.try_send(bytes.clone()) {
@@ -316,14 +298,6 @@ impl Hub {
         }
     }
 
-    /// Closes every connection of `user_id` (e.g. on logout).
-    pub fn kick_user(&self, user_id: UserId, reason: KickReason) {
-        let st = self.read();
-        if let Some(entry) = st.users.get(&user_id) {
-            entry.conns.values().for_each(|c| c.kick.fire(reason));
-        }
-    }
-
     /// Closes every connection (shutdown).
     pub fn kick_all(&self, reason: KickReason) {
         let st = self.read();
@@ -331,11 +305,6 @@ impl Hub {
             .values()
             .flat_map(|u| u.conns.values())
             .for_each(|c| c.kick.fire(reason));
-    }
-
-    /// Whether `user_id` has at least one open connection.
-    pub fn is_online(&self, user_id: UserId) -> bool {
-        self.read().users.contains_key(&user_id)
     }
 
     /// Number of open connections.

@@ -48,6 +48,11 @@ fn frame(bytes: &[u8]) -> ServerFrame {
     serde_json::from_slice(bytes).unwrap()
 }
 
+/// The seqs of `events`, in order.
+fn seqs(events: &[teahouse_protocol::RoomEvent]) -> Vec<i64> {
+    events.iter().map(|e| e.seq).collect()
+}
+
 fn latest(limit: u32) -> Page {
     Page::Before {
         before: None,
@@ -99,13 +104,13 @@ async fn sequence_numbers_have_no_gaps_under_concurrent_sends() {
                 .seq
         }));
     }
-    let mut seqs = Vec::new();
+    let mut answered = Vec::new();
     for t in tasks {
-        seqs.push(t.await.unwrap());
+        answered.push(t.await.unwrap());
     }
-    seqs.sort();
+    answered.sort();
     // seq 1 = room_created, 2 = bob joined, then 40 messages 3..=42.
-    assert_eq!(seqs, (3..=42).collect::<Vec<_>>());
+    assert_eq!(answered, (3..=42).collect::<Vec<_>>());
     let log = f
         .chat
         .history(
@@ -118,8 +123,7 @@ async fn sequence_numbers_have_no_gaps_under_concurrent_sends() {
         )
         .await
         .unwrap();
-    let all: Vec<i64> = log.iter().map(|e| e.seq).collect();
-    assert_eq!(all, (1..=42).collect::<Vec<_>>());
+    assert_eq!(seqs(&log), (1..=42).collect::<Vec<_>>());
 }
 
 #[tokio::test]
@@ -375,10 +379,7 @@ async fn history_pages_walk_backwards_by_cursor() {
         )
         .await
         .unwrap();
-    assert_eq!(
-        oldest.iter().map(|e| e.seq).collect::<Vec<_>>(),
-        (1..=6).collect::<Vec<_>>()
-    );
+    assert_eq!(seqs(&oldest), (1..=6).collect::<Vec<_>>());
     let gap = f
         .chat
         .history(
@@ -391,10 +392,7 @@ async fn history_pages_walk_backwards_by_cursor() {
         )
         .await
         .unwrap();
-    assert_eq!(
-        gap.iter().map(|e| e.seq).collect::<Vec<_>>(),
-        (21..=26).collect::<Vec<_>>()
-    );
+    assert_eq!(seqs(&gap), (21..=26).collect::<Vec<_>>());
 }
 
 #[tokio::test]

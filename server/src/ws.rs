@@ -188,9 +188,6 @@ async fn serve(
             )
             .await;
         }
-        Stop::Kicked(KickReason::SessionEnded) => {
-            close(&mut socket, close_code::SESSION_ENDED, "session ended").await
-        }
         Stop::Kicked(KickReason::Shutdown) => {
             close(&mut socket, close_code::SHUTDOWN, "server shutting down").await
         }
