@@ -30,6 +30,10 @@ impl Db {
             // FULL: a send is acknowledged only once it survives power loss.
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
+            // Statement journals (multi-row statements inside a transaction,
+            // e.g. a batch's INSERT … SELECT) stay in memory instead of a
+            // temporary file: they cost 10% of the writer's CPU on disk.
+            .pragma("temp_store", "memory")
             .busy_timeout(Duration::from_secs(5));
         let write = SqlitePoolOptions::new()
             .max_connections(1)

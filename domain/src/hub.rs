@@ -1,19 +1,24 @@
 //! In-process fan-out of room events to live connections.
 //!
 //! The hub knows which connections are open for which user and which rooms
-//! each user is in. Publishing serializes a frame once and hands the same
-//! bytes to every subscribed connection's bounded queue with `try_send`:
+//! each user is in. Publishing serializes a frame once and appends the same
+//! bytes to every subscribed connection's bounded queue without waiting:
 //! nobody ever waits on a slow reader. A connection whose queue is full is
 //! *kicked* (told to close with a "resume" reason) and catches up from the log
 //! when it reconnects.
+//!
+//! The per-connection queue is a `VecDeque` behind a mutex plus a `Notify`,
+//! not a tokio channel: an idle connection then costs no buffer at all (a
+//! bounded channel allocates a block of 32 slots, about 1 KB, up front), and
+//! the writer takes everything queued under one lock.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use bytes::Bytes;
 use teahouse_protocol::{RoomId, ServerFrame, UserId};
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::Notify;
 
 /// Identifies one open connection (unique per process).
 pub type ConnId = u64;
@@ -80,13 +85,51 @@ impl Kick {
     }
 }
 
-/// The hub's handle on one connection.
-#[derive(Clone, Debug)]
-struct ConnHandle {
-    /// Bounded outbound queue of serialized frames.
-    tx: mpsc::Sender<Bytes>,
+/// What the hub and a connection task share: the outbound queue and the kick.
+#[derive(Debug, Default)]
+struct ConnShared {
+    /// Serialized frames waiting to be written, oldest first. Bounded by the
+    /// hub's capacity; empty (and unallocated) while the connection is idle.
+    queue: Mutex<VecDeque<Bytes>>,
+    /// Wakes the connection task when the queue goes from empty to not empty.
+    ready: Notify,
     /// Fired when the connection must close.
-    kick: Arc<Kick>,
+    kick: Kick,
+}
+
+/// The hub's handle on one connection.
+type ConnHandle = Arc<ConnShared>;
+
+/// Queues above this capacity are released once drained, so a burst does
+/// not leave its buffer behind on an idle connection.
+const KEEP_QUEUE_CAPACITY: usize = 16;
+
+/// A connection's receiving end of its queue.
+#[derive(Debug)]
+pub struct Frames {
+    shared: ConnHandle,
+}
+
+impl Frames {
+    /// The next queued frame, waiting for one if the queue is empty.
+    pub async fn recv(&self) -> Bytes {
+        loop {
+            if let Some(frame) = self.try_recv() {
+                return frame;
+            }
+            self.shared.ready.notified().await;
+        }
+    }
+
+    /// The next queued frame, if any.
+    pub fn try_recv(&self) -> Option<Bytes> {
+        let mut queue = self.shared.queue.lock().unwrap_or_else(|p| p.into_inner());
+        let frame = queue.pop_front();
+        if queue.is_empty() && queue.capacity() > KEEP_QUEUE_CAPACITY {
+            *queue = VecDeque::new();
+        }
+        frame
+    }
 }
 
 /// What the hub knows about one online user.
@@ -135,10 +178,20 @@ pub struct Subscription {
     pub conn_id: ConnId,
     pub user_id: UserId,
     /// Serialized frames to write to the socket, in order.
-    pub rx: mpsc::Receiver<Bytes>,
-    /// Fires when the connection must close.
-    pub kick: Arc<Kick>,
+    pub rx: Frames,
     hub: Arc<Hub>,
+}
+
+impl Subscription {
+    /// Resolves once the connection must close, with the reason.
+    pub async fn kicked(&self) -> KickReason {
+        self.rx.shared.kick.wait().await
+    }
+
+    /// True once the connection has been told to close.
+    pub fn is_kicked(&self) -> bool {
+        !self.rx.shared.kick.is_clear()
+    }
 }
 
 impl Drop for Subscription {
@@ -177,12 +230,7 @@ impl Hub {
     /// user as online if this is their first connection.
     pub fn register(self: &Arc<Self>, user_id: UserId, rooms: &[RoomId]) -> Subscription {
         let conn_id = self.next_conn.fetch_add(1, Ordering::Relaxed);
-        let (tx, rx) = mpsc::channel(self.capacity);
-        let kick = Arc::new(Kick::default());
-        let handle = ConnHandle {
-            tx,
-            kick: kick.clone(),
-        };
+        let handle: ConnHandle = Arc::new(ConnShared::default());
         let (first, all_rooms) = {
             let mut st = self.write();
             let entry = st.users.entry(user_id).or_default();
@@ -204,8 +252,7 @@ impl Hub {
         Subscription {
             conn_id,
             user_id,
-            rx,
-            kick,
+            rx: Frames { shared: handle },
             hub: self.clone(),
         }
     }
@@ -256,16 +303,24 @@ impl Hub {
 
     /// Non-blocking enqueue; a full queue kicks the connection.
     fn offer(&self, conn: &ConnHandle, bytes: &Bytes) -> bool {
-        match conn.tx.try_send(bytes.clone()) {
-            Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(_)) => {
+        if !conn.kick.is_clear() {
+            return false;
+        }
+        let was_empty = {
+            let mut queue = conn.queue.lock().unwrap_or_else(|p| p.into_inner());
+            if queue.len() >= self.capacity {
+                drop(queue);
                 self.stats.kicked_lagging.fetch_add(1, Ordering::Relaxed);
                 conn.kick.fire(KickReason::Lagging);
-                false
+                return false;
             }
-            // The connection is closing; its Subscription drop will clean up.
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
+            queue.push_back(bytes.clone());
+            queue.len() == 1
+        };
+        if was_empty {
+            conn.ready.notify_one();
         }
+        true
     }
 
     /// `user_id` joined `room_id`: subscribe their open connections.

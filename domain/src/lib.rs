@@ -11,11 +11,13 @@
 //! - [`hub`]: in-process fan-out of stored events to live connections, with a
 //!   bounded queue per connection.
 //! - [`writer`]: group commit: concurrent sends share one transaction.
+//! - [`batch`]: how the writer stores a batch in a fixed number of statements.
 //! - [`chat`]: [`Chat`], the one service the web layer talks to; it ties the
 //!   store and the hub together so every stored event is also pushed.
 //! - [`error`]: the domain error type, mapped onto protocol error codes.
 
 pub mod accounts;
+mod batch;
 pub mod chat;
 pub mod config;
 pub mod db;

@@ -16,7 +16,7 @@ use crate::{now_ms, Db, DomainError, Result};
 const EVENT_COLUMNS: &str = "e.room_id, e.seq, e.at_ms, e.kind, e.msgtype, e.body, e.client_id, \
      u.id AS actor_id, u.username AS actor_username, u.nickname AS actor_nickname";
 
-fn msgtype_str(t: MsgType) -> &'static str {
+pub(crate) fn msgtype_str(t: MsgType) -> &'static str {
     match t {
         MsgType::Text => "text",
         MsgType::Image => "image",
@@ -140,38 +140,7 @@ pub struct Sent {
     pub fresh: bool,
 }
 
-/// Stores a message from `sender` (who must be a member) inside the caller's
-/// write transaction, idempotently: a `client_id` already stored for this
-/// sender and room returns the stored event with `fresh: false`.
-pub(crate) async fn send_in(
-    conn: &mut SqliteConnection,
-    sender: &UserBrief,
-    msg: &NewMessage,
-) -> Result<Sent> {
-    crate::rooms::require_member(&mut *conn, msg.room_id, sender.id).await?;
-    if let Some(event) =
-        find_by_client_id(&mut *conn, msg.room_id, sender.id, &msg.client_id).await?
-    {
-        return Ok(Sent {
-            event,
-            fresh: false,
-        });
-    }
-    let event = append(
-        &mut *conn,
-        msg.room_id,
-        sender,
-        EventBody::Message {
-            msgtype: msg.msgtype,
-            text: msg.text.clone(),
-            client_id: msg.client_id.clone(),
-        },
-    )
-    .await?;
-    Ok(Sent { event, fresh: true })
-}
-
-async fn find_by_client_id(
+pub(crate) async fn find_by_client_id(
     conn: &mut SqliteConnection,
     room_id: RoomId,
     actor_id: i64,

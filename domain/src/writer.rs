@@ -17,7 +17,7 @@ use std::sync::Arc;
 use teahouse_protocol::{ServerFrame, UserBrief};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::log::{send_in, NewMessage, Sent};
+use crate::log::{NewMessage, Sent};
 use crate::{Db, DomainError, Hub, Result};
 
 /// One send waiting for the writer.
@@ -130,18 +130,13 @@ async fn run(
     tracing::debug!("message writer stopped");
 }
 
-/// Stores a batch in one transaction. Per-message rejections are returned in
-/// place; any storage error aborts (and rolls back) the whole batch.
+/// Stores a batch in one transaction (see [`crate::batch`]). Per-message
+/// rejections are returned in place; any storage error aborts (and rolls
+/// back) the whole batch.
 async fn store(db: &Db, batch: &[Job]) -> Result<Vec<Result<Sent>>> {
+    let sends: Vec<_> = batch.iter().map(|job| (&job.sender, &job.msg)).collect();
     let mut tx = db.write.begin_with("BEGIN IMMEDIATE").await?;
-    let mut outcomes = Vec::with_capacity(batch.len());
-    for job in batch {
-        match send_in(&mut tx, &job.sender, &job.msg).await {
-            Ok(sent) => outcomes.push(Ok(sent)),
-            Err(DomainError::Rejected(e)) => outcomes.push(Err(DomainError::Rejected(e))),
-            Err(e) => return Err(e),
-        }
-    }
+    let outcomes = crate::batch::store(&mut tx, &sends).await?;
     tx.commit().await?;
     Ok(outcomes)
 }

@@ -193,20 +193,26 @@ impl Api {
         Ok(())
     }
 
-    /// Fetches the newest `limit` events of `room`; returns how many came back.
-    pub async fn history(&self, s: &Session, room: RoomId, limit: u32) -> Result<usize> {
+    /// Fetches `limit` events of `room` before seq `before` (the newest when
+    /// None); returns the seqs that came back, ascending.
+    pub async fn history(
+        &self,
+        s: &Session,
+        room: RoomId,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<i64>> {
         let room = room.to_string();
         let limit = limit.to_string();
-        let (body, _) = self
-            .call(
-                "history",
-                s.cookie.as_deref(),
-                &[("room_id", &room), ("limit", &limit)],
-            )
-            .await?;
+        let before = before.map(|b| b.to_string());
+        let mut form = vec![("room_id", room.as_str()), ("limit", limit.as_str())];
+        if let Some(b) = &before {
+            form.push(("before", b.as_str()));
+        }
+        let (body, _) = self.call("history", s.cookie.as_deref(), &form).await?;
         let events: Vec<RoomEvent> =
             serde_json::from_slice(&body).context("history answer is not a list of events")?;
-        Ok(events.len())
+        Ok(events.iter().map(|e| e.seq).collect())
     }
 }
 

@@ -76,13 +76,20 @@ pub async fn upgrade(
         Ok(sub) => sub,
         Err(e) => return HttpError::from_domain(e).into_response(),
     };
-    let heartbeat = app.chat.config.heartbeat;
+    // Boxed once here: the upgrade task then carries a pointer, not the state.
+    let conn = Box::new(ConnState {
+        sub,
+        user,
+        heartbeat: app.chat.config.heartbeat,
+        _permit: permit,
+    });
     ws.max_message_size(MAX_CLIENT_FRAME)
         .max_frame_size(MAX_CLIENT_FRAME)
-        // Small buffers: most connections are idle most of the time.
-        .read_buffer_size(512)
+        // Small buffers: most connections are idle most of the time, and
+        // clients only send pings (the buffer grows for a larger frame).
+        .read_buffer_size(128)
         .write_buffer_size(0)
-        .on_upgrade(move |socket| serve(socket, sub, user, heartbeat, permit))
+        .on_upgrade(move |socket| serve(Box::new(Live { socket, conn })))
 }
 
 fn text(bytes: bytes::Bytes) -> Option<Message> {
@@ -118,13 +125,39 @@ enum Stop {
     WriteFailed,
 }
 
-async fn serve(
-    mut socket: WebSocket,
-    mut sub: Subscription,
+/// What a connection holds besides its socket, from the upgrade request on.
+struct ConnState {
+    /// Its queue in the hub (dropping it unsubscribes).
+    sub: Subscription,
+    /// The session's user, for the hello frame and logs.
     user: UserBrief,
+    /// Ping interval; two silent intervals close the connection.
     heartbeat: Duration,
+    /// Its slot under `--max-connections`, released on drop.
     _permit: OwnedSemaphorePermit,
-) {
+}
+
+/// A live connection's whole state, in one heap block.
+///
+/// Idle connections are the common case, so their memory matters: an async
+/// fn keeps its arguments *and* the locals they move into, so passing the
+/// socket and friends by value made each connection's future about 1.4 KB.
+/// Behind one `Box` (and with the rare large steps boxed separately) it holds
+/// a pointer and the `select!` state.
+struct Live {
+    socket: WebSocket,
+    conn: Box<ConnState>,
+}
+
+async fn serve(mut live: Box<Live>) {
+    let Live { socket, conn } = &mut *live;
+    let ConnState {
+        sub,
+        user,
+        heartbeat,
+        ..
+    } = &mut **conn;
+    let heartbeat = *heartbeat;
     let conn_id = sub.conn_id;
     tracing::debug!(user_id = user.id, conn_id, "socket open");
     let hello = encode(&ServerFrame::Hello {
@@ -132,21 +165,21 @@ async fn serve(
         heartbeat_secs: heartbeat.as_secs() as u32,
     });
     if let Some(hello) = hello {
-        if socket.send(hello).await.is_err() {
+        if Box::pin(socket.send(hello)).await.is_err() {
             return;
         }
     }
     let mut ticker = interval_at(Instant::now() + heartbeat, heartbeat);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut last_heard = Instant::now();
-    let kick = sub.kick.clone();
     let stop = loop {
         tokio::select! {
             biased;
-            reason = kick.wait() => break Stop::Kicked(reason),
-            queued = sub.rx.recv() => {
-                let Some(first) = queued else { break Stop::Kicked(KickReason::Shutdown) };
-                if !write_batch(&mut socket, &mut sub, first, heartbeat).await {
+            reason = sub.kicked() => break Stop::Kicked(reason),
+            first = sub.rx.recv() => {
+                // Boxed, like the other rare and large steps below: the
+                // connection's future stays small while it idles.
+                if !Box::pin(write_batch(socket, sub, first, heartbeat)).await {
                     break Stop::WriteFailed;
                 }
             }
@@ -155,7 +188,7 @@ async fn serve(
                     last_heard = Instant::now();
                     if let Ok(ClientFrame::Ping) = serde_json::from_str::<ClientFrame>(t.as_str()) {
                         if let Some(pong) = encode(&ServerFrame::Pong) {
-                            if socket.send(pong).await.is_err() {
+                            if Box::pin(socket.send(pong)).await.is_err() {
                                 break Stop::WriteFailed;
                             }
                         }
@@ -168,12 +201,18 @@ async fn serve(
                 if last_heard.elapsed() > heartbeat * 2 {
                     break Stop::Silent;
                 }
-                if timeout(heartbeat, socket.send(Message::Ping(bytes::Bytes::new()))).await.map_or(true, |r| r.is_err()) {
+                let ping = Box::pin(timeout(heartbeat, socket.send(Message::Ping(bytes::Bytes::new()))));
+                if ping.await.map_or(true, |r| r.is_err()) {
                     break Stop::WriteFailed;
                 }
             }
         }
     };
+    Box::pin(say_goodbye(socket, stop, user, conn_id)).await;
+}
+
+/// Sends the close frame that tells the client why (and whether to resume).
+async fn say_goodbye(socket: &mut WebSocket, stop: Stop, user: &UserBrief, conn_id: u64) {
     match stop {
         Stop::Kicked(KickReason::Lagging) => {
             tracing::info!(
@@ -182,23 +221,16 @@ async fn serve(
                 "slow connection closed; it will resume"
             );
             close(
-                &mut socket,
+                socket,
                 close_code::RESUME,
                 "lagging: resume from your last seq",
             )
             .await;
         }
         Stop::Kicked(KickReason::Shutdown) => {
-            close(&mut socket, close_code::SHUTDOWN, "server shutting down").await
+            close(socket, close_code::SHUTDOWN, "server shutting down").await
         }
-        Stop::Silent => {
-            close(
-                &mut socket,
-                close_code::HEARTBEAT_TIMEOUT,
-                "heartbeat timeout",
-            )
-            .await
-        }
+        Stop::Silent => close(socket, close_code::HEARTBEAT_TIMEOUT, "heartbeat timeout").await,
         Stop::PeerClosed | Stop::WriteFailed => {}
     }
     tracing::debug!(user_id = user.id, conn_id, "socket closed");
@@ -208,7 +240,7 @@ async fn serve(
 /// A peer that does not take the data within a heartbeat is given up on.
 async fn write_batch(
     socket: &mut WebSocket,
-    sub: &mut Subscription,
+    sub: &Subscription,
     first: bytes::Bytes,
     heartbeat: Duration,
 ) -> bool {
@@ -217,7 +249,7 @@ async fn write_batch(
             socket.feed(m).await?;
         }
         for _ in 1..WRITE_BATCH {
-            let Ok(more) = sub.rx.try_recv() else { break };
+            let Some(more) = sub.rx.try_recv() else { break };
             if let Some(m) = text(more) {
                 socket.feed(m).await?;
             }

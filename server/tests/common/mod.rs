@@ -108,6 +108,8 @@ impl Client {
         Client {
             http: reqwest::Client::builder()
                 .cookie_provider(jar.clone())
+                // A hung request fails its test instead of stalling the run.
+                .timeout(Duration::from_secs(10))
                 .build()
                 .unwrap(),
             jar,
@@ -197,7 +199,12 @@ impl Client {
             req.headers_mut()
                 .insert("cookie", HeaderValue::from_str(c).unwrap());
         }
-        let (ws, _) = tokio_tungstenite::connect_async(req).await?;
+        let (ws, _) = tokio::time::timeout(
+            Duration::from_secs(10),
+            tokio_tungstenite::connect_async(req),
+        )
+        .await
+        .expect("WebSocket handshake timed out")?;
         Ok(Socket { ws })
     }
 }
