@@ -95,8 +95,13 @@ for s in "${scenarios[@]}"; do
       args=()
       [ -n "$quick" ] && args=(--secs 3 --history-pages 50)
       row persist --target teahouse "${args[@]}"
+      row persist --target teahouse --senders 128 "${args[@]}"
       row persist --target teahouse --server-cores 0,1 "${args[@]}"
       row persist --target teahouse --data-parent /dev/shm --variant tmpfs "${args[@]}"
+      if [ -z "$quick" ]; then
+        # History pages with 10M messages stored (fills ~1.5 GB under $TMPDIR).
+        bash bench/history10m.sh --out "$out" || { echo "run.sh: history10m failed" >&2; failed=$((failed + 1)); }
+      fi
       ;;
   esac
 done

@@ -28,6 +28,7 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use teahouse_domain::{Chat, Db, KickReason};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
@@ -41,6 +42,9 @@ pub use error::StartError;
 
 /// Largest request body accepted (bytes); larger ones get 413.
 pub const MAX_REQUEST_BODY: usize = 64 * 1024;
+
+/// Responses smaller than this (bytes) are sent uncompressed.
+pub const MIN_COMPRESSED_BODY: u16 = 1024;
 
 /// Sessions kept in memory at most (least recently used are dropped first).
 pub const SESSION_CACHE_ENTRIES: u64 = 100_000;
@@ -118,7 +122,13 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> Result<Ser
         .layer(session_layer)
         // No request needs more: a 2000-character message is ~8 KB form-encoded.
         .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY))
-        .layer(CompressionLayer::new())
+        // Pages, scripts and history pages are worth compressing; a send's
+        // answer (a few hundred bytes) is not: a deflate stream per request
+        // costs more CPU than the bytes it saves.
+        .layer(
+            CompressionLayer::new()
+                .compress_when(DefaultPredicate::new().and(SizeAbove::new(MIN_COMPRESSED_BODY))),
+        )
         .layer(TraceLayer::new_for_http())
         .with_state(state);
     Ok(Server { router, chat })
