@@ -666,7 +666,18 @@ pub async fn idle(env: &Env, args: &IdleArgs) -> Result<RunResult> {
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
     let base = w.server_sample();
-    let connect_s = w.connect(args.conns, 0).await?;
+    // Per-connection cost is the slope between two populations: a tenth of
+    // the sockets first (the server's allocator, caches and buffers warm up,
+    // and memory it freed after start-up, e.g. Argon2 buffers, is reused or
+    // returned), then the rest. A before/after difference from the empty
+    // server would mix those one-off effects into the figure.
+    let warm = (args.conns / 10).max(1).min(args.conns);
+    let mut connect_s = w.connect(warm, 0).await?;
+    w.settle(Duration::from_millis(500), Duration::from_secs(30))
+        .await;
+    tokio::time::sleep(Duration::from_secs_f64(args.warmup_secs)).await;
+    let mid = w.server_sample();
+    connect_s += w.connect(args.conns - warm, 0).await?;
     w.settle(Duration::from_millis(500), Duration::from_secs(30))
         .await;
     let snap0 = Snapshot::take(w.server.pid);
@@ -677,7 +688,14 @@ pub async fn idle(env: &Env, args: &IdleArgs) -> Result<RunResult> {
     let connected = w.conns.iter().filter(|c| c.is_some()).count();
     let errors = w.recorder.errors();
     let still_open = connected as u64 - errors.closed.min(connected as u64);
-    let kb_per_conn = match (base, srv1) {
+    let added = connected.saturating_sub(warm);
+    let kb_per_conn = match (mid, srv1) {
+        (Some(m), Some(a)) if added > 0 => {
+            Some((a.rss_bytes as f64 - m.rss_bytes as f64) / 1024.0 / added as f64)
+        }
+        _ => None,
+    };
+    let kb_per_conn_from_empty = match (base, srv1) {
         (Some(b), Some(a)) if connected > 0 => {
             Some((a.rss_bytes as f64 - b.rss_bytes as f64) / 1024.0 / connected as f64)
         }
@@ -694,8 +712,10 @@ pub async fn idle(env: &Env, args: &IdleArgs) -> Result<RunResult> {
     r.figures = figures(&[
         ("conns_open", Some(still_open as f64)),
         ("rss_before_mib", base.map(|s| mib(s.rss_bytes))),
+        ("rss_at_tenth_mib", mid.map(|s| mib(s.rss_bytes))),
         ("rss_after_mib", srv1.map(|s| mib(s.rss_bytes))),
         ("kb_per_conn", kb_per_conn),
+        ("kb_per_conn_from_empty", kb_per_conn_from_empty),
         ("connect_s", Some(connect_s)),
         ("server_cpu_idle_pct", usage.server_cpu_pct),
         ("loadtool_cpu_idle_pct", usage.loadtool_cpu_pct),
@@ -712,12 +732,14 @@ pub async fn idle(env: &Env, args: &IdleArgs) -> Result<RunResult> {
     }
     r.duration_s = started.elapsed().as_secs_f64();
     eprintln!(
-        "idle {}: {} open, RSS {:.1} → {:.1} MiB, {:.2} KB/conn",
+        "idle {}: {} open, RSS {:.1} → {:.1} (at {warm}) → {:.1} MiB, {:.2} KB/conn ({:.2} from empty)",
         env.target.name(),
         still_open,
         base.map(|s| mib(s.rss_bytes)).unwrap_or(f64::NAN),
+        mid.map(|s| mib(s.rss_bytes)).unwrap_or(f64::NAN),
         srv1.map(|s| mib(s.rss_bytes)).unwrap_or(f64::NAN),
-        kb_per_conn.unwrap_or(f64::NAN)
+        kb_per_conn.unwrap_or(f64::NAN),
+        kb_per_conn_from_empty.unwrap_or(f64::NAN)
     );
     Ok(r)
 }
