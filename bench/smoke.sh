@@ -15,13 +15,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-bin=${TEAHOUSE_BIN:-target/debug/teahouse}
+target_dir=${CARGO_TARGET_DIR:-$root/target}
+bin=${TEAHOUSE_BIN:-$target_dir/debug/teahouse}
 if [ ! -x "$bin" ]; then
   echo "smoke.sh: building the server ($bin missing)"
   cargo build -p server --bin teahouse
 fi
 cargo build -p loadtool --quiet
-loadtool="$root/target/debug/loadtool"
+loadtool="$target_dir/debug/loadtool"
 
 free_port() {
   local port

@@ -3,7 +3,9 @@
 # port with an empty temporary data directory. Expects `cargo leptos build`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-bin=./target/debug/teahouse
+# Honour CARGO_TARGET_DIR (a shared target directory), like cargo does.
+target_dir=${CARGO_TARGET_DIR:-./target}
+bin=$target_dir/debug/teahouse
 [ -x "$bin" ] || { echo "missing $bin: run 'cargo leptos build' first" >&2; exit 1; }
 
 data=$(mktemp -d)
