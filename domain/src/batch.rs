@@ -168,9 +168,7 @@ async fn check(conn: &mut SqliteConnection, sends: &[Send<'_>]) -> Result<Vec<Ve
     .bind(serde_json::Value::Array(keys).to_string())
     .fetch_all(&mut *conn)
     .await?;
-    let mut verdicts: Vec<Verdict> = (0..sends.len())
-        .map(|_| Verdict::Rejected(ErrorCode::Internal))
-        .collect();
+    let mut verdicts: Vec<Option<Verdict>> = (0..sends.len()).map(|_| None).collect();
     for row in rows {
         let i: i64 = row.get("i");
         let verdict = if !row.get::<bool, _>("room") {
@@ -183,10 +181,15 @@ async fn check(conn: &mut SqliteConnection, sends: &[Send<'_>]) -> Result<Vec<Ve
             Verdict::Fresh
         };
         if let Some(slot) = usize::try_from(i).ok().and_then(|i| verdicts.get_mut(i)) {
-            *slot = verdict;
+            *slot = Some(verdict);
         }
     }
-    Ok(verdicts)
+    // json_each yields one row per send; a gap would be a storage fault, so
+    // the whole batch fails (and is logged) rather than guess.
+    verdicts
+        .into_iter()
+        .map(|v| v.ok_or_else(|| DomainError::Internal("batch check skipped a send".into())))
+        .collect()
 }
 
 /// Statement 2: adds each room's count of new messages to its `last_seq`
