@@ -49,10 +49,23 @@ const RUNS = 7;
       const urls = {};
       cdp.on("Network.responseReceived", (e) => (urls[e.requestId] = e.response.url.replace(base, "")));
       cdp.on("Network.loadingFinished", (e) => (bytes[e.requestId] = e.encodedDataLength));
+      // Time to interactive on the browser's own clock: the moment the app
+      // marks <body data-hydrated> (set by its first effect after hydration),
+      // in ms since navigation start. Seen by a MutationObserver installed
+      // before any page script, so Playwright's polling adds nothing to it.
+      await page.addInitScript(() => {
+        const seen = () => {
+          if (document.body && document.body.dataset.hydrated === "true" && !window.__hydratedAt) {
+            window.__hydratedAt = performance.now();
+          }
+        };
+        new MutationObserver(seen).observe(document, { attributes: true, subtree: true, attributeFilter: ["data-hydrated"] });
+      });
       const t0 = Date.now();
       await page.goto(base + "/?room=1");
       await page.locator("body[data-hydrated=true]").waitFor();
-      const tti = Date.now() - t0;
+      const wall = Date.now() - t0;
+      const tti = Math.round(await page.evaluate(() => window.__hydratedAt || NaN));
       await page.waitForLoadState("networkidle");
       const per = {};
       let total = 0;
@@ -62,16 +75,19 @@ const RUNS = 7;
           total += bytes[id];
         }
       }
-      runs.push({ tti_ms: tti, total_bytes: total, per_resource: per });
+      runs.push({ tti_ms: tti, tti_wall_ms: wall, total_bytes: total, per_resource: per });
       await page.close();
     }
     const ttis = runs.map((r) => r.tti_ms).sort((a, b) => a - b);
+    const walls = runs.map((r) => r.tti_wall_ms).sort((a, b) => a - b);
     const result = {
       scenario: "firstload",
       runs: RUNS,
       tti_ms_median: ttis[Math.floor(RUNS / 2)],
       tti_ms_min: ttis[0],
       tti_ms_max: ttis[RUNS - 1],
+      // Navigation to "Playwright saw the attribute", including its polling.
+      tti_wall_ms_median: walls[Math.floor(RUNS / 2)],
       total_kb: +(runs[RUNS - 1].total_bytes / 1024).toFixed(1),
       per_resource_bytes: runs[RUNS - 1].per_resource,
       targets: { total_kb: 250, tti_ms: 300 },

@@ -5,6 +5,5 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
-export PATH="$PWD/.tools/node_modules/.bin:$PATH"
-cargo leptos build --release
+bash scripts/build-release.sh
 exec ./target/release/teahouse --data-dir "${TEAHOUSE_DATA_DIR:-data}" "$@"
