@@ -53,6 +53,11 @@ fn seqs(events: &[teahouse_protocol::RoomEvent]) -> Vec<i64> {
     events.iter().map(|e| e.seq).collect()
 }
 
+/// The oldest `limit` events after seq `after`.
+fn after(after: i64, limit: u32) -> Page {
+    Page::After { after, limit }
+}
+
 fn latest(limit: u32) -> Page {
     Page::Before {
         before: None,
@@ -111,18 +116,7 @@ async fn sequence_numbers_have_no_gaps_under_concurrent_sends() {
     answered.sort();
     // seq 1 = room_created, 2 = bob joined, then 40 messages 3..=42.
     assert_eq!(answered, (3..=42).collect::<Vec<_>>());
-    let log = f
-        .chat
-        .history(
-            alice.id,
-            room,
-            Page::After {
-                after: 0,
-                limit: 200,
-            },
-        )
-        .await
-        .unwrap();
+    let log = f.chat.history(alice.id, room, after(0, 200)).await.unwrap();
     assert_eq!(seqs(&log), (1..=42).collect::<Vec<_>>());
 }
 
@@ -143,18 +137,7 @@ async fn a_retried_client_id_is_stored_and_pushed_once() {
         .await
         .unwrap();
     assert_eq!(first, again);
-    let log = f
-        .chat
-        .history(
-            alice.id,
-            room,
-            Page::After {
-                after: 0,
-                limit: 50,
-            },
-        )
-        .await
-        .unwrap();
+    let log = f.chat.history(alice.id, room, after(0, 50)).await.unwrap();
     let messages = log
         .iter()
         .filter(|e| matches!(e.body, EventBody::Message { .. }));
@@ -380,14 +363,7 @@ async fn history_pages_walk_backwards_by_cursor() {
     assert_eq!(seqs(&oldest), (1..=6).collect::<Vec<_>>());
     let gap = f
         .chat
-        .history(
-            alice.id,
-            room,
-            Page::After {
-                after: 20,
-                limit: 100,
-            },
-        )
+        .history(alice.id, room, after(20, 100))
         .await
         .unwrap();
     assert_eq!(seqs(&gap), (21..=26).collect::<Vec<_>>());
@@ -441,10 +417,7 @@ async fn concurrent_sends_share_commits_and_each_is_answered_after_storage() {
     answered.sort();
     assert_eq!(answered, (2..=301).collect::<Vec<_>>());
     // Every answered event is in the log (acknowledged means stored)…
-    let page = Page::After {
-        after: 1,
-        limit: 200,
-    };
+    let page = after(1, 200);
     let log = f.chat.history(alice.id, room, page).await.unwrap();
     assert_eq!(log.len(), 200);
     // …pushed in sequence order…
@@ -520,18 +493,7 @@ async fn a_mixed_batch_answers_each_send_on_its_own() {
     assert_eq!(err(3), ErrorCode::NotMember);
     assert_eq!(err(4), ErrorCode::NotFound);
 
-    let tea_log = f
-        .chat
-        .history(
-            alice.id,
-            tea,
-            Page::After {
-                after: 0,
-                limit: 50,
-            },
-        )
-        .await
-        .unwrap();
+    let tea_log = f.chat.history(alice.id, tea, after(0, 50)).await.unwrap();
     assert_eq!(seqs(&tea_log), (1..=start + 2).collect::<Vec<_>>());
     // Pushed once each, in batch order: t1, c1, t2, c2.
     let mut pushed = Vec::new();
