@@ -7,6 +7,11 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
 export PATH="$PWD/.tools/node_modules/.bin:$PATH"
+# A one-shot CI build gains nothing from incremental caches but their disk space.
+if [ "${CI:-}" = "true" ]; then export CARGO_INCREMENTAL=0; fi
+target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
+mkdir -p "$target_dir"
+printf '[test] disk free for %s: %s\n' "$target_dir" "$(df -h --output=avail "$target_dir" | tail -1 | tr -d ' ')"
 
 started=$SECONDS
 last=$SECONDS
