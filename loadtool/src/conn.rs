@@ -12,23 +12,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
-use futures::{SinkExt, StreamExt};
 use teahouse_protocol::{close_code, RoomId, Seq};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::WebSocketStream;
 
 use crate::stats::{bump, now_ns, Marker, Recorder};
 use crate::target::{
-    classify, join_frame, sio_connect_frame, ws_request, EventLite, Incoming, Session, Target,
+    classify, join_frame, sio_connect_frame, ws_url, EventLite, Incoming, Session, Target,
     ENGINE_PONG,
 };
-
-/// The WebSocket stream type of every client.
-type Ws = WebSocketStream<TcpStream>;
+use crate::wire::{Opcode, SocketEnded, WsConn};
 
 /// What every connection of a run shares.
 pub struct Ctx {
@@ -112,31 +106,23 @@ async fn connect_tcp(ctx: &Ctx, idx: usize) -> Result<TcpStream> {
     Ok(stream)
 }
 
-/// Small read buffers: the tool holds up to ~19k sockets in one process, and
-/// tungstenite zero-fills the whole free buffer before every read, so a
-/// large buffer costs a large memset per delivery.
-fn ws_config() -> WebSocketConfig {
-    WebSocketConfig::default().read_buffer_size(4 * 1024)
-}
-
-async fn handshake(plan: &ConnPlan, ctx: &Ctx) -> Result<Ws> {
+async fn handshake(plan: &ConnPlan, ctx: &Ctx) -> Result<WsConn> {
     let stream = connect_tcp(ctx, plan.idx).await?;
-    let req = ws_request(ctx.target, ctx.server, &plan.session)?;
-    let (mut ws, _resp) =
-        tokio_tungstenite::client_async_with_config(req, stream, Some(ws_config()))
-            .await
-            .with_context(|| format!("WebSocket upgrade for {}", plan.session.username))?;
+    let url = ws_url(ctx.target, ctx.server, &plan.session);
+    let mut ws = WsConn::upgrade(stream, &url, plan.session.cookie.as_deref())
+        .await
+        .with_context(|| format!("WebSocket upgrade for {}", plan.session.username))?;
     // Wait for the server to say the connection is ready.
     loop {
         let text = next_text(&mut ws).await?;
         match classify(ctx.target, &text)? {
             Incoming::Ready => break,
             Incoming::EngineOpen => ws
-                .send(Message::text(sio_connect_frame()))
+                .send(Opcode::Text, sio_connect_frame().as_bytes())
                 .await
                 .context("sending Socket.IO connect")?,
             Incoming::EnginePing => ws
-                .send(Message::text(ENGINE_PONG))
+                .send(Opcode::Text, ENGINE_PONG.as_bytes())
                 .await
                 .context("answering ping")?,
             Incoming::Refused(why) => bail!("server refused the connection: {why}"),
@@ -147,13 +133,11 @@ async fn handshake(plan: &ConnPlan, ctx: &Ctx) -> Result<Ws> {
     let mut pending: HashSet<RoomId> = HashSet::new();
     for &room in &plan.rooms {
         if let Some(frame) = join_frame(ctx.target, room) {
-            ws.feed(Message::text(frame))
-                .await
-                .context("sending join")?;
+            ws.queue(Opcode::Text, frame.as_bytes());
             pending.insert(room);
         }
     }
-    ws.flush().await.context("flushing joins")?;
+    ws.flush().await.context("sending joins")?;
     while !pending.is_empty() {
         let text = next_text(&mut ws).await?;
         match classify(ctx.target, &text)? {
@@ -161,7 +145,7 @@ async fn handshake(plan: &ConnPlan, ctx: &Ctx) -> Result<Ws> {
                 pending.remove(&room);
             }
             Incoming::EnginePing => ws
-                .send(Message::text(ENGINE_PONG))
+                .send(Opcode::Text, ENGINE_PONG.as_bytes())
                 .await
                 .context("answering ping")?,
             _ => {}
@@ -170,17 +154,33 @@ async fn handshake(plan: &ConnPlan, ctx: &Ctx) -> Result<Ws> {
     Ok(ws)
 }
 
-/// The next text frame, skipping control frames; an error on close or EOF.
-async fn next_text(ws: &mut Ws) -> Result<String> {
+/// The next text frame, answering pings and skipping other control frames;
+/// an error on close or EOF.
+async fn next_text(ws: &mut WsConn) -> Result<String> {
     loop {
-        match ws.next().await {
-            Some(Ok(Message::Text(t))) => return Ok(t.as_str().to_owned()),
-            Some(Ok(Message::Close(frame))) => bail!("server closed the socket: {frame:?}"),
-            Some(Ok(_)) => continue,
-            Some(Err(e)) => return Err(e).context("reading from the socket"),
-            None => bail!("socket ended"),
+        let (op, range) = ws.next_frame().await.context("reading from the socket")?;
+        match op {
+            Opcode::Text => {
+                return String::from_utf8(ws.payload(range).to_vec())
+                    .context("text frame is not UTF-8")
+            }
+            Opcode::Ping => {
+                let payload = ws.payload(range).to_vec();
+                ws.send(Opcode::Pong, &payload).await?;
+            }
+            Opcode::Close => bail!(
+                "server closed the socket: {:?}",
+                close_of(ws.payload(range))
+            ),
+            Opcode::Binary | Opcode::Pong => {}
         }
     }
+}
+
+/// The code and reason of a close frame's payload.
+fn close_of(payload: &[u8]) -> Option<(u16, String)> {
+    let code = u16::from_be_bytes([*payload.first()?, *payload.get(1)?]);
+    Some((code, String::from_utf8_lossy(&payload[2..]).into_owned()))
 }
 
 /// Per-connection delivery bookkeeping.
@@ -221,8 +221,16 @@ impl Tracker {
     }
 }
 
+/// What the reading loop must do after looking at a frame (done once the
+/// frame's bytes are no longer borrowed).
+enum After {
+    Nothing,
+    Reply(Opcode, Vec<u8>),
+    End(String),
+}
+
 async fn run(
-    mut ws: Ws,
+    mut ws: WsConn,
     mut rx: mpsc::Receiver<String>,
     plan: ConnPlan,
     ctx: Arc<Ctx>,
@@ -251,59 +259,83 @@ async fn run(
     };
     tokio::pin!(stopped);
     loop {
-        tokio::select! {
+        let after = tokio::select! {
             // Reading first: a flood of frames is what the tool is measuring.
             biased;
-            msg = ws.next() => match msg {
-                Some(Ok(Message::Text(text))) => match classify(ctx.target, text.as_str()) {
-                    Ok(Incoming::Event(ev)) => tracker.on_event(&ev, plan.idx, recorder),
-                    Ok(Incoming::EnginePing) => {
-                        if ws.send(Message::text(ENGINE_PONG)).await.is_err() {
-                            bump(&recorder.errors.socket);
-                            tracker.report.ended_early = Some("pong write failed".into());
-                            break;
+            frame = ws.next_frame() => match frame {
+                Ok((Opcode::Text, range)) => match std::str::from_utf8(ws.payload(range)) {
+                    Ok(text) => match classify(ctx.target, text) {
+                        Ok(Incoming::Event(ev)) => {
+                            tracker.on_event(&ev, plan.idx, recorder);
+                            After::Nothing
                         }
+                        Ok(Incoming::EnginePing) => After::Reply(Opcode::Text, ENGINE_PONG.into()),
+                        Ok(Incoming::Refused(why)) => {
+                            bump(&recorder.errors.closed);
+                            After::End(why)
+                        }
+                        Ok(_) => {
+                            bump(&recorder.other_frames);
+                            After::Nothing
+                        }
+                        Err(_) => {
+                            bump(&recorder.errors.parse);
+                            After::Nothing
+                        }
+                    },
+                    Err(_) => {
+                        bump(&recorder.errors.parse);
+                        After::Nothing
                     }
-                    Ok(Incoming::Refused(why)) => {
-                        bump(&recorder.errors.closed);
-                        tracker.report.ended_early = Some(why);
-                        break;
-                    }
-                    Ok(_) => bump(&recorder.other_frames),
-                    Err(_) => bump(&recorder.errors.parse),
                 },
-                Some(Ok(Message::Close(frame))) => {
+                Ok((Opcode::Ping, range)) => After::Reply(Opcode::Pong, ws.payload(range).to_vec()),
+                Ok((Opcode::Close, range)) => {
+                    let close = close_of(ws.payload(range));
                     bump(&recorder.errors.closed);
-                    if frame.as_ref().map(|f| u16::from(f.code)) == Some(close_code::RESUME) {
+                    if close.as_ref().map(|c| c.0) == Some(close_code::RESUME) {
                         bump(&recorder.errors.closed_resume);
                     }
-                    tracker.report.ended_early = Some(format!("closed by server: {frame:?}"));
-                    break;
+                    After::End(format!("closed by server: {close:?}"))
                 }
-                Some(Ok(_)) => {}
-                Some(Err(e)) => {
-                    bump(&recorder.errors.socket);
-                    tracker.report.ended_early = Some(format!("read failed: {e}"));
-                    break;
-                }
-                None => {
-                    bump(&recorder.errors.closed);
-                    tracker.report.ended_early = Some("socket ended".into());
-                    break;
+                Ok((Opcode::Binary | Opcode::Pong, _)) => After::Nothing,
+                Err(e) => {
+                    if e.downcast_ref::<SocketEnded>().is_some() {
+                        bump(&recorder.errors.closed);
+                    } else {
+                        bump(&recorder.errors.socket);
+                    }
+                    After::End(format!("read failed: {e:#}"))
                 }
             },
             out = rx.recv(), if rx_open => match out {
-                Some(frame) => {
-                    if let Err(e) = ws.send(Message::text(frame)).await {
+                Some(frame) => match ws.send(Opcode::Text, frame.as_bytes()).await {
+                    Ok(()) => After::Nothing,
+                    Err(e) => {
                         bump(&recorder.errors.send);
                         bump(&recorder.errors.socket);
-                        tracker.report.ended_early = Some(format!("write failed: {e}"));
-                        break;
+                        After::End(format!("write failed: {e:#}"))
                     }
+                },
+                None => {
+                    rx_open = false;
+                    After::Nothing
                 }
-                None => rx_open = false,
             },
             () = &mut stopped => break,
+        };
+        match after {
+            After::Nothing => {}
+            After::Reply(op, payload) => {
+                if let Err(e) = ws.send(op, &payload).await {
+                    bump(&recorder.errors.socket);
+                    tracker.report.ended_early = Some(format!("reply write failed: {e:#}"));
+                    break;
+                }
+            }
+            After::End(why) => {
+                tracker.report.ended_early = Some(why);
+                break;
+            }
         }
     }
     tracker.report

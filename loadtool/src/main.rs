@@ -17,6 +17,7 @@ mod scenario;
 mod server;
 mod stats;
 mod target;
+mod wire;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

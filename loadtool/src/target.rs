@@ -13,9 +13,6 @@ use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
 use teahouse_protocol::{RoomEvent, RoomId, Seq};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::handshake::client::Request;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
 
 /// Which server is under test.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, ValueEnum, Serialize, Deserialize)]
@@ -216,27 +213,17 @@ impl Api {
     }
 }
 
-/// Builds the WebSocket upgrade request for one connection.
-pub fn ws_request(target: Target, addr: SocketAddr, session: &Session) -> Result<Request> {
-    let url = match target {
+/// The WebSocket URL one connection opens (the session cookie, if any, goes
+/// in the upgrade request's `Cookie` header).
+pub fn ws_url(target: Target, addr: SocketAddr, session: &Session) -> String {
+    match target {
         Target::Teahouse => format!("ws://{addr}/ws"),
         Target::Ws => format!("ws://{addr}/ws?user={}", session.username),
         Target::Socketio => format!(
             "ws://{addr}/socket.io/?EIO=4&transport=websocket&user={}",
             session.username
         ),
-    };
-    let mut req = url
-        .as_str()
-        .into_client_request()
-        .with_context(|| format!("bad WebSocket URL {url}"))?;
-    if let Some(cookie) = &session.cookie {
-        req.headers_mut().insert(
-            "cookie",
-            HeaderValue::from_str(cookie).context("session cookie is not a valid header")?,
-        );
     }
-    Ok(req)
 }
 
 /// The parts of a pushed [`RoomEvent`] the load tool needs, borrowed from

@@ -158,6 +158,13 @@ pub async fn run(
 ) -> Result<(), StartError> {
     let chat = server.chat.clone();
     let hub = chat.hub.clone();
+    // Accepted sockets keep Nagle's algorithm on (no TCP_NODELAY), on
+    // purpose: a frame to an idle connection still leaves at once, and frames
+    // queued while the previous segment is unacknowledged share a segment.
+    // Measured (bench fanout, 1,000 members, one core): with TCP_NODELAY the
+    // server saturated below 176k deliveries/s (p99 850 ms at 200 sends/s);
+    // without it, 299k deliveries/s at p99 95 ms. The load tool's latencies
+    // include whatever Nagle adds.
     axum::serve(
         listener,
         server
