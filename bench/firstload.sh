@@ -9,10 +9,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-bench/results/scratch}
 mkdir -p "$out"
-bash scripts/build-release.sh
+[ -n "${TEAHOUSE_BIN:-}" ] || bash scripts/build-release.sh
 data=$(mktemp -d -t teahouse-firstload-XXXXXX)
 port=$(( 20000 + RANDOM % 20000 ))
-LEPTOS_SITE_ROOT=target/site RUST_LOG=warn taskset -c 0 target/release/teahouse \
+LEPTOS_SITE_ROOT=target/site RUST_LOG=warn taskset -c 0 "${TEAHOUSE_BIN:-target/release/teahouse}" \
   --addr "127.0.0.1:$port" --data-dir "$data" --sends-per-sec 0 >"$data/server.log" 2>&1 &
 pid=$!
 cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$data"; }
@@ -22,4 +22,5 @@ for _ in $(seq 1 300); do
   kill -0 "$pid" 2>/dev/null || { cat "$data/server.log" >&2; exit 1; }
   sleep 0.1
 done
-taskset -c 1 node bench/firstload.js "http://127.0.0.1:$port" "$out"
+# FIRSTLOAD_BROWSER_CORES: cores for Chromium (default 1; "0,1" = a two-core device).
+taskset -c "${FIRSTLOAD_BROWSER_CORES:-1}" node bench/firstload.js "http://127.0.0.1:$port" "$out"

@@ -42,7 +42,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <BootScripts options/>
                 <MetaTags/>
             </head>
             <body>
@@ -50,6 +50,46 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// Leptos' `<HydrationScripts>`, except that the wasm starts compiling while
+/// the page is still being parsed. With `HydrationScripts` the wasm is only
+/// preloaded, and compiling begins when the deferred module script runs,
+/// after the whole document is parsed. Measured in headless Chromium on one
+/// core: the wasm had arrived at 75 ms and hydration started at 205 ms.
+/// Here an inline script in `<head>` calls `WebAssembly.compileStreaming`
+/// at once, and the module script hands the compiled module to the
+/// wasm-bindgen initialiser. Browsers without `compileStreaming`, or a failed
+/// compile, fall back to loading the wasm by its URL.
+#[component]
+fn BootScripts(options: LeptosOptions) -> impl IntoView {
+    if options.hash_files {
+        // File names come from a hash file then: leave that to Leptos.
+        return view! { <HydrationScripts options/> }.into_any();
+    }
+    let pkg = format!("/{}", options.site_pkg_dir);
+    let js = format!("{pkg}/{}.js", options.output_name);
+    // The same naming rule as `HydrationScripts`.
+    let wasm_name = if option_env!("LEPTOS_OUTPUT_NAME").is_some() {
+        options.output_name.to_string()
+    } else {
+        format!("{}_bg", options.output_name)
+    };
+    let wasm = format!("{pkg}/{wasm_name}.wasm");
+    let compile = format!(
+        "window.__teahouseWasm=typeof WebAssembly.compileStreaming==\"function\"\
+         ?WebAssembly.compileStreaming(fetch({wasm:?})).catch(()=>null):null;"
+    );
+    let boot = format!(
+        "import({js:?}).then(m=>Promise.resolve(window.__teahouseWasm)\
+         .then(c=>m.default({{module_or_path:c||{wasm:?}}})).then(()=>m.hydrate()));"
+    );
+    view! {
+        <link rel="modulepreload" href=js crossorigin=""/>
+        <script>{compile}</script>
+        <script type="module">{boot}</script>
+    }
+    .into_any()
 }
 
 /// Name of the cookie carrying the browser's UTC offset (minutes east).
