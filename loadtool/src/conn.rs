@@ -248,7 +248,9 @@ async fn run(
         last_seq: HashMap::new(),
         track: plan.track > 0,
     };
-    let mut rx_open = true;
+    // Teahouse sends over HTTP, never on the socket: not polling the empty
+    // queue after every frame saves ~2% of the tool's core.
+    let mut rx_open = ctx.target != Target::Teahouse;
     // One long-lived future for the stop signal (cheaper than a new one per frame).
     let stopped = async move {
         while !*stop.borrow_and_update() {

@@ -163,8 +163,12 @@ pub async fn run(
     // queued while the previous segment is unacknowledged share a segment.
     // Measured (bench fanout, 1,000 members, one core): with TCP_NODELAY the
     // server saturated below 176k deliveries/s (p99 850 ms at 200 sends/s);
-    // without it, 299k deliveries/s at p99 95 ms. The load tool's latencies
-    // include whatever Nagle adds.
+    // without it, 299k deliveries/s at p99 95 ms. TCP_NODELAY plus a yield
+    // before each connection drains its queue (to batch in user space
+    // instead) still saturated near 165k. The load tool's latencies include
+    // whatever Nagle adds. The cost: a client that delays its ACKs (Windows
+    // and macOS stacks do, up to 200 ms) can see the second of two frames
+    // pushed within that window arrive that much later.
     axum::serve(
         listener,
         server
