@@ -210,6 +210,11 @@ impl Tracker {
             bump(&recorder.other_frames);
             return;
         };
+        self.on_marker(marker, shard, recorder);
+    }
+
+    /// Records one delivery of our message `marker`.
+    fn on_marker(&mut self, marker: Marker, shard: usize, recorder: &Recorder) {
         let latency_us = now_ns().saturating_sub(marker.sent_ns) / 1000;
         recorder.record(shard, marker.phase, latency_us);
         self.report.deliveries += 1;
@@ -266,24 +271,14 @@ async fn run(
             biased;
             frame = ws.next_frame() => match frame {
                 Ok((Opcode::Text, range)) => match std::str::from_utf8(ws.payload(range)) {
-                    Ok(text) => match classify(ctx.target, text) {
-                        Ok(Incoming::Event(ev)) => {
-                            tracker.on_event(&ev, plan.idx, recorder);
+                    // Without seq tracking only the marker matters: find it
+                    // without parsing the frame (see `Marker::find_in_frame`).
+                    Ok(text) => match (!tracker.track).then(|| Marker::find_in_frame(text)).flatten() {
+                        Some(marker) => {
+                            tracker.on_marker(marker, plan.idx, recorder);
                             After::Nothing
                         }
-                        Ok(Incoming::EnginePing) => After::Reply(Opcode::Text, ENGINE_PONG.into()),
-                        Ok(Incoming::Refused(why)) => {
-                            bump(&recorder.errors.closed);
-                            After::End(why)
-                        }
-                        Ok(_) => {
-                            bump(&recorder.other_frames);
-                            After::Nothing
-                        }
-                        Err(_) => {
-                            bump(&recorder.errors.parse);
-                            After::Nothing
-                        }
+                        None => classify_and_count(ctx.target, text, &mut tracker, plan.idx, recorder),
                     },
                     Err(_) => {
                         bump(&recorder.errors.parse);
@@ -341,4 +336,33 @@ async fn run(
         }
     }
     tracker.report
+}
+
+/// The slow path: a full parse of the frame, and what it asks for.
+fn classify_and_count(
+    target: Target,
+    text: &str,
+    tracker: &mut Tracker,
+    shard: usize,
+    recorder: &Recorder,
+) -> After {
+    match classify(target, text) {
+        Ok(Incoming::Event(ev)) => {
+            tracker.on_event(&ev, shard, recorder);
+            After::Nothing
+        }
+        Ok(Incoming::EnginePing) => After::Reply(Opcode::Text, ENGINE_PONG.into()),
+        Ok(Incoming::Refused(why)) => {
+            bump(&recorder.errors.closed);
+            After::End(why)
+        }
+        Ok(_) => {
+            bump(&recorder.other_frames);
+            After::Nothing
+        }
+        Err(_) => {
+            bump(&recorder.errors.parse);
+            After::Nothing
+        }
+    }
 }

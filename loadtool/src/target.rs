@@ -418,6 +418,49 @@ mod tests {
     }
 
     #[test]
+    fn markers_are_found_in_whole_frames_of_every_target() {
+        use crate::stats::Marker;
+        use teahouse_protocol::{EventBody, MsgType, ServerFrame, UserBrief};
+        let marker = Marker {
+            phase: 3,
+            msg: 41,
+            sent_ns: 123_456_789,
+        };
+        let frame = |text: &str, nickname: &str| {
+            serde_json::to_string(&ServerFrame::Event {
+                event: RoomEvent {
+                    room_id: 4,
+                    seq: 11,
+                    at_ms: 5,
+                    actor: UserBrief {
+                        id: 9,
+                        username: "bob".into(),
+                        nickname: nickname.into(),
+                    },
+                    body: EventBody::Message {
+                        msgtype: MsgType::Text,
+                        text: text.into(),
+                        client_id: "c".into(),
+                    },
+                },
+            })
+            .unwrap()
+        };
+        // A nickname that imitates the key is escaped, so it cannot match.
+        let teahouse = frame(&marker.text(), r#""text":"lt 9 9 9"#);
+        assert_eq!(Marker::find_in_frame(&teahouse), Some(marker));
+        let event = serde_json::to_string(
+            &serde_json::from_str::<serde_json::Value>(&teahouse).unwrap()["event"],
+        )
+        .unwrap();
+        let socketio = format!(r#"42["event",{event}]"#);
+        assert_eq!(Marker::find_in_frame(&socketio), Some(marker));
+        assert_eq!(Marker::find_in_frame(&frame("hello", "bob")), None);
+        assert_eq!(Marker::find_in_frame(&frame("lt x", "bob")), None);
+        assert_eq!(Marker::find_in_frame(r#"{"type":"pong"}"#), None);
+    }
+
+    #[test]
     fn lite_parser_reads_frames_built_with_the_protocol_types() {
         use teahouse_protocol::{EventBody, MsgType, ServerFrame, UserBrief};
         let actor = UserBrief {
