@@ -125,7 +125,7 @@ impl WsConn {
             buf: vec![0; INITIAL_BUF],
             start: 0,
             end: 0,
-            // Any non-zero seed; the port makes connections differ.
+            // Any non-zero seed: mask keys only have to vary between frames.
             mask_state: 0x9E37_79B9,
             out: Vec::new(),
         };
