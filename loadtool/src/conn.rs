@@ -270,21 +270,9 @@ async fn run(
             // Reading first: a flood of frames is what the tool is measuring.
             biased;
             frame = ws.next_frame() => match frame {
-                Ok((Opcode::Text, range)) => match std::str::from_utf8(ws.payload(range)) {
-                    // Without seq tracking only the marker matters: find it
-                    // without parsing the frame (see `Marker::find_in_frame`).
-                    Ok(text) => match (!tracker.track).then(|| Marker::find_in_frame(text)).flatten() {
-                        Some(marker) => {
-                            tracker.on_marker(marker, plan.idx, recorder);
-                            After::Nothing
-                        }
-                        None => classify_and_count(ctx.target, text, &mut tracker, plan.idx, recorder),
-                    },
-                    Err(_) => {
-                        bump(&recorder.errors.parse);
-                        After::Nothing
-                    }
-                },
+                Ok((Opcode::Text, range)) => {
+                    on_text(ctx.target, ws.payload(range), &mut tracker, plan.idx, recorder)
+                }
                 Ok((Opcode::Ping, range)) => After::Reply(Opcode::Pong, ws.payload(range).to_vec()),
                 Ok((Opcode::Close, range)) => {
                     let close = close_of(ws.payload(range));
@@ -338,14 +326,26 @@ async fn run(
     tracker.report
 }
 
-/// The slow path: a full parse of the frame, and what it asks for.
-fn classify_and_count(
+/// Counts a text frame and says what it asks for. Without seq tracking only
+/// the marker matters, so it is found without parsing the frame (see
+/// [`Marker::find_in_frame`]); anything else gets a full parse.
+fn on_text(
     target: Target,
-    text: &str,
+    payload: &[u8],
     tracker: &mut Tracker,
     shard: usize,
     recorder: &Recorder,
 ) -> After {
+    let Ok(text) = std::str::from_utf8(payload) else {
+        bump(&recorder.errors.parse);
+        return After::Nothing;
+    };
+    if !tracker.track {
+        if let Some(marker) = Marker::find_in_frame(text) {
+            tracker.on_marker(marker, shard, recorder);
+            return After::Nothing;
+        }
+    }
     match classify(target, text) {
         Ok(Incoming::Event(ev)) => {
             tracker.on_event(&ev, shard, recorder);
