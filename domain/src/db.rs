@@ -34,6 +34,11 @@ impl Db {
             // e.g. a batch's INSERT … SELECT) stay in memory instead of a
             // temporary file: they cost 10% of the writer's CPU on disk.
             .pragma("temp_store", "memory")
+            // Rows travel from SQLite's worker thread through a bounded
+            // channel; at the default 50 a large send batch's check rows
+            // filled it and parked the worker once per 50 rows (a futex
+            // wait and wake, two context switches each time).
+            .row_buffer_size(1024)
             .busy_timeout(Duration::from_secs(5));
         let write = SqlitePoolOptions::new()
             .max_connections(1)
