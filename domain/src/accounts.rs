@@ -125,6 +125,7 @@ pub async fn register(
         return Err(DomainError::field(ErrorCode::UsernameTaken, "username"));
     }
     let phc = hasher.hash(input.password).await?;
+    let mut writer = db.writer().await?;
     let row = sqlx::query(
         "INSERT INTO users (username, nickname, password_hash, created_ms) VALUES (?, ?, ?, ?) RETURNING id",
     )
@@ -132,7 +133,7 @@ pub async fn register(
     .bind(&nickname)
     .bind(&phc)
     .bind(now_ms())
-    .fetch_one(&db.write)
+    .fetch_one(&mut *writer)
     .await
     .map_err(|e| {
         if is_unique_violation(&e) {
@@ -213,17 +214,18 @@ async fn find_by_username(db: &Db, username: &str) -> Result<Option<UserId>> {
 
 /// Creates the system user if missing and returns its id.
 pub async fn ensure_system_user(db: &Db) -> Result<UserId> {
+    let mut writer = db.writer().await?;
     sqlx::query(
         "INSERT INTO users (username, nickname, password_hash, created_ms) VALUES (?, '茶馆', '!', ?)
          ON CONFLICT(username) DO NOTHING",
     )
     .bind(SYSTEM_USERNAME)
     .bind(now_ms())
-    .execute(&db.write)
+    .execute(&mut *writer)
     .await?;
     let row = sqlx::query("SELECT id FROM users WHERE username = ?")
         .bind(SYSTEM_USERNAME)
-        .fetch_one(&db.write)
+        .fetch_one(&mut *writer)
         .await?;
     Ok(row.get("id"))
 }

@@ -1,10 +1,8 @@
-//! Storing a batch of messages in a fixed number of statements.
+//! Storing a batch of sends inside one transaction of the message writer.
 //!
-//! The writer hands over every send that is waiting. Storing them one at a
-//! time costs four statements per message, each a round trip to SQLite's
-//! worker thread (and, on a busy core, two context switches). Here the whole
-//! batch travels as one JSON parameter through three statements, whatever its
-//! size:
+//! The writer's connection is driven synchronously on its own thread, so a
+//! statement costs a call into SQLite, not a round trip to another thread:
+//! each send is checked and inserted with small cached statements.
 //!
 //! 1. check each send: does the room exist, is the sender a member, is its
 //!    `client_id` already stored;
@@ -16,8 +14,7 @@
 
 use std::collections::HashMap;
 
-use serde_json::json;
-use sqlx::{Row, SqliteConnection};
+use rusqlite::{params, Connection, OptionalExtension};
 use teahouse_protocol::{ErrorCode, EventBody, RoomEvent, RoomId, Seq, UserBrief, UserId};
 
 use crate::log::{find_by_client_id, msgtype_str, NewMessage, Sent};
@@ -26,11 +23,11 @@ use crate::{now_ms, DomainError, Result};
 /// One send of a batch: who sends what.
 pub(crate) type Send<'a> = (&'a UserBrief, &'a NewMessage);
 
-/// What the check statement found for one send.
+/// What the check found for one send.
 enum Verdict {
-    /// Store it as a new event (in this room, at this position of the batch).
+    /// Store it as a new event.
     Fresh,
-    /// The same send was already stored (earlier, or earlier in this batch).
+    /// The same send was already stored (by an earlier batch).
     Stored,
     /// Refused; the others in the batch go on.
     Rejected(ErrorCode),
@@ -39,11 +36,8 @@ enum Verdict {
 /// Stores `sends` inside the caller's write transaction. Each send gets its
 /// own outcome (a rejection does not disturb the others); a storage error
 /// fails the whole call and the caller rolls back.
-pub(crate) async fn store(
-    conn: &mut SqliteConnection,
-    sends: &[Send<'_>],
-) -> Result<Vec<Result<Sent>>> {
-    let verdicts = check(conn, sends).await?;
+pub(crate) fn store(conn: &Connection, sends: &[Send<'_>]) -> Result<Vec<Result<Sent>>> {
+    let verdicts = check(conn, sends)?;
     // A client id repeated inside the batch is stored once: the first copy
     // decides, the later ones repeat its answer.
     let mut first_of: HashMap<(RoomId, UserId, &str), usize> = HashMap::new();
@@ -65,18 +59,20 @@ pub(crate) async fn store(
             *per_room.entry(msg.room_id).or_default() += 1;
         }
     }
-    let mut next_seq = bump_seqs(conn, &per_room).await?;
+    let mut next_seq = bump_seqs(conn, &per_room)?;
 
     let at_ms = now_ms();
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO events (room_id, seq, at_ms, actor_id, kind, msgtype, body, client_id)
+         VALUES (?1, ?2, ?3, ?4, 'message', ?5, ?6, ?7)",
+    )?;
     let mut outcomes: Vec<Option<Result<Sent>>> = Vec::with_capacity(sends.len());
-    let mut rows = Vec::new();
     for (i, (sender, msg)) in sends.iter().enumerate() {
         let outcome = match (repeat_of[i], &verdicts[i]) {
             (Some(first), _) => repeat(&outcomes[first]),
             (None, Verdict::Rejected(code)) => Some(Err(DomainError::code(*code))),
             (None, Verdict::Stored) => {
-                let stored = find_by_client_id(conn, msg.room_id, sender.id, &msg.client_id)
-                    .await?
+                let stored = find_by_client_id(conn, msg.room_id, sender.id, &msg.client_id)?
                     .ok_or_else(|| DomainError::Internal("stored event vanished".into()))?;
                 Some(Ok(Sent {
                     event: stored,
@@ -91,7 +87,7 @@ pub(crate) async fn store(
                         *seq - 1
                     })
                     .ok_or_else(|| DomainError::code(ErrorCode::NotFound))?;
-                rows.push(json!([
+                insert.execute(params![
                     msg.room_id,
                     seq,
                     at_ms,
@@ -99,7 +95,7 @@ pub(crate) async fn store(
                     msgtype_str(msg.msgtype),
                     msg.text,
                     msg.client_id
-                ]));
+                ])?;
                 Some(Ok(Sent {
                     event: RoomEvent {
                         room_id: msg.room_id,
@@ -117,17 +113,6 @@ pub(crate) async fn store(
             }
         };
         outcomes.push(outcome);
-    }
-    if !rows.is_empty() {
-        sqlx::query(
-            "INSERT INTO events (room_id, seq, at_ms, actor_id, kind, msgtype, body, client_id)
-             SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3,
-                    'message', j.value ->> 4, j.value ->> 5, j.value ->> 6
-             FROM json_each(?) AS j",
-        )
-        .bind(serde_json::Value::Array(rows).to_string())
-        .execute(&mut *conn)
-        .await?;
     }
     Ok(outcomes
         .into_iter()
@@ -148,75 +133,49 @@ fn repeat(first: &Option<Result<Sent>>) -> Option<Result<Sent>> {
     })
 }
 
-/// Statement 1: room exists / sender is a member / client id already stored,
-/// for every send at once.
-async fn check(conn: &mut SqliteConnection, sends: &[Send<'_>]) -> Result<Vec<Verdict>> {
-    let keys: Vec<_> = sends
+/// Step 1: room exists / sender is a member / client id already stored.
+fn check(conn: &Connection, sends: &[Send<'_>]) -> Result<Vec<Verdict>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT EXISTS(SELECT 1 FROM rooms WHERE id = ?1),
+                EXISTS(SELECT 1 FROM members WHERE room_id = ?1 AND user_id = ?2),
+                EXISTS(SELECT 1 FROM events
+                       WHERE room_id = ?1 AND actor_id = ?2 AND client_id = ?3)",
+    )?;
+    sends
         .iter()
-        .map(|(sender, msg)| json!([msg.room_id, sender.id, msg.client_id]))
-        .collect();
-    let rows = sqlx::query(
-        "SELECT j.key AS i,
-                EXISTS(SELECT 1 FROM rooms r WHERE r.id = j.value ->> 0) AS room,
-                EXISTS(SELECT 1 FROM members m
-                       WHERE m.room_id = j.value ->> 0 AND m.user_id = j.value ->> 1) AS member,
-                EXISTS(SELECT 1 FROM events e
-                       WHERE e.room_id = j.value ->> 0 AND e.actor_id = j.value ->> 1
-                         AND e.client_id = j.value ->> 2) AS stored
-         FROM json_each(?) AS j",
-    )
-    .bind(serde_json::Value::Array(keys).to_string())
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut verdicts: Vec<Option<Verdict>> = (0..sends.len()).map(|_| None).collect();
-    for row in rows {
-        let i: i64 = row.get("i");
-        let verdict = if !row.get::<bool, _>("room") {
-            Verdict::Rejected(ErrorCode::NotFound)
-        } else if !row.get::<bool, _>("member") {
-            Verdict::Rejected(ErrorCode::NotMember)
-        } else if row.get::<bool, _>("stored") {
-            Verdict::Stored
-        } else {
-            Verdict::Fresh
-        };
-        if let Some(slot) = usize::try_from(i).ok().and_then(|i| verdicts.get_mut(i)) {
-            *slot = Some(verdict);
-        }
-    }
-    // json_each yields one row per send; a gap would be a storage fault, so
-    // the whole batch fails (and is logged) rather than guess.
-    verdicts
-        .into_iter()
-        .map(|v| v.ok_or_else(|| DomainError::Internal("batch check skipped a send".into())))
+        .map(|(sender, msg)| {
+            let (room, member, stored): (bool, bool, bool) = stmt
+                .query_row(params![msg.room_id, sender.id, msg.client_id], |row| {
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+                })?;
+            Ok(if !room {
+                Verdict::Rejected(ErrorCode::NotFound)
+            } else if !member {
+                Verdict::Rejected(ErrorCode::NotMember)
+            } else if stored {
+                Verdict::Stored
+            } else {
+                Verdict::Fresh
+            })
+        })
         .collect()
 }
 
-/// Statement 2: adds each room's count of new messages to its `last_seq`
-/// and returns the first new seq of each room.
-async fn bump_seqs(
-    conn: &mut SqliteConnection,
-    per_room: &HashMap<RoomId, i64>,
-) -> Result<HashMap<RoomId, Seq>> {
-    if per_room.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let counts: Vec<_> = per_room.iter().map(|(room, n)| json!([room, n])).collect();
-    let rows = sqlx::query(
-        "UPDATE rooms SET last_seq = last_seq + (c.value ->> 1)
-         FROM json_each(?) AS c
-         WHERE rooms.id = c.value ->> 0
-         RETURNING rooms.id AS id, rooms.last_seq AS last_seq",
-    )
-    .bind(serde_json::Value::Array(counts).to_string())
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut first = HashMap::with_capacity(rows.len());
-    for row in rows {
-        let room: RoomId = row.get("id");
-        let last: Seq = row.get("last_seq");
-        let n = per_room.get(&room).copied().unwrap_or(0);
-        first.insert(room, last - n + 1);
+/// Step 2: adds each room's count of new messages to its `last_seq` and
+/// returns the first new seq of each room.
+fn bump_seqs(conn: &Connection, per_room: &HashMap<RoomId, i64>) -> Result<HashMap<RoomId, Seq>> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE rooms SET last_seq = last_seq + ?2 WHERE id = ?1 RETURNING last_seq",
+    )?;
+    let mut first = HashMap::with_capacity(per_room.len());
+    for (&room, &n) in per_room {
+        // A room that is gone gets no entry: its sends answer `not_found`.
+        let last: Option<Seq> = stmt
+            .query_row(params![room, n], |row| row.get(0))
+            .optional()?;
+        if let Some(last) = last {
+            first.insert(room, last - n + 1);
+        }
     }
     Ok(first)
 }

@@ -61,7 +61,7 @@ impl Chat {
         let logins = NonZeroU32::new(config.logins_per_minute).unwrap_or(NonZeroU32::MIN);
         let hub = Hub::new(config.conn_queue_capacity, 200);
         Ok(Arc::new(Chat {
-            sends: SendQueue::start(db.clone(), hub.clone(), 4096, 512),
+            sends: SendQueue::start(&db, hub.clone(), 4096, 512)?,
             hub,
             hasher: PasswordHasherPool::new(config.hash_concurrency),
             send_limiter,

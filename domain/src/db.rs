@@ -1,28 +1,48 @@
-//! SQLite access: one writer connection (so writes never fight over the lock)
-//! and a small pool of readers, both in WAL mode.
+//! SQLite access, in WAL mode: a small pool of readers, one sqlx writer
+//! connection for the occasional write (accounts, rooms, membership), and the
+//! message writer's own connection (see [`crate::writer`]). A process-wide
+//! write turn keeps the two writers from ever waiting on SQLite's lock.
 
+use std::ops::{Deref, DerefMut};
+use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
+use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use sqlx::{Sqlite, SqliteConnection, SqlitePool};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
-use crate::Result;
+use crate::{DomainError, Result};
+
+/// How long any connection waits for SQLite's write lock before failing
+/// (only the session store, which writes through the readers, can contend).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Handles to the database.
 #[derive(Clone, Debug)]
 pub struct Db {
     /// Readers: history pages, room lists, session look-ups.
     pub read: SqlitePool,
-    /// The single writer: every transaction that changes the log goes here, so
-    /// sequence numbers are assigned one transaction at a time.
-    pub write: SqlitePool,
+    /// The sqlx writer: one connection, reached through [`Db::writer`] so it
+    /// takes the write turn first.
+    write: SqlitePool,
+    /// The database file, for the message writer's own connection.
+    path: PathBuf,
+    /// The write turn. SQLite lets one transaction write at a time and makes
+    /// the others poll with sleeps; under a flood of sends the message writer
+    /// would hold the lock nearly all the time and a join could time out.
+    /// Both writers queue here instead, first come first served.
+    turn: Arc<Mutex<()>>,
 }
 
 impl Db {
     /// Opens (creating if needed) the database at `url` and runs migrations.
     ///
-    /// `url` is a sqlx SQLite URL such as `sqlite://data/teahouse.db`.
+    /// `url` is a sqlx SQLite URL naming a file, such as
+    /// `sqlite://data/teahouse.db` (not `:memory:`: the message writer opens
+    /// the same file on its own connection).
     pub async fn open(url: &str) -> Result<Db> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
@@ -30,16 +50,15 @@ impl Db {
             // FULL: a send is acknowledged only once it survives power loss.
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            // Statement journals (multi-row statements inside a transaction,
-            // e.g. a batch's INSERT … SELECT) stay in memory instead of a
-            // temporary file: they cost 10% of the writer's CPU on disk.
+            // Statement journals (multi-row statements inside a transaction)
+            // stay in memory instead of a temporary file.
             .pragma("temp_store", "memory")
             // Rows travel from SQLite's worker thread through a bounded
-            // channel; at the default 50 a large send batch's check rows
-            // filled it and parked the worker once per 50 rows (a futex
-            // wait and wake, two context switches each time).
+            // channel; at the default 50 a long result parked the worker
+            // once per 50 rows (a futex wait and wake each time).
             .row_buffer_size(1024)
-            .busy_timeout(Duration::from_secs(5));
+            .busy_timeout(BUSY_TIMEOUT);
+        let path = options.get_filename().to_path_buf();
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
@@ -52,12 +71,73 @@ impl Db {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;
-        Ok(Db { read, write })
+        Ok(Db {
+            read,
+            write,
+            path,
+            turn: Arc::new(Mutex::new(())),
+        })
     }
 
-    /// Closes both pools, waiting for in-flight queries.
+    /// The sqlx writer connection, once it is this caller's write turn.
+    pub(crate) async fn writer(&self) -> Result<Writer> {
+        let turn = self.turn.clone().lock_owned().await;
+        let conn = self.write.acquire().await?;
+        Ok(Writer { conn, _turn: turn })
+    }
+
+    /// The write turn, for the message writer's thread.
+    pub(crate) fn turn(&self) -> Arc<Mutex<()>> {
+        self.turn.clone()
+    }
+
+    /// Opens the message writer's connection to the same file, with the
+    /// settings the sqlx connections have.
+    pub(crate) fn open_sync_writer(&self) -> Result<rusqlite::Connection> {
+        let conn = rusqlite::Connection::open_with_flags(
+            &self.path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // Per connection, so set here too: FULL makes every commit durable.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
+        let mode: String = conn.query_row("PRAGMA journal_mode", [], |row| row.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(DomainError::Internal(format!(
+                "message writer found journal_mode {mode}, expected wal"
+            )));
+        }
+        Ok(conn)
+    }
+
+    /// Closes both pools, waiting for in-flight queries. (The message writer
+    /// closes its connection when its last sender is gone.)
     pub async fn close(&self) {
         self.write.close().await;
         self.read.close().await;
+    }
+}
+
+/// The sqlx writer connection, held together with the write turn.
+pub(crate) struct Writer {
+    /// Declared first so it drops first: a transaction left open is rolled
+    /// back before the turn passes on.
+    conn: PoolConnection<Sqlite>,
+    /// Released on drop.
+    _turn: OwnedMutexGuard<()>,
+}
+
+impl Deref for Writer {
+    type Target = SqliteConnection;
+    fn deref(&self) -> &SqliteConnection {
+        &self.conn
+    }
+}
+
+impl DerefMut for Writer {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        &mut self.conn
     }
 }

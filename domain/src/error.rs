@@ -13,6 +13,9 @@ pub enum DomainError {
     /// Storage failed; details go to the log, never to the client.
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
+    /// The message writer's storage failed (see [`crate::writer`]).
+    #[error("database error: {0}")]
+    Store(#[from] rusqlite::Error),
     /// Migration failed at start-up.
     #[error("migration error: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

@@ -2,7 +2,7 @@
 //! inside, so it is tested directly against a real SQLite file.
 //!
 //! Layout:
-//! - [`db`]: opening SQLite (WAL, one writer connection) and migrations.
+//! - [`db`]: opening SQLite (WAL, readers, the write turn) and migrations.
 //! - [`validate`]: pure input checks (usernames, passwords, message text…).
 //! - [`accounts`]: registration and login (argon2id).
 //! - [`rooms`]: creating, listing, joining and leaving rooms.
@@ -10,8 +10,9 @@
 //!   history pages.
 //! - [`hub`]: in-process fan-out of stored events to live connections, with a
 //!   bounded queue per connection.
-//! - [`writer`]: group commit: concurrent sends share one transaction.
-//! - [`batch`]: how the writer stores a batch in a fixed number of statements.
+//! - [`writer`]: group commit on its own thread: concurrent sends share one
+//!   transaction.
+//! - [`batch`]: how the writer checks and stores the sends of one batch.
 //! - [`chat`]: [`Chat`], the one service the web layer talks to; it ties the
 //!   store and the hub together so every stored event is also pushed.
 //! - [`error`]: the domain error type, mapped onto protocol error codes.

@@ -34,28 +34,31 @@ fn msgtype_parse(s: &str) -> MsgType {
     }
 }
 
-/// Rebuilds a [`RoomEvent`] from a row selected with [`EVENT_COLUMNS`].
-pub(crate) fn event_from_row(row: &SqliteRow) -> RoomEvent {
-    let kind: String = row.get("kind");
-    let body_text: Option<String> = row.get("body");
-    let body = match kind.as_str() {
+/// An event's body from its stored columns.
+fn body_from_columns(
+    kind: &str,
+    msgtype: Option<&str>,
+    body: Option<String>,
+    client_id: Option<String>,
+) -> EventBody {
+    match kind {
         "room_created" => EventBody::RoomCreated {
-            name: body_text.unwrap_or_default(),
+            name: body.unwrap_or_default(),
         },
         "member_joined" => EventBody::MemberJoined,
         "member_left" => EventBody::MemberLeft,
         _ => EventBody::Message {
-            msgtype: msgtype_parse(
-                row.get::<Option<String>, _>("msgtype")
-                    .as_deref()
-                    .unwrap_or("text"),
-            ),
-            text: body_text.unwrap_or_default(),
-            client_id: row
-                .get::<Option<String>, _>("client_id")
-                .unwrap_or_default(),
+            msgtype: msgtype_parse(msgtype.unwrap_or("text")),
+            text: body.unwrap_or_default(),
+            client_id: client_id.unwrap_or_default(),
         },
-    };
+    }
+}
+
+/// Rebuilds a [`RoomEvent`] from a row selected with [`EVENT_COLUMNS`].
+pub(crate) fn event_from_row(row: &SqliteRow) -> RoomEvent {
+    let kind: String = row.get("kind");
+    let msgtype: Option<String> = row.get("msgtype");
     RoomEvent {
         room_id: row.get("room_id"),
         seq: row.get("seq"),
@@ -65,8 +68,35 @@ pub(crate) fn event_from_row(row: &SqliteRow) -> RoomEvent {
             username: row.get("actor_username"),
             nickname: row.get("actor_nickname"),
         },
-        body,
+        body: body_from_columns(
+            &kind,
+            msgtype.as_deref(),
+            row.get("body"),
+            row.get("client_id"),
+        ),
     }
+}
+
+/// The same as [`event_from_row`], for the message writer's connection.
+fn event_from_sync_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RoomEvent> {
+    let kind: String = row.get("kind")?;
+    let msgtype: Option<String> = row.get("msgtype")?;
+    Ok(RoomEvent {
+        room_id: row.get("room_id")?,
+        seq: row.get("seq")?,
+        at_ms: row.get("at_ms")?,
+        actor: UserBrief {
+            id: row.get("actor_id")?,
+            username: row.get("actor_username")?,
+            nickname: row.get("actor_nickname")?,
+        },
+        body: body_from_columns(
+            &kind,
+            msgtype.as_deref(),
+            row.get("body")?,
+            row.get("client_id")?,
+        ),
+    })
 }
 
 /// Appends `body` to room `room_id`'s log inside the caller's transaction and
@@ -140,23 +170,24 @@ pub struct Sent {
     pub fresh: bool,
 }
 
-pub(crate) async fn find_by_client_id(
-    conn: &mut SqliteConnection,
+/// The message `actor_id` stored in `room_id` under `client_id`, if any
+/// (a retried send), read on the message writer's connection.
+pub(crate) fn find_by_client_id(
+    conn: &rusqlite::Connection,
     room_id: RoomId,
     actor_id: i64,
     client_id: &str,
-) -> Result<Option<RoomEvent>> {
+) -> rusqlite::Result<Option<RoomEvent>> {
+    use rusqlite::OptionalExtension;
     let sql = format!(
         "SELECT {EVENT_COLUMNS} FROM events e JOIN users u ON u.id = e.actor_id
-         WHERE e.room_id = ? AND e.actor_id = ? AND e.client_id = ?"
+         WHERE e.room_id = ?1 AND e.actor_id = ?2 AND e.client_id = ?3"
     );
-    let row = sqlx::query(&sql)
-        .bind(room_id)
-        .bind(actor_id)
-        .bind(client_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok(row.as_ref().map(event_from_row))
+    conn.prepare_cached(&sql)?
+        .query_row(rusqlite::params![room_id, actor_id, client_id], |row| {
+            event_from_sync_row(row)
+        })
+        .optional()
 }
 
 /// Which part of a log to read.

@@ -2,7 +2,7 @@
 //! change is also an event in the room's log.
 
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
+use sqlx::{Connection, Row, SqliteConnection};
 use teahouse_protocol::{
     ErrorCode, EventBody, RoomDetail, RoomEvent, RoomId, RoomSummary, UserBrief, UserId,
 };
@@ -76,7 +76,8 @@ pub async fn create(
 ) -> Result<(RoomSummary, RoomEvent)> {
     let name = validate::room_name(name)?;
     let description = validate::room_description(description)?;
-    let mut tx = db.write.begin_with("BEGIN IMMEDIATE").await?;
+    let mut writer = db.writer().await?;
+    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
     let id = insert_room(&mut tx, owner.id, &name, &description, false).await?;
     let event = log::append(
         &mut tx,
@@ -128,7 +129,8 @@ async fn insert_room(
 
 /// Creates the lobby on first start (owned by the system user). Idempotent.
 pub async fn ensure_lobby(db: &Db, system: &UserBrief) -> Result<RoomId> {
-    let mut tx = db.write.begin_with("BEGIN IMMEDIATE").await?;
+    let mut writer = db.writer().await?;
+    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
     let existing: Option<RoomId> =
         sqlx::query_scalar("SELECT id FROM rooms WHERE is_default = 1 ORDER BY id LIMIT 1")
             .fetch_optional(&mut *tx)
@@ -169,7 +171,8 @@ pub async fn default_rooms(db: &Db) -> Result<Vec<RoomId>> {
 
 /// Adds `user` to a public room and logs `member_joined`.
 pub async fn join(db: &Db, user: &UserBrief, room_id: RoomId) -> Result<RoomEvent> {
-    let mut tx = db.write.begin_with("BEGIN IMMEDIATE").await?;
+    let mut writer = db.writer().await?;
+    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
     let row = sqlx::query(
         "SELECT r.is_public, EXISTS(SELECT 1 FROM members m WHERE m.room_id = r.id AND m.user_id = ?) AS member
          FROM rooms r WHERE r.id = ?",
@@ -198,7 +201,8 @@ pub async fn join(db: &Db, user: &UserBrief, room_id: RoomId) -> Result<RoomEven
 
 /// Removes `user` from a room and logs `member_left`. Owners cannot leave.
 pub async fn leave(db: &Db, user: &UserBrief, room_id: RoomId) -> Result<RoomEvent> {
-    let mut tx = db.write.begin_with("BEGIN IMMEDIATE").await?;
+    let mut writer = db.writer().await?;
+    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
     require_member(&mut tx, room_id, user.id).await?;
     let owner: UserId = sqlx::query_scalar("SELECT owner_id FROM rooms WHERE id = ?")
         .bind(room_id)

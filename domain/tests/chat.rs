@@ -512,3 +512,66 @@ async fn a_mixed_batch_answers_each_send_on_its_own() {
         ]
     );
 }
+
+/// Members joining and leaving while a room is flooded with sends: the two
+/// kinds of writes go through different writers (membership through sqlx,
+/// messages through the writer thread) and must still share one gap-free
+/// log, and no join may fail waiting for the other writer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn joins_and_leaves_during_a_flood_of_sends_share_one_gap_free_log() {
+    let f = fixture(unlimited()).await;
+    let owner = user(&f.chat, "owner").await;
+    let room = f.chat.create_room(&owner, "busy", "").await.unwrap().id;
+    let mut guests = Vec::new();
+    for i in 0..6 {
+        guests.push(user(&f.chat, &format!("guest{i}")).await);
+    }
+    let flood: Vec<_> = (0..16)
+        .map(|s| {
+            let chat = f.chat.clone();
+            let owner = owner.clone();
+            tokio::spawn(async move {
+                for i in 0..60 {
+                    chat.send_text(&owner, room, &format!("s{s}-{i}"), "flood")
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for guest in &guests {
+        f.chat.join_room(guest, room).await.unwrap();
+        f.chat.send_text(guest, room, "hello", "hi").await.unwrap();
+        f.chat.leave_room(guest, room).await.unwrap();
+    }
+    for task in flood {
+        task.await.unwrap();
+    }
+    let mut log = Vec::new();
+    loop {
+        let from = log
+            .last()
+            .map_or(0, |e: &teahouse_protocol::RoomEvent| e.seq);
+        let page = f
+            .chat
+            .history(owner.id, room, after(from, 500))
+            .await
+            .unwrap();
+        if page.is_empty() {
+            break;
+        }
+        log.extend(page);
+    }
+    // room_created + 16 × 60 flood messages + 6 × (join, hello, leave).
+    let expected = 1 + 16 * 60 + 6 * 3;
+    assert_eq!(seqs(&log), (1..=expected as i64).collect::<Vec<_>>());
+    let joins = log
+        .iter()
+        .filter(|e| matches!(e.body, EventBody::MemberJoined))
+        .count();
+    let leaves = log
+        .iter()
+        .filter(|e| matches!(e.body, EventBody::MemberLeft))
+        .count();
+    assert_eq!((joins, leaves), (6, 6));
+}
