@@ -96,6 +96,7 @@ for s in "${scenarios[@]}"; do
       [ -n "$quick" ] && args=(--secs 3 --history-pages 50)
       row persist --target teahouse "${args[@]}"
       row persist --target teahouse --senders 128 "${args[@]}"
+      row persist --target teahouse --senders 256 "${args[@]}"
       row persist --target teahouse --server-cores 0,1 "${args[@]}"
       row persist --target teahouse --data-parent /dev/shm --variant tmpfs "${args[@]}"
       if [ -z "$quick" ]; then
