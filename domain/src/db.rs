@@ -80,10 +80,10 @@ impl Db {
     }
 
     /// The sqlx writer connection, once it is this caller's write turn.
-    pub(crate) async fn writer(&self) -> Result<Writer> {
+    pub(crate) async fn writer(&self) -> Result<WriteConn> {
         let turn = self.turn.clone().lock_owned().await;
         let conn = self.write.acquire().await?;
-        Ok(Writer { conn, _turn: turn })
+        Ok(WriteConn { conn, _turn: turn })
     }
 
     /// The write turn, for the message writer's thread.
@@ -121,7 +121,7 @@ impl Db {
 }
 
 /// The sqlx writer connection, held together with the write turn.
-pub(crate) struct Writer {
+pub(crate) struct WriteConn {
     /// Declared first so it drops first: a transaction left open is rolled
     /// back before the turn passes on.
     conn: PoolConnection<Sqlite>,
@@ -129,14 +129,14 @@ pub(crate) struct Writer {
     _turn: OwnedMutexGuard<()>,
 }
 
-impl Deref for Writer {
+impl Deref for WriteConn {
     type Target = SqliteConnection;
     fn deref(&self) -> &SqliteConnection {
         &self.conn
     }
 }
 
-impl DerefMut for Writer {
+impl DerefMut for WriteConn {
     fn deref_mut(&mut self) -> &mut SqliteConnection {
         &mut self.conn
     }

@@ -66,7 +66,7 @@ impl std::fmt::Debug for Job {
 }
 
 /// What the writer thread needs besides its jobs.
-struct Writer {
+struct WriterThread {
     /// Its own connection to the database file.
     conn: Connection,
     /// The process's write turn, taken for each transaction.
@@ -85,7 +85,7 @@ impl SendQueue {
         // One batch in flight: SQLite commits one transaction at a time anyway.
         let (batches, batches_rx) = std::sync::mpsc::sync_channel(1);
         let stats = Arc::new(WriterStats::default());
-        let writer = Writer {
+        let writer = WriterThread {
             conn: db.open_sync_writer()?,
             turn: db.turn(),
             hub,
@@ -156,7 +156,7 @@ async fn gather(
     tracing::debug!("message writer stopped");
 }
 
-impl Writer {
+impl WriterThread {
     fn run(mut self, batches: std::sync::mpsc::Receiver<Handover>) {
         while let Ok((mut batch, done)) = batches.recv() {
             let stored = {
