@@ -43,7 +43,7 @@ pub async fn login(username: String, password: String) -> Result<UserBrief, AppE
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
     use super::ssr::*;
-    let session = session().await?;
+    let session = session()?;
     session.flush().await.map_err(|e| {
         tracing::error!(error = %e, "session flush failed");
         reject(AppError::new(teahouse_protocol::ErrorCode::Internal))
@@ -56,7 +56,7 @@ pub async fn logout() -> Result<(), AppError> {
 pub async fn me() -> Result<Option<UserBrief>, AppError> {
     use super::ssr::*;
     let chat = chat()?;
-    let session = session().await?;
+    let session = session()?;
     match session_user_id(&session).await? {
         Some(id) => chat.user(id).await.map_err(fail),
         None => Ok(None),

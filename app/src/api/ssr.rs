@@ -41,12 +41,16 @@ pub fn chat() -> Result<Arc<Chat>, AppError> {
     })
 }
 
-/// The request's session.
-pub async fn session() -> Result<Session, AppError> {
-    leptos_axum::extract::<Session>().await.map_err(|e| {
-        tracing::error!(error = %e, "session layer missing");
-        reject(AppError::new(ErrorCode::Internal))
-    })
+/// The request's session, put in the request's extensions by the session
+/// layer. Read through a borrow of the request parts: `leptos_axum::extract`
+/// would clone them all (every header and extension) on each request.
+pub fn session() -> Result<Session, AppError> {
+    with_context::<http::request::Parts, _>(|parts| parts.extensions.get::<Session>().cloned())
+        .flatten()
+        .ok_or_else(|| {
+            tracing::error!("session layer missing");
+            reject(AppError::new(ErrorCode::Internal))
+        })
 }
 
 /// The logged-in user's id, if any.
@@ -59,7 +63,7 @@ pub async fn session_user_id(session: &Session) -> Result<Option<UserId>, AppErr
 
 /// The logged-in user, or `unauthenticated`.
 pub async fn require_user(chat: &Chat) -> Result<UserBrief, AppError> {
-    let session = session().await?;
+    let session = session()?;
     let Some(id) = session_user_id(&session).await? else {
         return Err(reject(AppError::new(ErrorCode::Unauthenticated)));
     };
@@ -71,7 +75,7 @@ pub async fn require_user(chat: &Chat) -> Result<UserBrief, AppError> {
 
 /// Starts a fresh session for `user` (a new id, so a planted cookie is useless).
 pub async fn log_in(user: &UserBrief) -> Result<(), AppError> {
-    let session = session().await?;
+    let session = session()?;
     let store_failed = |e: tower_sessions::session::Error| {
         tracing::error!(error = %e, "session store failed");
         reject(AppError::new(ErrorCode::Internal))
