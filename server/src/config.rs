@@ -46,6 +46,11 @@ pub struct Config {
     /// Mark the session cookie Secure (set when serving over HTTPS).
     #[arg(long, env = "TEAHOUSE_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
+
+    /// Seconds between renewals of a signed-in user's 30-day session (a
+    /// session unused for 30 days expires; one in use never does).
+    #[arg(long, env = "TEAHOUSE_SESSION_RENEW_SECS", default_value_t = 24 * 3600)]
+    pub session_renew_secs: u64,
 }
 
 impl Config {
@@ -79,6 +84,7 @@ impl Config {
             max_connections: 1000,
             heartbeat_secs: 25,
             secure_cookies: false,
+            session_renew_secs: 24 * 3600,
         }
     }
 }

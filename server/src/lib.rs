@@ -19,6 +19,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use app::api::ssr::SessionRenewal;
 use app::{shell, App};
 use axum::extract::{FromRef, State};
 use axum::routing::get;
@@ -106,13 +107,17 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> Result<Ser
     };
     let routes = generate_route_list(App);
     let context_chat = chat.clone();
+    let renewal = SessionRenewal(Duration::from_secs(config.session_renew_secs));
     let router = Router::new()
         .route("/healthz", get(healthz))
         .route("/ws", get(ws::upgrade))
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(context_chat.clone()),
+            move || {
+                provide_context(context_chat.clone());
+                provide_context(renewal);
+            },
             {
                 let options = leptos_options.clone();
                 move || shell(options.clone())

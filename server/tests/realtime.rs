@@ -291,3 +291,44 @@ async fn shutdown_closes_sockets_with_going_away() {
     assert_eq!(u16::from(close.unwrap().code), close_code::SHUTDOWN);
     stopping.await.unwrap();
 }
+
+/// The `Set-Cookie` header of an authenticated `my_rooms` call, if any.
+async fn session_cookie_set_by_a_request(client: &common::Client) -> Option<String> {
+    let res = client
+        .http
+        .post(format!("{}/api/my_rooms", client.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("teahouse_sid="))
+        .map(str::to_owned)
+}
+
+#[tokio::test]
+async fn a_session_in_use_is_renewed_once_per_period_not_per_request() {
+    // Default period (a day): requests right after signing in renew nothing,
+    // so sending messages costs no session writes.
+    let server = TestServer::start().await;
+    let alice = server.user("alice").await;
+    assert_eq!(session_cookie_set_by_a_request(&alice).await, None);
+    assert_eq!(session_cookie_set_by_a_request(&alice).await, None);
+
+    // Once the period has passed (0 s here), the next request stores the
+    // session again and re-sends its cookie with a fresh 30-day lifetime,
+    // keeping the same session.
+    let server = TestServer::start_with(|c| c.session_renew_secs = 0).await;
+    let bob = server.user("bob").await;
+    let before = bob.cookie().unwrap();
+    let renewed = session_cookie_set_by_a_request(&bob)
+        .await
+        .expect("an active session is renewed");
+    assert!(renewed.contains("Max-Age=2592000"), "{renewed}");
+    assert!(renewed.contains("HttpOnly"), "{renewed}");
+    assert_eq!(bob.cookie().unwrap(), before, "same session id");
+    assert!(bob.call("my_rooms", &[]).await.is_ok());
+}

@@ -15,6 +15,37 @@ use crate::error::AppError;
 /// Session key holding the logged-in user's id.
 pub const SESSION_USER: &str = "uid";
 
+/// Session key holding when the session's lifetime was last renewed (Unix
+/// seconds).
+pub const SESSION_RENEWED: &str = "renewed";
+
+/// How often a signed-in user's session is renewed, provided to every
+/// server function by the server. Sessions expire after 30 days without
+/// renewal; the session layer only stores a session (and re-sends its
+/// cookie) when it changed, so without this an active user would be
+/// signed out 30 days after signing in. Renewing on every request would
+/// cost a session write per message sent; once a day costs one per user.
+#[derive(Clone, Copy, Debug)]
+pub struct SessionRenewal(pub std::time::Duration);
+
+impl Default for SessionRenewal {
+    fn default() -> Self {
+        SessionRenewal(std::time::Duration::from_secs(24 * 3600))
+    }
+}
+
+fn unix_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn store_failed(e: tower_sessions::session::Error) -> AppError {
+    tracing::error!(error = %e, "session store failed");
+    reject(AppError::new(ErrorCode::Internal))
+}
+
 /// Marks the HTTP response with the status matching `err` and returns it.
 pub fn reject(err: AppError) -> AppError {
     if let Some(opts) = use_context::<ResponseOptions>() {
@@ -53,12 +84,33 @@ pub fn session() -> Result<Session, AppError> {
         })
 }
 
-/// The logged-in user's id, if any.
+/// The logged-in user's id, if any. A signed-in session whose last renewal
+/// is older than [`SessionRenewal`] is renewed (stored again with a fresh
+/// 30-day expiry, and its cookie re-sent).
 pub async fn session_user_id(session: &Session) -> Result<Option<UserId>, AppError> {
-    session.get::<UserId>(SESSION_USER).await.map_err(|e| {
-        tracing::error!(error = %e, "session store failed");
-        reject(AppError::new(ErrorCode::Internal))
-    })
+    let id = session
+        .get::<UserId>(SESSION_USER)
+        .await
+        .map_err(store_failed)?;
+    if id.is_some() {
+        let every = use_context::<SessionRenewal>().unwrap_or_default().0;
+        let now = unix_secs();
+        let renewed = session
+            .get::<u64>(SESSION_RENEWED)
+            .await
+            .map_err(store_failed)?;
+        if renewed.is_none_or(|at| now.saturating_sub(at) >= every.as_secs()) {
+            session
+                .insert(SESSION_RENEWED, now)
+                .await
+                .map_err(store_failed)?;
+            // Re-setting the same expiry marks the session changed even when
+            // the timestamp above is too (same second): the layer then
+            // stores it with a fresh expiry and re-sends the cookie.
+            session.set_expiry(session.expiry());
+        }
+    }
+    Ok(id)
 }
 
 /// The logged-in user, or `unauthenticated`.
@@ -76,13 +128,13 @@ pub async fn require_user(chat: &Chat) -> Result<UserBrief, AppError> {
 /// Starts a fresh session for `user` (a new id, so a planted cookie is useless).
 pub async fn log_in(user: &UserBrief) -> Result<(), AppError> {
     let session = session()?;
-    let store_failed = |e: tower_sessions::session::Error| {
-        tracing::error!(error = %e, "session store failed");
-        reject(AppError::new(ErrorCode::Internal))
-    };
     session.cycle_id().await.map_err(store_failed)?;
     session
         .insert(SESSION_USER, user.id)
+        .await
+        .map_err(store_failed)?;
+    session
+        .insert(SESSION_RENEWED, unix_secs())
         .await
         .map_err(store_failed)?;
     Ok(())
