@@ -49,7 +49,7 @@ pub struct Config {
 
     /// Seconds between renewals of a signed-in user's 30-day session (a
     /// session unused for 30 days expires; one in use never does).
-    #[arg(long, env = "TEAHOUSE_SESSION_RENEW_SECS", default_value_t = 24 * 3600)]
+    #[arg(long, env = "TEAHOUSE_SESSION_RENEW_SECS", default_value_t = app::api::ssr::SessionRenewal::DEFAULT_SECS)]
     pub session_renew_secs: u64,
 }
 
@@ -84,7 +84,7 @@ impl Config {
             max_connections: 1000,
             heartbeat_secs: 25,
             secure_cookies: false,
-            session_renew_secs: 24 * 3600,
+            session_renew_secs: app::api::ssr::SessionRenewal::DEFAULT_SECS,
         }
     }
 }

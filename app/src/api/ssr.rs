@@ -28,9 +28,14 @@ pub const SESSION_RENEWED: &str = "renewed";
 #[derive(Clone, Copy, Debug)]
 pub struct SessionRenewal(pub std::time::Duration);
 
+impl SessionRenewal {
+    /// The default period: a day.
+    pub const DEFAULT_SECS: u64 = 24 * 3600;
+}
+
 impl Default for SessionRenewal {
     fn default() -> Self {
-        SessionRenewal(std::time::Duration::from_secs(24 * 3600))
+        SessionRenewal(std::time::Duration::from_secs(Self::DEFAULT_SECS))
     }
 }
 
