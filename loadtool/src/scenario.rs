@@ -147,6 +147,8 @@ struct World {
     rooms: Vec<Room>,
     /// Open connections; `None` where opening failed.
     conns: Vec<Option<ConnHandle>>,
+    /// Reports of connections the server closed and that were reopened.
+    retired: Vec<ConnReport>,
     /// Open connection indexes of each user.
     user_conns: Vec<Vec<usize>>,
     /// Sends that were acknowledged (Teahouse) or queued (peers).
@@ -223,6 +225,7 @@ impl World {
             users: Arc::from(Vec::new()),
             rooms: Vec::new(),
             conns: Vec::new(),
+            retired: Vec::new(),
             user_conns: Vec::new(),
             sends_ok: Arc::new(AtomicU64::new(0)),
             inflight: Arc::new(Semaphore::new(max_inflight)),
@@ -319,37 +322,23 @@ impl World {
         Ok(())
     }
 
-    /// Opens `n` connections; connection `i` belongs to user `i % users`.
-    /// Returns the seconds it took. Failures are counted, not fatal.
-    async fn connect(&mut self, n: usize, track: usize) -> Result<f64> {
-        if self.users.is_empty() {
-            bail!("no users to connect");
-        }
-        let t = Instant::now();
-        // Rooms of each user, for peers that join over the socket.
+    /// Rooms of each user, for peers that join over the socket (Teahouse
+    /// subscribes a connection to its user's rooms by itself).
+    fn socket_rooms(&self) -> Vec<Vec<RoomId>> {
         let mut user_rooms: Vec<Vec<RoomId>> = vec![Vec::new(); self.users.len()];
-        for room in &self.rooms {
-            for &m in &room.members {
-                user_rooms[m].push(room.id);
+        if self.env.target != Target::Teahouse {
+            for room in &self.rooms {
+                for &m in &room.members {
+                    user_rooms[m].push(room.id);
+                }
             }
         }
-        let base = self.conns.len();
-        let plans: Vec<ConnPlan> = (0..n)
-            .map(|i| {
-                let idx = base + i;
-                let user = idx % self.users.len();
-                ConnPlan {
-                    idx,
-                    session: self.users[user].clone(),
-                    rooms: if self.env.target == Target::Teahouse {
-                        Vec::new()
-                    } else {
-                        user_rooms[user].clone()
-                    },
-                    track,
-                }
-            })
-            .collect();
+        user_rooms
+    }
+
+    /// Opens the connections of `plans` concurrently, in index order.
+    /// Failures are counted and come back as `None`, not as an error.
+    async fn open_all(&self, plans: Vec<ConnPlan>) -> Vec<(usize, Option<ConnHandle>)> {
         let ctx = self.ctx.clone();
         let printed = self.printed_errors.clone();
         let recorder = self.recorder.clone();
@@ -374,7 +363,31 @@ impl World {
             .collect()
             .await;
         opened.sort_by_key(|(idx, _)| *idx);
-        for (idx, handle) in opened {
+        opened
+    }
+
+    /// Opens `n` connections; connection `i` belongs to user `i % users`.
+    /// Returns the seconds it took. Failures are counted, not fatal.
+    async fn connect(&mut self, n: usize, track: usize) -> Result<f64> {
+        if self.users.is_empty() {
+            bail!("no users to connect");
+        }
+        let t = Instant::now();
+        let user_rooms = self.socket_rooms();
+        let base = self.conns.len();
+        let plans: Vec<ConnPlan> = (0..n)
+            .map(|i| {
+                let idx = base + i;
+                let user = idx % self.users.len();
+                ConnPlan {
+                    idx,
+                    session: self.users[user].clone(),
+                    rooms: user_rooms[user].clone(),
+                    track,
+                }
+            })
+            .collect();
+        for (idx, handle) in self.open_all(plans).await {
             if handle.is_some() {
                 self.user_conns[idx % self.users.len()].push(idx);
             }
@@ -392,6 +405,66 @@ impl World {
             }
         );
         Ok(secs)
+    }
+
+    /// After the step `label`: reopens the connections the server closed
+    /// during it and says so in `notes`.
+    async fn reopen_after(&mut self, label: &str, notes: &mut Vec<String>) {
+        let (closed, reopened) = self.reopen_closed().await;
+        if closed > 0 {
+            eprintln!(
+                "  {closed} connections closed by the server in step {label}; {reopened} reopened"
+            );
+            notes.push(format!(
+                "the server closed {closed} connections during step {label} (they fell behind); \
+                 {reopened} were reopened before the next step"
+            ));
+        }
+    }
+
+    /// Reopens every connection the server closed (a Teahouse socket that
+    /// fell too far behind is told to resume, as real clients do), so that
+    /// one overloaded step does not leave the next steps with fewer members.
+    /// Returns how many were closed and how many of those are open again; a
+    /// connection that cannot be reopened leaves its user's fan-out.
+    async fn reopen_closed(&mut self) -> (usize, usize) {
+        let closed: Vec<usize> = self
+            .conns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.as_ref().is_some_and(|h| h.task.is_finished()))
+            .map(|(i, _)| i)
+            .collect();
+        if closed.is_empty() {
+            return (0, 0);
+        }
+        let user_rooms = self.socket_rooms();
+        let mut plans = Vec::with_capacity(closed.len());
+        for &idx in &closed {
+            if let Some(h) = self.conns[idx].take() {
+                // Finished: its report is ready (kept for `finish`).
+                if let Ok(report) = h.task.await {
+                    self.retired.push(report);
+                }
+            }
+            let user = idx % self.users.len();
+            plans.push(ConnPlan {
+                idx,
+                session: self.users[user].clone(),
+                rooms: user_rooms[user].clone(),
+                track: 0,
+            });
+        }
+        let mut reopened = 0;
+        for (idx, handle) in self.open_all(plans).await {
+            if handle.is_some() {
+                reopened += 1;
+            } else {
+                self.user_conns[idx % self.users.len()].retain(|&c| c != idx);
+            }
+            self.conns[idx] = handle;
+        }
+        (closed.len(), reopened)
     }
 
     /// Connections that would receive one message sent to room `r`.
@@ -615,10 +688,11 @@ impl World {
         step
     }
 
-    /// Stops every connection and collects their reports.
+    /// Stops every connection and collects their reports, followed by those
+    /// of connections that were closed and reopened.
     async fn finish(&mut self) -> Vec<Option<ConnReport>> {
         let _ = self.stop_tx.send(true);
-        let mut out = Vec::with_capacity(self.conns.len());
+        let mut out = Vec::with_capacity(self.conns.len() + self.retired.len());
         for c in self.conns.drain(..) {
             match c {
                 Some(h) => {
@@ -631,6 +705,7 @@ impl World {
                 None => out.push(None),
             }
         }
+        out.extend(self.retired.drain(..).map(Some));
         out
     }
 }
@@ -766,7 +841,7 @@ pub struct RampArgs {
 
 /// Runs the ramp then the half-of-max step; fills `r`'s headline and figures.
 async fn ramp(
-    w: &World,
+    w: &mut World,
     args: &RampArgs,
     default_rates: &[f64],
     pick: &dyn Fn(u64) -> (usize, usize),
@@ -799,9 +874,11 @@ async fn ramp(
             phase += 1;
             let step = w.phase(spec, &mut next_msg, pick).await;
             let ok = step.within_limit;
+            let label = step.label.clone();
             steps.push(step);
             w.settle(Duration::from_millis(300), Duration::from_secs(5))
                 .await;
+            w.reopen_after(&label, &mut r.notes).await;
             if ok {
                 continue 'rates;
             }
@@ -838,6 +915,7 @@ async fn ramp(
         max_p99_ms: f64::INFINITY,
     };
     let half = w.phase(spec, &mut next_msg, pick).await;
+    w.reopen_after("half of max", &mut r.notes).await;
     let over = steps.iter().rev().find(|s| !s.within_limit);
     if let Some(o) = over {
         if o.loadtool_cpu_pct.unwrap_or(0.0) >= 85.0 {
@@ -913,7 +991,7 @@ pub async fn fanout(env: &Env, args: &FanoutArgs) -> Result<RunResult> {
         10.0, 20.0, 40.0, 60.0, 80.0, 100.0, 130.0, 160.0, 200.0, 250.0, 300.0, 400.0, 500.0,
         650.0, 800.0, 1000.0,
     ];
-    ramp(&w, &args.ramp, &rates, &pick, &mut r).await;
+    ramp(&mut w, &args.ramp, &rates, &pick, &mut r).await;
     r.errors = w.recorder.errors();
     if !w.server.alive() {
         r.notes.push("the server exited during the run".into());
@@ -987,7 +1065,7 @@ pub async fn rooms(env: &Env, args: &RoomsArgs) -> Result<RunResult> {
         500.0, 1000.0, 2000.0, 3000.0, 4000.0, 5000.0, 6500.0, 8000.0, 10000.0, 13000.0, 16000.0,
         20000.0, 25000.0, 30000.0,
     ];
-    ramp(&w, &args.ramp, &rates, &pick, &mut r).await;
+    ramp(&mut w, &args.ramp, &rates, &pick, &mut r).await;
     r.errors = w.recorder.errors();
     r.notes.push(format!(
         "{} users with one socket each; each user is in {} rooms",
