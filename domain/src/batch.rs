@@ -133,14 +133,16 @@ fn repeat(first: &Option<Result<Sent>>) -> Option<Result<Sent>> {
     })
 }
 
+/// Does the room exist, is the sender a member, is the client id stored?
+/// (?1 room, ?2 sender, ?3 client id.)
+const CHECK_SQL: &str = "SELECT EXISTS(SELECT 1 FROM rooms WHERE id = ?1),
+        EXISTS(SELECT 1 FROM members WHERE room_id = ?1 AND user_id = ?2),
+        EXISTS(SELECT 1 FROM events
+               WHERE room_id = ?1 AND actor_id = ?2 AND client_id = ?3)";
+
 /// Step 1: room exists / sender is a member / client id already stored.
 fn check(conn: &Connection, sends: &[Send<'_>]) -> Result<Vec<Verdict>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT EXISTS(SELECT 1 FROM rooms WHERE id = ?1),
-                EXISTS(SELECT 1 FROM members WHERE room_id = ?1 AND user_id = ?2),
-                EXISTS(SELECT 1 FROM events
-                       WHERE room_id = ?1 AND actor_id = ?2 AND client_id = ?3)",
-    )?;
+    let mut stmt = conn.prepare_cached(CHECK_SQL)?;
     sends
         .iter()
         .map(|(sender, msg)| {
@@ -178,4 +180,45 @@ fn bump_seqs(conn: &Connection, per_room: &HashMap<RoomId, i64>) -> Result<HashM
         }
     }
     Ok(first)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Db;
+
+    /// What SQLite plans for `sql` (bound to `params`), one step per line.
+    fn plan(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> String {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let steps: Vec<String> = stmt
+            .query_map(params, |row| row.get::<_, String>(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        steps.join("\n")
+    }
+
+    /// Every send looks up its client id, so that lookup must be an index
+    /// seek (a scan would cost a send the size of the room's whole log).
+    #[tokio::test]
+    async fn the_duplicate_check_seeks_the_idempotency_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let db = Db::open(&url).await.unwrap();
+        let conn = db.open_sync_writer().unwrap();
+        let check = plan(
+            &conn,
+            CHECK_SQL,
+            params![1, 2, "019a5c3e-0000-7000-8000-000000000000"],
+        );
+        let seek = "INDEX events_idempotency (room_id=? AND client_id=? AND actor_id=?)";
+        assert!(check.contains(seek), "{check}");
+        let find = plan(
+            &conn,
+            "SELECT e.seq FROM events e JOIN users u ON u.id = e.actor_id
+             WHERE e.room_id = ?1 AND e.actor_id = ?2 AND e.client_id = ?3",
+            params![1, 2, "019a5c3e-0000-7000-8000-000000000000"],
+        );
+        assert!(find.contains(seek), "{find}");
+    }
 }

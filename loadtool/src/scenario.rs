@@ -167,6 +167,13 @@ struct World {
     notes: Vec<String>,
 }
 
+/// The client id of message `n` of run `run_id`. Zero-padded, so ids sort
+/// in the order they are sent, as the browser's time-ordered UUIDv7 ids do
+/// (the server's idempotency index is laid out for that).
+fn client_id(run_id: &str, n: u64) -> String {
+    format!("{run_id}-{n:012}")
+}
+
 /// Prints an error unless many have been printed already.
 fn print_limited(counter: &AtomicU64, what: &str, e: &anyhow::Error) {
     if counter.fetch_add(1, Ordering::Relaxed) < 5 {
@@ -488,7 +495,7 @@ impl World {
             msg,
             sent_ns: now_ns(),
         };
-        let client_id = format!("{}-{msg}", self.env.run_id);
+        let client_id = client_id(&self.env.run_id, msg);
         let text = marker.text();
         let errors = &self.recorder.errors;
         match &self.api {
@@ -1123,18 +1130,21 @@ pub async fn persist(env: &Env, args: &PersistArgs) -> Result<RunResult> {
     let snap0 = Snapshot::take(w.server.pid);
     let t0 = Instant::now();
     let run_id = env.run_id.clone();
+    // One counter for all senders: ids in the order they are sent.
+    let next_id = Arc::new(AtomicU64::new(0));
     let tasks: Vec<_> = (0..args.senders.max(1))
         .map(|s| {
             let api = api.clone();
             let users = w.users.clone();
             let run_id = run_id.clone();
+            let next_id = next_id.clone();
             let printed = w.printed_errors.clone();
             tokio::spawn(async move {
                 let mut hist = new_histogram();
                 let mut errors = 0u64;
                 let mut i = 0u64;
                 while Instant::now() < deadline {
-                    let client_id = format!("{run_id}-p{s}-{i}");
+                    let client_id = client_id(&run_id, next_id.fetch_add(1, Ordering::Relaxed));
                     let text = format!("persist {s} {i}");
                     i += 1;
                     let t = Instant::now();
@@ -1299,7 +1309,7 @@ pub async fn smoke(env: &Env, args: &SmokeArgs) -> Result<()> {
             .send_message(
                 &w.users[0],
                 w.rooms[0].id,
-                &format!("{}-0", env.run_id),
+                &client_id(&env.run_id, 0),
                 &text,
             )
             .await

@@ -378,7 +378,9 @@ fn Composer(room_id: RoomId, pending: RwSignal<Vec<Pending>>) -> impl IntoView {
         if text.trim().is_empty() {
             return;
         }
-        let client_id = uuid::Uuid::new_v4().to_string();
+        // Time-ordered (UUIDv7): the server's idempotency index then grows
+        // at its end instead of scattering (see migration 0002).
+        let client_id = uuid::Uuid::now_v7().to_string();
         pending.update(|p| {
             p.push(Pending {
                 client_id: client_id.clone(),
