@@ -215,8 +215,7 @@ mod tests {
         assert!(check.contains(seek), "{check}");
         let find = plan(
             &conn,
-            "SELECT e.seq FROM events e JOIN users u ON u.id = e.actor_id
-             WHERE e.room_id = ?1 AND e.actor_id = ?2 AND e.client_id = ?3",
+            &crate::log::find_by_client_id_sql(),
             params![1, 2, "019a5c3e-0000-7000-8000-000000000000"],
         );
         assert!(find.contains(seek), "{find}");

@@ -170,6 +170,14 @@ pub struct Sent {
     pub fresh: bool,
 }
 
+/// The query of [`find_by_client_id`] (?1 room, ?2 sender, ?3 client id).
+pub(crate) fn find_by_client_id_sql() -> String {
+    format!(
+        "SELECT {EVENT_COLUMNS} FROM events e JOIN users u ON u.id = e.actor_id
+         WHERE e.room_id = ?1 AND e.actor_id = ?2 AND e.client_id = ?3"
+    )
+}
+
 /// The message `actor_id` stored in `room_id` under `client_id`, if any
 /// (a retried send), read on the message writer's connection.
 pub(crate) fn find_by_client_id(
@@ -179,11 +187,7 @@ pub(crate) fn find_by_client_id(
     client_id: &str,
 ) -> rusqlite::Result<Option<RoomEvent>> {
     use rusqlite::OptionalExtension;
-    let sql = format!(
-        "SELECT {EVENT_COLUMNS} FROM events e JOIN users u ON u.id = e.actor_id
-         WHERE e.room_id = ?1 AND e.actor_id = ?2 AND e.client_id = ?3"
-    );
-    conn.prepare_cached(&sql)?
+    conn.prepare_cached(&find_by_client_id_sql())?
         .query_row(rusqlite::params![room_id, actor_id, client_id], |row| {
             event_from_sync_row(row)
         })

@@ -922,7 +922,6 @@ async fn ramp(
         max_p99_ms: f64::INFINITY,
     };
     let half = w.phase(spec, &mut next_msg, pick).await;
-    w.reopen_after("half of max", &mut r.notes).await;
     let over = steps.iter().rev().find(|s| !s.within_limit);
     if let Some(o) = over {
         if o.loadtool_cpu_pct.unwrap_or(0.0) >= 85.0 {
