@@ -39,11 +39,9 @@ impl Default for SessionRenewal {
     }
 }
 
+/// Now, in Unix seconds (the renewal timestamps' unit).
 fn unix_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+    u64::try_from(crate::format::now_ms() / 1000).unwrap_or(0)
 }
 
 fn store_failed(e: tower_sessions::session::Error) -> AppError {
