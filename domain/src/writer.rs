@@ -117,10 +117,16 @@ impl SendQueue {
 type Handover = (Vec<Job>, oneshot::Sender<Vec<Job>>);
 
 /// Gathers waiting sends into batches and hands them to the writer thread
-/// one at a time. It runs as a task, not in the thread, on purpose: it gets
-/// to run after the runtime has handled the requests that were ready, so
-/// the sends they queued travel together. (A thread woken by each send
-/// took them one by one: a commit per message.)
+/// one at a time. While one batch commits, the sends that arrive meanwhile
+/// wait in the channel and go together in the next: under load batches grow
+/// by themselves, and a lone send is committed at once.
+///
+/// It does not yield to collect more before taking the first send: with
+/// a thousand sockets being written the runtime's queue is long, and a yield
+/// made every send wait a whole round of it (bench fanout at 300–600
+/// sends/s: p99 31–36 ms with it, 21–28 ms without). Persist (32 senders,
+/// no sockets) was the same with or without, within the noise
+/// (22.7–25.7k msg/s).
 async fn gather(
     mut rx: mpsc::Receiver<Job>,
     batches: std::sync::mpsc::SyncSender<Handover>,
@@ -129,9 +135,6 @@ async fn gather(
     let mut batch: Vec<Job> = Vec::with_capacity(max_batch);
     while let Some(first) = rx.recv().await {
         batch.push(first);
-        // Let the requests that are ready run first, so their sends join
-        // this batch instead of each waiting a whole commit for the next.
-        tokio::task::yield_now().await;
         while batch.len() < max_batch {
             match rx.try_recv() {
                 Ok(job) => batch.push(job),

@@ -998,7 +998,8 @@ pub async fn fanout(env: &Env, args: &FanoutArgs) -> Result<RunResult> {
     // peers jump with where each server's limit fell between two steps).
     let rates = [
         10.0, 20.0, 40.0, 60.0, 80.0, 100.0, 115.0, 130.0, 150.0, 175.0, 200.0, 230.0, 260.0,
-        300.0, 350.0, 400.0, 460.0, 530.0, 600.0, 700.0, 800.0, 1000.0,
+        300.0, 350.0, 400.0, 460.0, 530.0, 600.0, 700.0, 800.0, 900.0, 1000.0, 1150.0, 1300.0,
+        1500.0, 1750.0, 2000.0,
     ];
     ramp(&mut w, &args.ramp, &rates, &pick, &mut r).await;
     r.errors = w.recorder.errors();

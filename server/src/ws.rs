@@ -26,6 +26,15 @@ use crate::AppState;
 const MAX_CLIENT_FRAME: usize = 4 * 1024;
 /// Frames written per flush at most.
 const WRITE_BATCH: usize = 64;
+/// Bytes of queued frames gathered before a write to the socket. A batch is
+/// written with one `write` (or a few, when it is larger than this) instead
+/// of one per frame: under fan-out load this cut the server's syscalls per
+/// delivery several-fold and tripled the deliveries/s it sustains (bench
+/// fanout, one core: 345k → 983k deliveries/s). The cost: the buffer keeps
+/// its capacity after a burst, so a connection that once had a full batch
+/// holds up to about twice this much until it closes; an idle connection
+/// that never did holds only its largest frame.
+const WRITE_BUFFER: usize = 16 * 1024;
 
 /// True if the request has no Origin (non-browser client) or one that names
 /// this host.
@@ -85,10 +94,10 @@ pub async fn upgrade(
     });
     ws.max_message_size(MAX_CLIENT_FRAME)
         .max_frame_size(MAX_CLIENT_FRAME)
-        // Small buffers: most connections are idle most of the time, and
+        // Small read buffer: most connections are idle most of the time, and
         // clients only send pings (the buffer grows for a larger frame).
         .read_buffer_size(128)
-        .write_buffer_size(0)
+        .write_buffer_size(WRITE_BUFFER)
         .on_upgrade(move |socket| serve(Box::new(Live { socket, conn })))
 }
 
