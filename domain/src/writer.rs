@@ -124,9 +124,10 @@ type Handover = (Vec<Job>, oneshot::Sender<Vec<Job>>);
 /// It does not yield to collect more before taking the first send: with
 /// a thousand sockets being written the runtime's queue is long, and a yield
 /// made every send wait a whole round of it (bench fanout at 300–600
-/// sends/s: p99 31–36 ms with it, 21–28 ms without). Persist (32 senders,
-/// no sockets) was the same with or without, within the noise
-/// (22.7–25.7k msg/s).
+/// sends/s: p99 31–36 ms with it, 21–28 ms without). Persist, with no
+/// sockets, was the same with or without, within the noise: 22.7–25.7k
+/// msg/s with 32 senders, 18.6–22.6k without and 21.7–22.4k with it at 256
+/// (alternated runs).
 async fn gather(
     mut rx: mpsc::Receiver<Job>,
     batches: std::sync::mpsc::SyncSender<Handover>,

@@ -177,7 +177,7 @@ pub async fn run(
     use axum::serve::ListenerExt;
     let listener = listener.tap_io(|tcp| {
         if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "TCP_NODELAY");
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY on an accepted socket");
         }
     });
     axum::serve(
