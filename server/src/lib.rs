@@ -23,6 +23,7 @@ use app::api::ssr::SessionRenewal;
 use app::{shell, App};
 use axum::extract::{FromRef, State};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -174,7 +175,6 @@ pub async fn run(
     // with TCP_NODELAY, at the same deliveries/s. (Before user-space
     // batching, one `write` per frame, TCP_NODELAY had cost half the
     // throughput; Nagle was then the better choice.)
-    use axum::serve::ListenerExt;
     let listener = listener.tap_io(|tcp| {
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::debug!(error = %e, "cannot set TCP_NODELAY on an accepted socket");
