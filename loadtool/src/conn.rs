@@ -33,6 +33,8 @@ pub struct Ctx {
     /// Number of source addresses to spread over (127.0.0.2 ..= 127.0.0.(1+n));
     /// 0 lets the kernel choose (127.0.0.1).
     pub src_ips: u8,
+    /// Ask the kernel for arrival stamps (see [`WsConn::arrived_ns`]).
+    pub stamp_arrivals: bool,
     /// Where deliveries and errors are counted.
     pub recorder: Arc<Recorder>,
     /// Becomes `true` when the scenario is over.
@@ -109,9 +111,14 @@ async fn connect_tcp(ctx: &Ctx, idx: usize) -> Result<TcpStream> {
 async fn handshake(plan: &ConnPlan, ctx: &Ctx) -> Result<WsConn> {
     let stream = connect_tcp(ctx, plan.idx).await?;
     let url = ws_url(ctx.target, ctx.server, &plan.session);
-    let mut ws = WsConn::upgrade(stream, &url, plan.session.cookie.as_deref())
-        .await
-        .with_context(|| format!("WebSocket upgrade for {}", plan.session.username))?;
+    let mut ws = WsConn::upgrade(
+        stream,
+        &url,
+        plan.session.cookie.as_deref(),
+        ctx.stamp_arrivals,
+    )
+    .await
+    .with_context(|| format!("WebSocket upgrade for {}", plan.session.username))?;
     // Wait for the server to say the connection is ready.
     loop {
         let text = next_text(&mut ws).await?;
@@ -194,7 +201,13 @@ struct Tracker {
 }
 
 impl Tracker {
-    fn on_event(&mut self, ev: &EventLite<'_>, shard: usize, recorder: &Recorder) {
+    fn on_event(
+        &mut self,
+        ev: &EventLite<'_>,
+        arrived_ns: Option<u64>,
+        shard: usize,
+        recorder: &Recorder,
+    ) {
         if self.track {
             let last = self.last_seq.entry(ev.room_id).or_insert(0);
             if ev.seq <= *last {
@@ -210,13 +223,21 @@ impl Tracker {
             bump(&recorder.other_frames);
             return;
         };
-        self.on_marker(marker, shard, recorder);
+        self.on_marker(marker, arrived_ns, shard, recorder);
     }
 
-    /// Records one delivery of our message `marker`.
-    fn on_marker(&mut self, marker: Marker, shard: usize, recorder: &Recorder) {
+    /// Records one delivery of our message `marker`, whose bytes reached the
+    /// socket at `arrived_ns` (if known).
+    fn on_marker(
+        &mut self,
+        marker: Marker,
+        arrived_ns: Option<u64>,
+        shard: usize,
+        recorder: &Recorder,
+    ) {
         let latency_us = now_ns().saturating_sub(marker.sent_ns) / 1000;
-        recorder.record(shard, marker.phase, latency_us);
+        let at_socket_us = arrived_ns.map(|at| at.saturating_sub(marker.sent_ns) / 1000);
+        recorder.record(shard, marker.phase, latency_us, at_socket_us);
         self.report.deliveries += 1;
         if self.track {
             if let Some(c) = self.report.counts.get_mut(marker.msg as usize) {
@@ -271,7 +292,7 @@ async fn run(
             biased;
             frame = ws.next_frame() => match frame {
                 Ok((Opcode::Text, range)) => {
-                    on_text(ctx.target, ws.payload(range), &mut tracker, plan.idx, recorder)
+                    on_text(ctx.target, ws.payload(range), ws.arrived_ns(), &mut tracker, plan.idx, recorder)
                 }
                 Ok((Opcode::Ping, range)) => After::Reply(Opcode::Pong, ws.payload(range).to_vec()),
                 Ok((Opcode::Close, range)) => {
@@ -332,6 +353,7 @@ async fn run(
 fn on_text(
     target: Target,
     payload: &[u8],
+    arrived_ns: Option<u64>,
     tracker: &mut Tracker,
     shard: usize,
     recorder: &Recorder,
@@ -342,13 +364,13 @@ fn on_text(
     };
     if !tracker.track {
         if let Some(marker) = Marker::find_in_frame(text) {
-            tracker.on_marker(marker, shard, recorder);
+            tracker.on_marker(marker, arrived_ns, shard, recorder);
             return After::Nothing;
         }
     }
     match classify(target, text) {
         Ok(Incoming::Event(ev)) => {
-            tracker.on_event(&ev, shard, recorder);
+            tracker.on_event(&ev, arrived_ns, shard, recorder);
             After::Nothing
         }
         Ok(Incoming::EnginePing) => After::Reply(Opcode::Text, ENGINE_PONG.into()),

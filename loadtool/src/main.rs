@@ -94,6 +94,12 @@ struct Global {
     /// quiet (other processes using < 15% of a core); 0 = don't wait.
     #[arg(long, global = true, default_value_t = 0.0)]
     quiet_wait_secs: f64,
+    /// Also measure send → arrival at the tool's socket (kernel receive
+    /// stamps): splits each step's latency into the server's part and the
+    /// time frames waited for the tool. A diagnostic: it costs the tool
+    /// ~5% of its core, so the maximum rows are measured without it.
+    #[arg(long, global = true)]
+    stamp_arrivals: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -183,6 +189,7 @@ fn run(cli: Cli) -> Result<()> {
         // Unique enough for user and room names across runs on one server.
         run_id: format!("lt{:x}", (wall_ms / 10) % 0xff_ffff),
         quiet_wait: std::time::Duration::from_secs_f64(g.quiet_wait_secs.max(0.0)),
+        stamp_arrivals: g.stamp_arrivals,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads.max(1))

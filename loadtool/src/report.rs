@@ -50,6 +50,12 @@ pub struct Step {
     pub deliveries_per_s: f64,
     /// Send-to-receipt latency of this step's deliveries.
     pub latency: LatencySummary,
+    /// Send to the frame's arrival at the tool's socket (kernel stamp): the
+    /// latency without the time the frame waited for the busy tool to read
+    /// it. An upper bound (see `wire::WsConn::arrived_ns`). Absent in runs
+    /// made before the tool measured it.
+    #[serde(default)]
+    pub at_socket: Option<LatencySummary>,
     /// Send-to-acknowledgement latency of HTTP sends (Teahouse only).
     #[serde(default)]
     pub ack: Option<LatencySummary>,

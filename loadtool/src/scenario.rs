@@ -50,6 +50,8 @@ pub struct Env {
     pub quiet_wait: Duration,
     /// Name of a set-up variant ("" for the plain one).
     pub variant: String,
+    /// Have every socket report when its bytes arrived (`--stamp-arrivals`).
+    pub stamp_arrivals: bool,
 }
 
 impl Env {
@@ -220,6 +222,7 @@ impl World {
             target: env.target,
             server: server.addr,
             src_ips: env.src_ips,
+            stamp_arrivals: env.stamp_arrivals,
             recorder: recorder.clone(),
             stop: stop_rx,
         });
@@ -524,7 +527,7 @@ impl World {
                         Ok(()) => {
                             ok.fetch_add(1, Ordering::Relaxed);
                             let us = now_ns().saturating_sub(marker.sent_ns) / 1000;
-                            acks.record(0, phase, us);
+                            acks.record(0, phase, us, None);
                         }
                         Err(e) => {
                             bump(&recorder.errors.send);
@@ -652,6 +655,8 @@ impl World {
         self.drain(phase, expected, Duration::from_secs(10)).await;
         let hist = self.recorder.phase_histogram(phase);
         let latency = LatencySummary::of(&hist);
+        let at_socket =
+            Some(LatencySummary::of(&self.recorder.phase_at_socket(phase))).filter(|s| s.count > 0);
         let ack = self
             .api
             .is_some()
@@ -668,6 +673,7 @@ impl World {
             deliveries,
             deliveries_per_s: delivered_in_window as f64 / elapsed,
             latency,
+            at_socket,
             ack,
             server_cpu_pct: usage.server_cpu_pct,
             server_rss_mib: snap1.server.map(|s| mib(s.rss_bytes)),
@@ -678,13 +684,14 @@ impl World {
             within_limit,
         };
         eprintln!(
-            "  {:<14} {:>9.0} deliveries/s  {}/{} delivered  p50 {:>7.2} ms  p99 {:>8.2} ms  ack p99 {:>7.2} ms  server CPU {:>5.1}%  loadtool CPU {:>5.1}%  others {:>5.1}%  errors {}{}",
+            "  {:<14} {:>9.0} deliveries/s  {}/{} delivered  p50 {:>7.2} ms  p99 {:>8.2} ms  at socket p99 {:>7.2} ms  ack p99 {:>7.2} ms  server CPU {:>5.1}%  loadtool CPU {:>5.1}%  others {:>5.1}%  errors {}{}",
             step.label,
             step.deliveries_per_s,
             step.deliveries,
             step.expected_deliveries,
             step.latency.p50_ms,
             step.latency.p99_ms,
+            step.at_socket.map(|a| a.p99_ms).unwrap_or(f64::NAN),
             step.ack.map(|a| a.p99_ms).unwrap_or(f64::NAN),
             step.server_cpu_pct.unwrap_or(f64::NAN),
             step.loadtool_cpu_pct.unwrap_or(f64::NAN),
@@ -954,6 +961,11 @@ async fn ramp(
         ("next_step_p99_ms", over.map(|s| s.latency.p99_ms)),
         ("server_rss_mib", best.server_rss_mib),
     ]);
+    // Only with --stamp-arrivals: otherwise no column of dashes in every table.
+    if let Some(at) = half.at_socket {
+        r.figures
+            .extend(figures(&[("p99_ms_at_socket_at_half", Some(at.p99_ms))]));
+    }
     if !half.within_limit {
         r.notes.push(format!(
             "the half-of-max step lost or failed deliveries ({}/{} delivered, {} errors)",

@@ -85,10 +85,14 @@ impl Marker {
     }
 }
 
-/// Latency distribution and count of one phase.
+/// Latency distributions of one phase.
 struct PhaseAcc {
-    /// Delivery latency in microseconds.
+    /// Delivery latency in microseconds: send → the tool has read the frame.
     hist: Histogram<u64>,
+    /// Send → the frame's bytes reached the tool's socket (µs), for the
+    /// deliveries whose read carried a kernel stamp: the part of the latency
+    /// that is the server's (and the kernel's), not the tool's.
+    at_socket: Histogram<u64>,
 }
 
 /// Counters of things that went wrong, shared by all connections.
@@ -222,8 +226,9 @@ impl Recorder {
         }
     }
 
-    /// Records one delivery of a message of `phase`, `latency_us` after its send.
-    pub fn record(&self, shard: usize, phase: u32, latency_us: u64) {
+    /// Records one delivery of a message of `phase`, read `latency_us` after
+    /// its send, its bytes having reached the socket `at_socket_us` after it.
+    pub fn record(&self, shard: usize, phase: u32, latency_us: u64, at_socket_us: Option<u64>) {
         self.deliveries.fetch_add(1, Ordering::Relaxed);
         let phase = phase.min(MAX_PHASES as u32 - 1);
         self.phase_counts[phase as usize].fetch_add(1, Ordering::Relaxed);
@@ -237,20 +242,36 @@ impl Recorder {
         }
         let acc = phases[idx].get_or_insert_with(|| PhaseAcc {
             hist: new_histogram(),
+            at_socket: new_histogram(),
         });
         acc.hist
             .saturating_record(latency_us.clamp(1, MAX_LATENCY_US));
+        if let Some(us) = at_socket_us {
+            acc.at_socket.saturating_record(us.clamp(1, MAX_LATENCY_US));
+        }
     }
 
     /// All deliveries of `phase` recorded so far, merged over shards.
     pub fn phase_histogram(&self, phase: u32) -> Histogram<u64> {
+        self.merged(phase, |acc| &acc.hist)
+    }
+
+    /// Send → arrival at the socket for the deliveries of `phase` that
+    /// carried a kernel stamp, merged over shards.
+    pub fn phase_at_socket(&self, phase: u32) -> Histogram<u64> {
+        self.merged(phase, |acc| &acc.at_socket)
+    }
+
+    fn merged(&self, phase: u32, which: impl Fn(&PhaseAcc) -> &Histogram<u64>) -> Histogram<u64> {
         let phase = phase.min(MAX_PHASES as u32 - 1);
         let mut out = new_histogram();
         for shard in self.shards.iter() {
             let phases = shard.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(Some(acc)) = phases.get(phase as usize) {
-                // Same bounds on both sides: adding cannot fail.
-                let _ = out.add(&acc.hist);
+                if let Err(e) = out.add(which(acc)) {
+                    // Same bounds on both sides, so this cannot happen.
+                    eprintln!("loadtool: merging histograms failed: {e}");
+                }
             }
         }
         out
@@ -309,14 +330,18 @@ mod tests {
     fn recorder_merges_shards_per_phase() {
         let r = Recorder::new(4);
         for i in 0..100u64 {
-            r.record(i as usize, 1, 1000 + i);
+            r.record(i as usize, 1, 1000 + i, Some(400 + i));
         }
-        r.record(0, 0, 5);
+        r.record(0, 0, 5, None);
         assert_eq!(r.phase_count(1), 100);
         assert_eq!(r.phase_count(0), 1);
         assert_eq!(r.phase_count(7), 0);
         assert_eq!(r.delivered(), 101);
         let s = LatencySummary::of(&r.phase_histogram(1));
         assert!(s.p50_ms > 1.0 && s.p50_ms < 1.1, "{s:?}");
+        let at = LatencySummary::of(&r.phase_at_socket(1));
+        assert_eq!(at.count, 100);
+        assert!(at.p50_ms > 0.4 && at.p50_ms < 0.5, "{at:?}");
+        assert_eq!(r.phase_at_socket(0).len(), 0, "no stamp, nothing recorded");
     }
 }
