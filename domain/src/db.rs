@@ -86,6 +86,14 @@ impl Db {
         Ok(WriteConn { conn, _turn: turn })
     }
 
+    /// Holds the write turn until the guard drops: nothing commits
+    /// meanwhile, and sends wait in the message writer's queue, to be stored
+    /// together (up to a batch) once it is released. Stops writes at a known
+    /// point, e.g. for tests that need several sends in one batch.
+    pub async fn pause_writes(&self) -> OwnedMutexGuard<()> {
+        self.turn.clone().lock_owned().await
+    }
+
     /// The write turn, for the message writer's thread.
     pub(crate) fn turn(&self) -> Arc<Mutex<()>> {
         self.turn.clone()

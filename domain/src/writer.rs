@@ -1,18 +1,18 @@
 //! Group commit for message sends, on a thread of its own.
 //!
 //! Every send goes through one writer thread with its own SQLite connection.
-//! A task gathers whatever sends are waiting (up to a batch size); the thread
-//! stores them in a single transaction — one fsync for the lot — and only
-//! after the commit answers each caller and pushes the new events to the
-//! hub, in sequence order. "Acknowledged means stored" holds for every message; under load the
+//! The thread takes whatever sends are waiting (up to a batch size), stores
+//! them in a single transaction — one fsync for the lot — and only after the
+//! commit answers each caller and pushes the new events to the hub, in
+//! sequence order. "Acknowledged means stored" holds for every message; under load the
 //! cost of durability is shared by the whole batch instead of paid per
 //! message.
 //!
 //! Why a thread and a synchronous connection: through sqlx each statement is
 //! a round trip to SQLite's worker thread and back (a futex wake and a
 //! context switch each way on a busy core), and rows come back one by one
-//! through a channel. Here a batch costs one hand-over to the thread and
-//! one back. The thread takes the process's write turn (see [`crate::db`])
+//! through a channel. Here a batch costs at most one wake of the thread (none
+//! while it is busy) and one answer per send. The thread takes the process's write turn (see [`crate::db`])
 //! for each transaction, so the other writer never waits on SQLite's lock.
 //!
 //! A rejected send (not a member, …) does not disturb the others in its batch;
@@ -78,12 +78,11 @@ struct WriterThread {
 }
 
 impl SendQueue {
-    /// Opens the writer's connection and starts its thread, fed by a task
-    /// that gathers batches. `max_batch` bounds the messages per transaction.
+    /// Opens the writer's connection and starts its thread, which takes its
+    /// jobs straight from the queue. `max_batch` bounds the messages per
+    /// transaction.
     pub fn start(db: &Db, hub: Arc<Hub>, queue: usize, max_batch: usize) -> Result<SendQueue> {
         let (jobs, rx) = mpsc::channel(queue.max(1));
-        // One batch in flight: SQLite commits one transaction at a time anyway.
-        let (batches, batches_rx) = std::sync::mpsc::sync_channel(1);
         let stats = Arc::new(WriterStats::default());
         let writer = WriterThread {
             conn: db.open_sync_writer()?,
@@ -91,11 +90,11 @@ impl SendQueue {
             hub,
             stats: stats.clone(),
         };
+        let max_batch = max_batch.max(1);
         std::thread::Builder::new()
             .name("teahouse-writer".into())
-            .spawn(move || writer.run(batches_rx))
+            .spawn(move || writer.run(rx, max_batch))
             .map_err(|e| DomainError::Internal(format!("cannot start the message writer: {e}")))?;
-        tokio::spawn(gather(rx, batches, max_batch.max(1)));
         Ok(SendQueue { jobs, stats })
     }
 
@@ -112,59 +111,34 @@ impl SendQueue {
     }
 }
 
-/// A batch on its way to the writer thread, and where the emptied vector
-/// comes back (for reuse) once every job in it is answered.
-type Handover = (Vec<Job>, oneshot::Sender<Vec<Job>>);
-
-/// Gathers waiting sends into batches and hands them to the writer thread
-/// one at a time. While one batch commits, the sends that arrive meanwhile
-/// wait in the channel and go together in the next: under load batches grow
-/// by themselves, and a lone send is committed at once.
-///
-/// It does not yield to collect more before taking the first send: with
-/// a thousand sockets being written the runtime's queue is long, and a yield
-/// made every send wait a whole round of it (bench fanout at 300–600
-/// sends/s: p99 31–36 ms with it, 21–28 ms without). Persist, with no
-/// sockets, was the same with or without, within the noise: 22.7–25.7k
-/// msg/s with 32 senders, 18.6–22.6k without and 21.7–22.4k with it at 256
-/// (alternated runs).
-async fn gather(
-    mut rx: mpsc::Receiver<Job>,
-    batches: std::sync::mpsc::SyncSender<Handover>,
-    max_batch: usize,
-) {
-    let mut batch: Vec<Job> = Vec::with_capacity(max_batch);
-    while let Some(first) = rx.recv().await {
-        batch.push(first);
-        while batch.len() < max_batch {
-            match rx.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
-        let (done, emptied) = oneshot::channel();
-        // The channel holds one batch and the previous one has come back,
-        // so this never blocks the runtime.
-        if let Err(e) = batches.try_send((std::mem::take(&mut batch), done)) {
-            tracing::error!(error = %e, "message writer thread is gone");
-            return;
-        }
-        match emptied.await {
-            Ok(vec) => batch = vec,
-            Err(_) => {
-                tracing::error!("message writer thread stopped");
-                return;
-            }
-        }
-    }
-    tracing::debug!("message writer stopped");
-}
-
 impl WriterThread {
-    fn run(mut self, batches: std::sync::mpsc::Receiver<Handover>) {
-        while let Ok((mut batch, done)) = batches.recv() {
+    /// Takes whatever sends are waiting (up to `max_batch`), stores them in
+    /// one transaction, answers them, and goes again; sleeps while the queue
+    /// is empty. While one batch commits, the sends that arrive meanwhile
+    /// wait in the queue and go together in the next: under load batches
+    /// grow by themselves, and a lone send is committed at once.
+    ///
+    /// Why the thread takes the jobs itself: it used to get each batch from
+    /// a task on the runtime. A wake from this thread lands at the back of
+    /// the runtime's queue, behind the thousand connection tasks the
+    /// batch's own push just woke, so each batch waited a whole round of
+    /// socket writes before the next could start (bench fanout at 1,000
+    /// sends/s: ~10 ms a round). Here the next batch starts as soon as the
+    /// last is answered.
+    fn run(mut self, mut jobs: mpsc::Receiver<Job>, max_batch: usize) {
+        let mut batch: Vec<Job> = Vec::with_capacity(max_batch);
+        while let Some(first) = jobs.blocking_recv() {
+            batch.push(first);
             let stored = {
+                // The turn first, then the rest of the batch: sends that
+                // arrive while another writer holds the turn join this one.
                 let _turn = self.turn.blocking_lock();
+                while batch.len() < max_batch {
+                    match jobs.try_recv() {
+                        Ok(job) => batch.push(job),
+                        Err(_) => break,
+                    }
+                }
                 store(&mut self.conn, &batch)
             };
             match stored {
@@ -179,10 +153,8 @@ impl WriterThread {
                     }
                 }
             }
-            if done.send(batch).is_err() {
-                break;
-            }
         }
+        tracing::debug!("message writer stopped");
     }
 
     /// Pushes the batch's new events (in order) and answers every sender.

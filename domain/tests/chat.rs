@@ -449,8 +449,10 @@ async fn a_mixed_batch_answers_each_send_on_its_own() {
     let sub = f.chat.connect(alice.id).await.unwrap();
     let commits_before = f.chat.sends.stats.commits.load(Ordering::Relaxed);
 
-    // On this single-threaded runtime every spawned send is queued before the
-    // writer runs, so they share one batch.
+    // With writes paused, every send waits in the writer's queue; on this
+    // single-threaded runtime one yield lets each spawned send get there.
+    // Released, the writer takes them all in one batch.
+    let paused = f.chat.db.pause_writes().await;
     let sends = [
         (alice.clone(), tea, "t1"),
         (alice.clone(), coffee, "c1"),
@@ -468,6 +470,8 @@ async fn a_mixed_batch_answers_each_send_on_its_own() {
             tokio::spawn(async move { chat.send_text(&who, room, id, id).await })
         })
         .collect();
+    tokio::task::yield_now().await;
+    drop(paused);
     let mut answers = Vec::new();
     for t in tasks {
         answers.push(t.await.unwrap());
