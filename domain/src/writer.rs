@@ -4,16 +4,17 @@
 //! The thread takes whatever sends are waiting (up to a batch size), stores
 //! them in a single transaction — one fsync for the lot — and only after the
 //! commit answers each caller and pushes the new events to the hub, in
-//! sequence order. "Acknowledged means stored" holds for every message; under load the
-//! cost of durability is shared by the whole batch instead of paid per
-//! message.
+//! sequence order. "Acknowledged means stored" holds for every message;
+//! under load the cost of durability is shared by the whole batch instead of
+//! paid per message.
 //!
 //! Why a thread and a synchronous connection: through sqlx each statement is
 //! a round trip to SQLite's worker thread and back (a futex wake and a
 //! context switch each way on a busy core), and rows come back one by one
-//! through a channel. Here a batch costs at most one wake of the thread (none
-//! while it is busy) and one answer per send. The thread takes the process's write turn (see [`crate::db`])
-//! for each transaction, so the other writer never waits on SQLite's lock.
+//! through a channel. Here a batch costs at most one wake of the thread
+//! (none while it is busy) and one answer per send. The thread takes the
+//! process's write turn (see [`crate::db`]) for each transaction, so the
+//! other writer never waits on SQLite's lock.
 //!
 //! A rejected send (not a member, …) does not disturb the others in its batch;
 //! a storage failure rolls the whole batch back and every caller is told
