@@ -12,13 +12,13 @@
 //!
 //! On request, every read also says when its bytes reached the socket: the
 //! kernel stamps each arriving packet (`SO_TIMESTAMPNS`) and `recvmsg` hands
-//! the stamp back.
-//! Delivery latency then splits into the part before the tool's socket (the
-//! server and the kernel) and the time the bytes waited for the tool to read
-//! them, so a busy load tool cannot pass its own lag off as the server's.
+//! the stamp back. Delivery latency then splits into the part before the
+//! tool's socket (the server and the kernel) and the time the bytes waited
+//! for the tool to read them, so a busy load tool cannot pass its own lag
+//! off as the server's.
 
 use std::ops::Range;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
 
 use anyhow::{bail, Context, Result};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
@@ -133,7 +133,7 @@ fn enable_arrival_stamps(stream: &TcpStream) -> Result<()> {
 /// stamped them, how long ago (ns) the newest of their packets arrived.
 /// The wait is measured on `CLOCK_REALTIME` (the clock of the stamp) over a
 /// few milliseconds, so clock adjustments cannot distort it noticeably.
-fn recv_stamped(fd: std::os::fd::RawFd, buf: &mut [u8]) -> std::io::Result<(usize, Option<u64>)> {
+fn recv_stamped(fd: RawFd, buf: &mut [u8]) -> std::io::Result<(usize, Option<u64>)> {
     let mut iov = libc::iovec {
         iov_base: buf.as_mut_ptr().cast(),
         iov_len: buf.len(),
@@ -260,15 +260,24 @@ impl WsConn {
                 self.buf.resize(grown, 0);
             }
         }
-        if !self.stamped {
-            let n = self.stream.read(&mut self.buf[self.end..]).await?;
-            if n == 0 {
-                return Err(SocketEnded.into());
-            }
-            self.end += n;
-            return Ok(());
+        let n = if self.stamped {
+            let (n, waited) = self.read_stamped().await?;
+            self.arrived_ns = waited.map(|w| now_ns().saturating_sub(w));
+            n
+        } else {
+            self.stream.read(&mut self.buf[self.end..]).await?
+        };
+        if n == 0 {
+            return Err(SocketEnded.into());
         }
-        let (n, stamp) = loop {
+        self.end += n;
+        Ok(())
+    }
+
+    /// Reads into the free tail of the buffer with [`recv_stamped`], waiting
+    /// for the socket to be readable.
+    async fn read_stamped(&mut self) -> std::io::Result<(usize, Option<u64>)> {
+        loop {
             self.stream.readable().await?;
             let fd = self.stream.as_raw_fd();
             let buf = &mut self.buf[self.end..];
@@ -276,17 +285,10 @@ impl WsConn {
                 .stream
                 .try_io(Interest::READABLE, || recv_stamped(fd, buf))
             {
-                Ok(read) => break read,
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
-                Err(e) => return Err(e.into()),
+                read => return read,
             }
-        };
-        if n == 0 {
-            return Err(SocketEnded.into());
         }
-        self.arrived_ns = stamp.map(|waited| now_ns().saturating_sub(waited));
-        self.end += n;
-        Ok(())
     }
 
     /// When the bytes of the frame [`WsConn::next_frame`] returned last
