@@ -41,7 +41,7 @@ if [ "$(nproc)" -lt 2 ]; then
 fi
 
 bash bench/setup.sh
-cargo build --release -p loadtool
+cargo build --release -p loadtool -p bare-peer
 if [ ! -x target/release/teahouse ] || [ -n "${REBUILD_SERVER:-}" ]; then
   cargo build --release -p server --bin teahouse
 fi
@@ -85,7 +85,10 @@ for s in "${scenarios[@]}"; do
     rooms)
       args=()
       [ -n "$quick" ] && args=(--rooms 100 --users 100 --step-secs 2)
-      for t in teahouse ws socketio; do
+      # The bare peer: one write per delivery and nothing else, the most
+      # any server can deliver here (no socket gets frames often enough
+      # for its writes to be batched).
+      for t in teahouse ws socketio bare; do
         row rooms --target "$t" "${args[@]}"
       done
       row rooms --target teahouse --server-cores 0,1 "${args[@]}"

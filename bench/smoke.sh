@@ -6,6 +6,8 @@
 # 50 connections of 25 users in one room, 200 messages sent through
 # POST /api/send_message, and every message must reach every connection
 # exactly once and in seq order (a retried client_id must not deliver twice).
+# Then the same against the bare Rust peer (bench/peers/bare), so the
+# peer that bounds the rooms scenario keeps speaking the protocol.
 # Exits non-zero on any lost or duplicated delivery, or if anything fails.
 #
 # Usage: bench/smoke.sh [--peers]   (--peers also smokes the Node peers;
@@ -21,7 +23,7 @@ if [ ! -x "$bin" ]; then
   echo "smoke.sh: building the server ($bin missing)"
   cargo build -p server --bin teahouse
 fi
-cargo build -p loadtool --quiet
+cargo build -p loadtool -p bare-peer --quiet
 loadtool="$target_dir/debug/loadtool"
 
 free_port() {
@@ -82,6 +84,9 @@ if [ "$status" -ne 0 ]; then
   tail -n 40 "$data_dir/server.log" >&2
   exit "$status"
 fi
+
+# The bare Rust peer (bench/peers/bare) needs nothing from npm: always smoked.
+timeout 60 "$loadtool" smoke --target bare --server-cores "" || exit $?
 
 if [ "${1:-}" = "--peers" ]; then
   for peer in ws socketio; do

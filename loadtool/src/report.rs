@@ -184,6 +184,7 @@ fn target_order(t: Target) -> u8 {
         Target::Teahouse => 0,
         Target::Ws => 1,
         Target::Socketio => 2,
+        Target::Bare => 3,
     }
 }
 

@@ -683,16 +683,21 @@ impl World {
             errors,
             within_limit,
         };
+        // Figures a step has only for some targets or with some options
+        // (send acks: Teahouse; arrival stamps: --stamp-arrivals).
+        let optional = |name: &str, p99_ms: Option<f64>| {
+            p99_ms.map_or_else(String::new, |v| format!("  {name} p99 {v:>7.2} ms"))
+        };
         eprintln!(
-            "  {:<14} {:>9.0} deliveries/s  {}/{} delivered  p50 {:>7.2} ms  p99 {:>8.2} ms  at socket p99 {:>7.2} ms  ack p99 {:>7.2} ms  server CPU {:>5.1}%  loadtool CPU {:>5.1}%  others {:>5.1}%  errors {}{}",
+            "  {:<14} {:>9.0} deliveries/s  {}/{} delivered  p50 {:>7.2} ms  p99 {:>8.2} ms{}{}  server CPU {:>5.1}%  loadtool CPU {:>5.1}%  others {:>5.1}%  errors {}{}",
             step.label,
             step.deliveries_per_s,
             step.deliveries,
             step.expected_deliveries,
             step.latency.p50_ms,
             step.latency.p99_ms,
-            step.at_socket.map(|a| a.p99_ms).unwrap_or(f64::NAN),
-            step.ack.map(|a| a.p99_ms).unwrap_or(f64::NAN),
+            optional("at socket", step.at_socket.map(|a| a.p99_ms)),
+            optional("ack", step.ack.map(|a| a.p99_ms)),
             step.server_cpu_pct.unwrap_or(f64::NAN),
             step.loadtool_cpu_pct.unwrap_or(f64::NAN),
             step.other_cpu_pct.unwrap_or(f64::NAN),

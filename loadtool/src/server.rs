@@ -235,6 +235,24 @@ fn command_line(opts: &SpawnOpts, addr: SocketAddr, data_dir: &Path) -> Result<L
                 env,
             }
         }
+        Target::Bare => {
+            // Built by the same cargo profile as the load tool, so it sits
+            // next to it (target/release or target/debug).
+            let bin = std::env::current_exe()
+                .context("locating the load tool's executable")?
+                .with_file_name("bare-peer");
+            if !bin.exists() {
+                bail!(
+                    "bare peer {} not found (cargo build [--release] -p bare-peer)",
+                    bin.display()
+                );
+            }
+            Launch {
+                program: bin,
+                args: opts.extra_args.clone(),
+                env: vec![("PORT".to_string(), port)],
+            }
+        }
         Target::Ws | Target::Socketio => {
             let dir = if opts.target == Target::Ws {
                 "ws"

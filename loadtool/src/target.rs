@@ -1,7 +1,7 @@
-//! The three servers the tool can drive and how to speak to each: the
-//! Teahouse HTTP server functions (register, rooms, send, history) and
-//! `/ws` push; the Node `ws` peer's JSON frames; and Socket.IO v5 over an
-//! Engine.IO v4 WebSocket. Everything protocol-specific lives here, so the
+//! The servers the tool can drive and how to speak to each: the Teahouse
+//! HTTP server functions (register, rooms, send, history) and `/ws` push;
+//! the Node `ws` peer's JSON frames (also spoken by the bare Rust peer); and
+//! Socket.IO v5 over an Engine.IO v4 WebSocket. Everything protocol-specific lives here, so the
 //! connection and scenario code is the same for every target.
 
 use std::net::SocketAddr;
@@ -24,6 +24,10 @@ pub enum Target {
     Ws,
     /// Socket.IO 4 peer (bench/peers/socketio): sends and push over one socket.
     Socketio,
+    /// Bare Rust peer (bench/peers/bare): the ws peer's protocol with one
+    /// `write` per delivery and nothing else, the floor no server beats
+    /// where writes cannot be batched.
+    Bare,
 }
 
 impl Target {
@@ -33,6 +37,7 @@ impl Target {
             Target::Teahouse => "teahouse",
             Target::Ws => "ws",
             Target::Socketio => "socketio",
+            Target::Bare => "bare",
         }
     }
 }
@@ -218,7 +223,7 @@ impl Api {
 pub fn ws_url(target: Target, addr: SocketAddr, session: &Session) -> String {
     match target {
         Target::Teahouse => format!("ws://{addr}/ws"),
-        Target::Ws => format!("ws://{addr}/ws?user={}", session.username),
+        Target::Ws | Target::Bare => format!("ws://{addr}/ws?user={}", session.username),
         Target::Socketio => format!(
             "ws://{addr}/socket.io/?EIO=4&transport=websocket&user={}",
             session.username
@@ -297,7 +302,7 @@ pub fn sio_connect_frame() -> &'static str {
 /// Classifies a text frame; `Err` when it does not parse.
 pub fn classify(target: Target, text: &str) -> Result<Incoming<'_>> {
     match target {
-        Target::Teahouse | Target::Ws => {
+        Target::Teahouse | Target::Ws | Target::Bare => {
             let frame: FrameLite = serde_json::from_str(text).context("server frame")?;
             Ok(match (frame.ty.as_ref(), frame.event, frame.room) {
                 ("hello", _, _) => Incoming::Ready,
@@ -352,7 +357,7 @@ fn classify_socketio(text: &str) -> Result<Incoming<'_>> {
 pub fn join_frame(target: Target, room: RoomId) -> Option<String> {
     match target {
         Target::Teahouse => None,
-        Target::Ws => Some(format!(r#"{{"type":"join","room":{room}}}"#)),
+        Target::Ws | Target::Bare => Some(format!(r#"{{"type":"join","room":{room}}}"#)),
         Target::Socketio => Some(format!(r#"42["join",{room}]"#)),
     }
 }
@@ -369,7 +374,7 @@ pub fn send_frame(target: Target, room: RoomId, client_id: &str, text: &str) -> 
     }
     match target {
         Target::Teahouse => None,
-        Target::Ws => serde_json::to_string(&Send {
+        Target::Ws | Target::Bare => serde_json::to_string(&Send {
             ty: Some("send"),
             room,
             client_id,
