@@ -93,6 +93,14 @@ test("logging in with a wrong password fails; the right one works; logged-out vi
   await page.goto("/");
   await expect(page).toHaveURL(/\/login$/);
   await hydrated(page);
+  // The head comes from the server; switching the language keeps <html lang> in step.
+  await expect(page).toHaveTitle("茶馆 · Teahouse");
+  await expect(page.locator("html")).toHaveAttribute("lang", "zh-CN");
+  await page.locator(".lang-toggle").click();
+  await expect(page.locator("h2")).toHaveText("Log in");
+  await expect(page.locator("html")).toHaveAttribute("lang", "en");
+  await page.locator(".lang-toggle").click();
+  await expect(page.locator("html")).toHaveAttribute("lang", "zh-CN");
   await page.locator("#username").fill(name);
   await page.locator("#password").fill("not-my-password");
   await page.locator("form.auth-form button[type=submit]").click();
