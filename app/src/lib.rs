@@ -6,6 +6,7 @@
 //! - [`state`]: the browser's chat state (rooms, loaded logs, unread, presence).
 //! - [`live`]: the WebSocket push client (hydrate builds only).
 //! - [`components`]: pages and widgets.
+//! - [`nav`]: which page (by path) and which room (by query) the browser is on.
 //! - [`i18n`], [`format`]: UI strings (zh-CN/en), avatars and time labels.
 //!
 //! The wire types (events, views, error codes) are re-exported from the
@@ -18,19 +19,19 @@ pub mod format;
 pub mod i18n;
 #[cfg(feature = "hydrate")]
 pub mod live;
+pub mod nav;
 pub mod state;
 
 pub use teahouse_protocol as protocol;
 
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
 
 use crate::components::{
     auth::{LoginPage, RegisterPage},
     chat_page::ChatPage,
 };
 use crate::i18n::{I18n, Lang, LANG_COOKIE};
+use crate::nav::Page;
 
 /// The HTML document around the app (server-rendered). The head is static
 /// and written here rather than through `leptos_meta`, whose client half
@@ -180,7 +181,8 @@ fn initial_tz() -> i32 {
         .unwrap_or(format::DEFAULT_OFFSET_MIN)
 }
 
-/// The root component: language, time zone, routes.
+/// The root component: language, time zone, and the page for the path
+/// (see [`nav`] for why there is no router).
 #[component]
 pub fn App() -> impl IntoView {
     let lang = RwSignal::new(initial_lang());
@@ -206,13 +208,16 @@ pub fn App() -> impl IntoView {
             }
         });
     }
-    view! {
-        <Router>
-            <Routes fallback=|| view! { <p class="not-found">"404"</p> }>
-                <Route path=path!("/") view=ChatPage/>
-                <Route path=path!("/login") view=LoginPage/>
-                <Route path=path!("/register") view=RegisterPage/>
-            </Routes>
-        </Router>
+    match nav::current_page() {
+        Page::Chat => view! { <ChatPage/> }.into_any(),
+        Page::Login => view! { <LoginPage/> }.into_any(),
+        Page::Register => view! { <RegisterPage/> }.into_any(),
+        Page::NotFound => {
+            #[cfg(feature = "ssr")]
+            if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+                res.set_status(http::StatusCode::NOT_FOUND);
+            }
+            view! { <p class="not-found">"404"</p> }.into_any()
+        }
     }
 }

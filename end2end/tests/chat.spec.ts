@@ -121,6 +121,16 @@ test("on a phone-sized screen the list and the chat are separate screens", async
   await page.getByRole("link", { name: "Back" }).click();
   await expect(page.locator(".sidebar")).toBeVisible();
   await expect(page.locator(".pane")).toBeHidden();
+  // The browser's Back and Forward move between the room and the list in place.
+  await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
+  await page.goBack();
+  await expect(page).toHaveURL(/\?room=1$/);
+  await expect(page.locator(".chat-title")).toContainText("Lobby");
+  await expect(page.locator(".sidebar")).toBeHidden();
+  await page.goForward();
+  await expect(page.locator(".sidebar")).toBeVisible();
+  await expect(page.locator(".pane")).toBeHidden();
+  expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
 });
 
 test("scrolling up loads older messages by sequence cursor", async ({ page }) => {

@@ -17,5 +17,7 @@ export async function register(page: Page, username: string, nickname: string, p
   await page.locator("#nickname").fill(nickname);
   await page.locator("#password").fill(password);
   await page.locator("form.auth-form button[type=submit]").click();
+  // Signing up loads the chat page afresh: wait for it to come alive too.
   await expect(page.getByTestId("me")).toHaveText(nickname);
+  await hydrated(page);
 }

@@ -3,6 +3,7 @@
 //!
 //! Layout:
 //! - [`config`]: flags and environment variables.
+//! - [`pages`]: the pages (`/`, `/login`, `/register`) and `POST /api/<name>`.
 //! - [`ws`]: `GET /ws`, the authenticated push channel.
 //! - [`error`]: the HTTP error type and start-up errors.
 //! - this file: shared state, the router, serving and graceful shutdown.
@@ -12,6 +13,7 @@
 
 pub mod config;
 pub mod error;
+pub mod pages;
 pub mod ws;
 
 use std::future::Future;
@@ -20,13 +22,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::api::ssr::SessionRenewal;
-use app::{shell, App};
 use axum::extract::{FromRef, State};
 use axum::routing::get;
 use axum::serve::ListenerExt;
 use axum::Router;
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
 use teahouse_domain::{Chat, Db, KickReason};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
@@ -106,25 +106,15 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> Result<Ser
         leptos_options: leptos_options.clone(),
         conn_limit: Arc::new(Semaphore::new(config.max_connections)),
     };
-    let routes = generate_route_list(App);
-    let context_chat = chat.clone();
     let renewal = SessionRenewal(Duration::from_secs(config.session_renew_secs));
     let router = Router::new()
         .route("/healthz", get(healthz))
         .route("/ws", get(ws::upgrade))
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || {
-                provide_context(context_chat.clone());
-                provide_context(renewal);
-            },
-            {
-                let options = leptos_options.clone();
-                move || shell(options.clone())
-            },
-        )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .merge(pages::router(leptos_options, chat.clone(), renewal))
+        // Files under the site root; anything else is the app's 404 page.
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            app::shell,
+        ))
         .layer(session_layer)
         // No request needs more: a 2000-character message is ~8 KB form-encoded.
         .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY))

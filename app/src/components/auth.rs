@@ -1,13 +1,20 @@
-//! Log-in and sign-up pages. Both are `ActionForm`s posting to their server
-//! function, so they work before hydration too; errors show next to the field
-//! they concern.
+//! Log-in and sign-up pages. Each is a plain form posting to its server
+//! function (`/api/login`, `/api/register`), so it works before hydration
+//! too; once hydrated, the form is sent from the page and errors show next
+//! to the field they concern, with everything typed kept.
+//!
+//! Not `ActionForm`: it decodes the form into the server function's
+//! arguments in the browser with `serde_qs`, which made the two pages cost
+//! several KB of compressed wasm more than reading their few inputs here.
 
+use leptos::html::Input;
 use leptos::prelude::*;
-use leptos_router::components::A;
+use leptos::task::spawn_local;
 
-use crate::api::auth::{Login, Register};
+use crate::api::auth::{login, register};
 use crate::error::AppError;
 use crate::i18n::{use_i18n, T};
+use crate::nav::load_page;
 use teahouse_protocol::limits;
 
 /// The message for `field`, if the last submission failed on it.
@@ -42,6 +49,8 @@ fn Field(
     maxlength: usize,
     #[prop(optional)] hint: Option<T>,
     error: impl Fn() -> Option<String> + Copy + Send + Sync + 'static,
+    /// Read when the form is sent.
+    input: NodeRef<Input>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let err_id = format!("{id}-error");
@@ -49,6 +58,7 @@ fn Field(
         <div class="field" class:has-error=move || error().is_some()>
             <label for=id>{move || i18n.t(label)}</label>
             <input
+                node_ref=input
                 id=id
                 name=id
                 type=kind
@@ -108,22 +118,69 @@ pub fn LangToggle() -> impl IntoView {
     }
 }
 
+/// The value typed into `input` (empty before it is mounted).
+fn value_of(input: NodeRef<Input>) -> String {
+    input.get_untracked().map(|i| i.value()).unwrap_or_default()
+}
+
+/// State of a form being sent: the last error, and whether a send is on
+/// its way (the button is disabled meanwhile).
+#[derive(Clone, Copy)]
+struct Sending {
+    error: RwSignal<Option<AppError>>,
+    pending: RwSignal<bool>,
+}
+
+impl Sending {
+    fn new() -> Self {
+        Sending {
+            error: RwSignal::new(None),
+            pending: RwSignal::new(false),
+        }
+    }
+
+    /// Runs `call`; on success opens the chat page, on failure shows why.
+    fn send<F>(self, call: F)
+    where
+        F: std::future::Future<Output = Result<teahouse_protocol::UserBrief, AppError>> + 'static,
+    {
+        if self.pending.get_untracked() {
+            return;
+        }
+        self.pending.set(true);
+        spawn_local(async move {
+            match call.await {
+                Ok(_) => load_page("/"),
+                Err(e) => {
+                    self.error.set(Some(e));
+                    self.pending.set(false);
+                }
+            }
+        });
+    }
+}
+
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let i18n = use_i18n();
-    let action = ServerAction::<Login>::new();
-    let err = Signal::derive(move || action.value().get().and_then(|r| r.err()));
+    let sending = Sending::new();
+    let err: Signal<Option<AppError>> = sending.error.into();
+    let (username, password) = (NodeRef::<Input>::new(), NodeRef::<Input>::new());
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        sending.send(login(value_of(username), value_of(password)));
+    };
     view! {
         <AuthFrame title=T::Login>
-            <ActionForm action=action attr:class="auth-form">
+            <form action="/api/login" method="post" class="auth-form" on:submit=on_submit>
                 <p class="form-error" role="alert">{form_error(err)}</p>
-                <Field id="username" label=T::Username autocomplete="username" maxlength=limits::USERNAME_MAX error=field_error(err, "username")/>
-                <Field id="password" label=T::Password kind="password" autocomplete="current-password" maxlength=limits::PASSWORD_MAX error=field_error(err, "password")/>
-                <button type="submit" class="primary" disabled=move || action.pending().get()>
+                <Field id="username" label=T::Username autocomplete="username" maxlength=limits::USERNAME_MAX error=field_error(err, "username") input=username/>
+                <Field id="password" label=T::Password kind="password" autocomplete="current-password" maxlength=limits::PASSWORD_MAX error=field_error(err, "password") input=password/>
+                <button type="submit" class="primary" disabled=move || sending.pending.get()>
                     {move || i18n.t(T::Login)}
                 </button>
-            </ActionForm>
-            <A href="/register" attr:class="switch-link">{move || i18n.t(T::NoAccount)}</A>
+            </form>
+            <a href="/register" class="switch-link">{move || i18n.t(T::NoAccount)}</a>
         </AuthFrame>
     }
 }
@@ -131,20 +188,33 @@ pub fn LoginPage() -> impl IntoView {
 #[component]
 pub fn RegisterPage() -> impl IntoView {
     let i18n = use_i18n();
-    let action = ServerAction::<Register>::new();
-    let err = Signal::derive(move || action.value().get().and_then(|r| r.err()));
+    let sending = Sending::new();
+    let err: Signal<Option<AppError>> = sending.error.into();
+    let (username, nickname, password) = (
+        NodeRef::<Input>::new(),
+        NodeRef::<Input>::new(),
+        NodeRef::<Input>::new(),
+    );
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        sending.send(register(
+            value_of(username),
+            value_of(nickname),
+            value_of(password),
+        ));
+    };
     view! {
         <AuthFrame title=T::Register>
-            <ActionForm action=action attr:class="auth-form">
+            <form action="/api/register" method="post" class="auth-form" on:submit=on_submit>
                 <p class="form-error" role="alert">{form_error(err)}</p>
-                <Field id="username" label=T::Username autocomplete="username" maxlength=limits::USERNAME_MAX hint=T::UsernameHint error=field_error(err, "username")/>
-                <Field id="nickname" label=T::Nickname autocomplete="nickname" maxlength=limits::NICKNAME_MAX error=field_error(err, "nickname")/>
-                <Field id="password" label=T::Password kind="password" autocomplete="new-password" maxlength=limits::PASSWORD_MAX hint=T::PasswordHint error=field_error(err, "password")/>
-                <button type="submit" class="primary" disabled=move || action.pending().get()>
+                <Field id="username" label=T::Username autocomplete="username" maxlength=limits::USERNAME_MAX hint=T::UsernameHint error=field_error(err, "username") input=username/>
+                <Field id="nickname" label=T::Nickname autocomplete="nickname" maxlength=limits::NICKNAME_MAX error=field_error(err, "nickname") input=nickname/>
+                <Field id="password" label=T::Password kind="password" autocomplete="new-password" maxlength=limits::PASSWORD_MAX hint=T::PasswordHint error=field_error(err, "password") input=password/>
+                <button type="submit" class="primary" disabled=move || sending.pending.get()>
                     {move || i18n.t(T::Register)}
                 </button>
-            </ActionForm>
-            <A href="/login" attr:class="switch-link">{move || i18n.t(T::HaveAccount)}</A>
+            </form>
+            <a href="/login" class="switch-link">{move || i18n.t(T::HaveAccount)}</a>
         </AuthFrame>
     }
 }

@@ -2,8 +2,6 @@
 //! two are separate screens (CSS), switched by whether a room is open.
 
 use leptos::prelude::*;
-use leptos_router::components::Redirect;
-use leptos_router::hooks::use_query_map;
 use teahouse_protocol::{RoomId, RoomSummary, UserBrief};
 
 use crate::api::auth::{logout, me};
@@ -15,6 +13,7 @@ use crate::components::discover::{Discover, NewRoomForm};
 use crate::components::widgets::{Avatar, ErrorNotice};
 use crate::error::AppError;
 use crate::i18n::{use_i18n, T};
+use crate::nav::{load_page, RoomNav};
 use crate::state::{ChatState, Live};
 
 /// What the sidebar shows.
@@ -36,16 +35,20 @@ async fn boot() -> Result<Option<(UserBrief, Vec<RoomSummary>)>, AppError> {
 #[component]
 pub fn ChatPage() -> impl IntoView {
     let i18n = use_i18n();
-    let query = use_query_map();
-    let room_id =
-        Memo::new(move |_| query.with(|q| q.get("room").and_then(|s| s.parse::<RoomId>().ok())));
+    let nav = RoomNav::provide();
+    let room_id = Memo::new(move |_| nav.room().get());
     let data = Resource::new(|| (), |_| boot());
     view! {
         <Suspense fallback=move || view! { <p class="loading">{move || i18n.t(T::Loading)}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(Some((user, rooms))) => view! { <ChatShell user rooms room_id/> }.into_any(),
-                    Ok(None) => view! { <Redirect path="/login"/> }.into_any(),
+                    // Signed out meanwhile (the server sends signed-out
+                    // visitors of `/` to the log-in page before rendering).
+                    Ok(None) => {
+                        load_page("/login");
+                        view! { <a class="page-error" href="/login">{move || i18n.t(T::Login)}</a> }.into_any()
+                    }
                     Err(err) => view! { <main class="page-error"><ErrorNotice err/></main> }.into_any(),
                 }
             })}
@@ -80,10 +83,7 @@ fn ChatShell(
     let on_logout = move |_| {
         leptos::task::spawn_local(async move {
             let _ = logout().await;
-            #[cfg(feature = "hydrate")]
-            {
-                let _ = window().location().set_href("/login");
-            }
+            load_page("/login");
         });
     };
     let total_unread = move || state.unread.with(|u| u.values().sum::<u32>());

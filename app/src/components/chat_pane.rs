@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use leptos::html::Div;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::A;
 use teahouse_protocol::{ErrorCode, EventBody, RoomEvent, RoomId, Seq, UserId};
 
 use crate::api::messages::{history, send_message};
@@ -19,6 +18,7 @@ use crate::components::widgets::{Avatar, ErrorNotice};
 use crate::error::AppError;
 use crate::format::{now_ms, time_label, SEPARATOR_GAP_MS};
 use crate::i18n::{use_i18n, T};
+use crate::nav::use_room_nav;
 use crate::state::ChatState;
 use crate::TzOffset;
 
@@ -82,10 +82,11 @@ pub fn ChatPane(room_id: RoomId) -> impl IntoView {
     });
     let first_page = Resource::new(move || room_id, |id| history(id, None, None, Some(PAGE)));
     let show_members = RwSignal::new(false);
+    let nav = use_room_nav();
     view! {
         <section class="chat" aria-label=move || summary.get().map(|s| s.name).unwrap_or_default()>
             <header class="chat-head">
-                <A href="/" attr:class="back" attr:aria-label=move || i18n.t(T::Back)>"‹"</A>
+                <a href="/" class="back" aria-label=move || i18n.t(T::Back) on:click=nav.on_link_click(None)>"‹"</a>
                 <h2 class="chat-title">
                     {move || summary.get().map(|s| s.name)}
                     <span class="chat-count">
@@ -422,14 +423,13 @@ fn MemberPanel(room_id: RoomId) -> impl IntoView {
     let state = expect_context::<ChatState>();
     let detail = Resource::new(move || room_id, room_info);
     let leave_error: RwSignal<Option<AppError>> = RwSignal::new(None);
-    let navigate = leptos_router::hooks::use_navigate();
+    let nav = use_room_nav();
     let on_leave = move |_| {
-        let navigate = navigate.clone();
         spawn_local(async move {
             match leave_room(room_id).await {
                 Ok(()) => {
                     state.rooms.update(|r| r.retain(|s| s.id != room_id));
-                    navigate("/", Default::default());
+                    nav.go(None);
                 }
                 Err(e) => leave_error.set(Some(e)),
             }

@@ -2,12 +2,12 @@
 //! unread badge, most recently active first.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 use teahouse_protocol::{RoomId, RoomSummary};
 
 use crate::components::widgets::{preview, Avatar};
 use crate::format::{now_ms, time_label};
 use crate::i18n::use_i18n;
+use crate::nav::{room_href, use_room_nav};
 use crate::state::ChatState;
 use crate::TzOffset;
 
@@ -38,12 +38,14 @@ fn ConversationRow(room: RoomSummary, selected: Memo<Option<RoomId>>) -> impl In
     let last_for_preview = last.clone();
     let unread = move || state.unread.with(|u| u.get(&id).copied().unwrap_or(0));
     let now = now_ms();
+    let nav = use_room_nav();
     view! {
         <li>
-            <A
-                href=format!("/?room={id}")
-                attr:class=move || if selected.get() == Some(id) { "conversation selected" } else { "conversation" }
-                attr:data-room-id=id.to_string()
+            <a
+                href=room_href(Some(id))
+                on:click=nav.on_link_click(Some(id))
+                class=move || if selected.get() == Some(id) { "conversation selected" } else { "conversation" }
+                data-room-id=id.to_string()
             >
                 <Avatar id=id name=room.name.clone() large=true/>
                 <span class="conv-main">
@@ -60,7 +62,7 @@ fn ConversationRow(room: RoomSummary, selected: Memo<Option<RoomId>>) -> impl In
                 <Show when=move || { unread() > 0 }>
                     <span class="badge conv-badge" aria-label="unread">{move || unread().min(99)}</span>
                 </Show>
-            </A>
+            </a>
         </li>
     }
 }

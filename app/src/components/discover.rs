@@ -2,7 +2,6 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_navigate;
 use teahouse_protocol::{limits, RoomId, RoomSummary};
 
 use crate::api::rooms::{create_room, join_room, public_rooms};
@@ -10,19 +9,15 @@ use crate::components::chat_page::Panel;
 use crate::components::widgets::{Avatar, ErrorNotice};
 use crate::error::AppError;
 use crate::i18n::{use_i18n, T};
+use crate::nav::{use_room_nav, RoomNav};
 use crate::state::ChatState;
 
 /// Opens `room` in the pane after it was joined or created.
-fn open_room(
-    state: ChatState,
-    panel: RwSignal<Panel>,
-    room: RoomSummary,
-    navigate: impl Fn(&str, leptos_router::NavigateOptions),
-) {
+fn open_room(state: ChatState, panel: RwSignal<Panel>, room: RoomSummary, nav: RoomNav) {
     let id = room.id;
     state.upsert_room(room);
     panel.set(Panel::Chats);
-    navigate(&format!("/?room={id}"), Default::default());
+    nav.go(Some(id));
 }
 
 #[component]
@@ -52,22 +47,21 @@ fn DirectoryRow(room: RoomSummary) -> impl IntoView {
     let i18n = use_i18n();
     let state = expect_context::<ChatState>();
     let panel = expect_context::<RwSignal<Panel>>();
-    let navigate = use_navigate();
+    let nav = use_room_nav();
     let id: RoomId = room.id;
     let joined = room.joined;
     let error: RwSignal<Option<AppError>> = RwSignal::new(None);
     let busy = RwSignal::new(false);
     let on_join = move |_| {
-        let navigate = navigate.clone();
         if joined {
             panel.set(Panel::Chats);
-            navigate(&format!("/?room={id}"), Default::default());
+            nav.go(Some(id));
             return;
         }
         busy.set(true);
         spawn_local(async move {
             match join_room(id).await {
-                Ok(summary) => open_room(state, panel, summary, navigate),
+                Ok(summary) => open_room(state, panel, summary, nav),
                 Err(e) => error.set(Some(e)),
             }
             busy.set(false);
@@ -101,20 +95,19 @@ pub fn NewRoomForm() -> impl IntoView {
     let i18n = use_i18n();
     let state = expect_context::<ChatState>();
     let panel = expect_context::<RwSignal<Panel>>();
-    let navigate = use_navigate();
+    let nav = use_room_nav();
     let name = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());
     let error: RwSignal<Option<AppError>> = RwSignal::new(None);
     let busy = RwSignal::new(false);
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let navigate = navigate.clone();
         busy.set(true);
         spawn_local(async move {
             match create_room(name.get_untracked(), description.get_untracked()).await {
                 Ok(summary) => {
                     error.set(None);
-                    open_room(state, panel, summary, navigate);
+                    open_room(state, panel, summary, nav);
                 }
                 Err(e) => error.set(Some(e)),
             }
