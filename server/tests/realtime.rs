@@ -271,6 +271,40 @@ async fn the_room_page_is_server_rendered_with_its_history() {
 }
 
 #[tokio::test]
+async fn pages_are_picked_by_path_and_signed_out_visitors_go_to_login() {
+    let server = TestServer::start().await;
+    let anon = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let get = |path: &str| anon.get(server.url(path)).send();
+    // The chat page sends signed-out visitors to log in, before rendering.
+    for path in ["/", "/?room=1"] {
+        let res = get(path).await.unwrap();
+        assert_eq!(res.status().as_u16(), 303, "{path}");
+        assert_eq!(res.headers()["location"], "/login", "{path}");
+    }
+    // The sign-in pages are forms that work before the wasm arrives.
+    for (path, action) in [("/login", "/api/login"), ("/register", "/api/register")] {
+        let res = get(path).await.unwrap();
+        assert_eq!(res.status().as_u16(), 200, "{path}");
+        let html = res.text().await.unwrap();
+        assert!(
+            html.contains(&format!(r#"action="{action}" method="post""#)),
+            "{path}: no form posting to {action}"
+        );
+    }
+    let res = get("/no-such-page").await.unwrap();
+    assert_eq!(res.status().as_u16(), 404);
+    // Signed in, the chat page is served.
+    let alice = server.user("alice").await;
+    let res = alice.http.get(server.url("/")).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    assert!(res.text().await.unwrap().contains(r#"data-testid="me""#));
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn shutdown_closes_sockets_with_going_away() {
     let server = TestServer::start().await;
     let alice = server.user("alice").await;
