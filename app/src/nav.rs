@@ -29,7 +29,7 @@ impl Page {
     /// The page served at `path`.
     pub fn at(path: &str) -> Page {
         match path {
-            "/" | "" => Page::Chat,
+            "/" => Page::Chat,
             "/login" => Page::Login,
             "/register" => Page::Register,
             _ => Page::NotFound,

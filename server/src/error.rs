@@ -5,7 +5,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use teahouse_domain::DomainError;
-use teahouse_protocol::{ApiError, ErrorCode, Lang};
+use teahouse_protocol::{ApiError, ErrorCode, Lang, UserId};
+use tower_sessions::Session;
 
 /// An error answered to an HTTP client.
 #[derive(Debug)]
@@ -23,6 +24,19 @@ impl HttpError {
         }
         HttpError(e.to_api())
     }
+}
+
+/// The signed-in user of a request's session (`None` when signed out), for
+/// handlers outside the server functions (`/ws`, the chat page). A session
+/// store failure is logged and answered as `internal`.
+pub async fn session_user(session: &Session) -> Result<Option<UserId>, HttpError> {
+    session
+        .get::<UserId>(app::api::ssr::SESSION_USER)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "session store failed");
+            HttpError::new(ErrorCode::Internal)
+        })
 }
 
 impl IntoResponse for HttpError {

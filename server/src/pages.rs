@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use app::api::ssr::{SessionRenewal, SESSION_USER};
+use app::api::ssr::SessionRenewal;
 use app::shell;
 use axum::body::Body;
 use axum::http::{Method, Request};
@@ -17,10 +17,9 @@ use axum::routing::{get, on, MethodFilter};
 use axum::Router;
 use leptos::prelude::*;
 use teahouse_domain::Chat;
-use teahouse_protocol::ErrorCode;
 use tower_sessions::Session;
 
-use crate::error::HttpError;
+use crate::error::session_user;
 use crate::AppState;
 
 /// The pages and server functions, with `chat` and `renewal` in their
@@ -47,13 +46,10 @@ pub fn router(
     let chat_page = move |session: Session, req: Request<Body>| {
         let render = render.clone();
         async move {
-            match session.get::<i64>(SESSION_USER).await {
+            match session_user(&session).await {
                 Ok(Some(_)) => render(req).await,
                 Ok(None) => Redirect::to("/login").into_response(),
-                Err(e) => {
-                    tracing::error!(error = %e, "session store failed");
-                    HttpError::new(ErrorCode::Internal).into_response()
-                }
+                Err(e) => e.into_response(),
             }
         }
     };

@@ -19,7 +19,7 @@ use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{interval_at, timeout, Instant, MissedTickBehavior};
 use tower_sessions::Session;
 
-use crate::error::HttpError;
+use crate::error::{session_user, HttpError};
 use crate::AppState;
 
 /// Largest frame a client may send (clients only send pings).
@@ -64,13 +64,10 @@ pub async fn upgrade(
         tracing::warn!("refused cross-origin websocket");
         return HttpError::new(ErrorCode::Forbidden).into_response();
     }
-    let user_id = match session.get::<i64>(app::api::ssr::SESSION_USER).await {
+    let user_id = match session_user(&session).await {
         Ok(Some(id)) => id,
         Ok(None) => return HttpError::new(ErrorCode::Unauthenticated).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "session store failed");
-            return HttpError::new(ErrorCode::Internal).into_response();
-        }
+        Err(e) => return e.into_response(),
     };
     let user = match app.chat.user(user_id).await {
         Ok(Some(user)) => user,
