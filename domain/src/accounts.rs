@@ -7,7 +7,7 @@ use argon2::{Argon2, PasswordVerifier};
 use sqlx::Row;
 use teahouse_protocol::{ErrorCode, UserBrief, UserId};
 
-use crate::error::is_unique_violation;
+use crate::error::violates_unique;
 use crate::{now_ms, validate, Db, DomainError, Result};
 
 /// The system account that owns the lobby; it has no usable password.
@@ -136,7 +136,7 @@ pub async fn register(
     .fetch_one(&mut *writer)
     .await
     .map_err(|e| {
-        if is_unique_violation(&e) {
+        if violates_unique(&e, "users", "username") {
             DomainError::field(ErrorCode::UsernameTaken, "username")
         } else {
             e.into()

@@ -17,7 +17,8 @@ use std::collections::HashMap;
 use rusqlite::{params, Connection, OptionalExtension};
 use teahouse_protocol::{ErrorCode, EventBody, RoomEvent, RoomId, Seq, UserBrief, UserId};
 
-use crate::log::{find_by_client_id, msgtype_str, NewMessage, Sent};
+use crate::log::{body_columns, find_by_client_id, NewMessage, Sent, INSERT_EVENT_SQL};
+use crate::rooms::{membership_columns, membership_verdict};
 use crate::{now_ms, DomainError, Result};
 
 /// One send of a batch: who sends what.
@@ -62,10 +63,7 @@ pub(crate) fn store(conn: &Connection, sends: &[Send<'_>]) -> Result<Vec<Result<
     let mut next_seq = bump_seqs(conn, &per_room)?;
 
     let at_ms = now_ms();
-    let mut insert = conn.prepare_cached(
-        "INSERT INTO events (room_id, seq, at_ms, actor_id, kind, msgtype, body, client_id)
-         VALUES (?1, ?2, ?3, ?4, 'message', ?5, ?6, ?7)",
-    )?;
+    let mut insert = conn.prepare_cached(INSERT_EVENT_SQL)?;
     let mut outcomes: Vec<Option<Result<Sent>>> = Vec::with_capacity(sends.len());
     for (i, (sender, msg)) in sends.iter().enumerate() {
         let outcome = match (repeat_of[i], &verdicts[i]) {
@@ -87,14 +85,21 @@ pub(crate) fn store(conn: &Connection, sends: &[Send<'_>]) -> Result<Vec<Result<
                         *seq - 1
                     })
                     .ok_or_else(|| DomainError::code(ErrorCode::NotFound))?;
+                let body = EventBody::Message {
+                    msgtype: msg.msgtype,
+                    text: msg.text.clone(),
+                    client_id: msg.client_id.clone(),
+                };
+                let (kind, msgtype, text, client_id) = body_columns(&body);
                 insert.execute(params![
                     msg.room_id,
                     seq,
                     at_ms,
                     sender.id,
-                    msgtype_str(msg.msgtype),
-                    msg.text,
-                    msg.client_id
+                    kind,
+                    msgtype,
+                    text,
+                    client_id
                 ])?;
                 Some(Ok(Sent {
                     event: RoomEvent {
@@ -102,11 +107,7 @@ pub(crate) fn store(conn: &Connection, sends: &[Send<'_>]) -> Result<Vec<Result<
                         seq,
                         at_ms,
                         actor: (*sender).clone(),
-                        body: EventBody::Message {
-                            msgtype: msg.msgtype,
-                            text: msg.text.clone(),
-                            client_id: msg.client_id.clone(),
-                        },
+                        body,
                     },
                     fresh: true,
                 }))
@@ -133,12 +134,14 @@ fn repeat(first: &Option<Result<Sent>>) -> Option<Result<Sent>> {
     })
 }
 
-/// Does the room exist, is the sender a member, is the client id stored?
-/// (?1 room, ?2 sender, ?3 client id.)
-const CHECK_SQL: &str = "SELECT EXISTS(SELECT 1 FROM rooms WHERE id = ?1),
-        EXISTS(SELECT 1 FROM members WHERE room_id = ?1 AND user_id = ?2),
-        EXISTS(SELECT 1 FROM events
-               WHERE room_id = ?1 AND actor_id = ?2 AND client_id = ?3)";
+/// Does the room exist, is the sender a member (the same columns as every
+/// other membership check), is the client id stored already? One statement
+/// per send. (?1 room, ?2 sender, ?3 client id.)
+const CHECK_SQL: &str = concat!(
+    "SELECT ",
+    membership_columns!(),
+    ", EXISTS(SELECT 1 FROM events WHERE room_id = ?1 AND actor_id = ?2 AND client_id = ?3)"
+);
 
 /// Step 1: room exists / sender is a member / client id already stored.
 fn check(conn: &Connection, sends: &[Send<'_>]) -> Result<Vec<Verdict>> {
@@ -150,14 +153,11 @@ fn check(conn: &Connection, sends: &[Send<'_>]) -> Result<Vec<Verdict>> {
                 .query_row(params![msg.room_id, sender.id, msg.client_id], |row| {
                     Ok((row.get(0)?, row.get(1)?, row.get(2)?))
                 })?;
-            Ok(if !room {
-                Verdict::Rejected(ErrorCode::NotFound)
-            } else if !member {
-                Verdict::Rejected(ErrorCode::NotMember)
-            } else if stored {
-                Verdict::Stored
-            } else {
-                Verdict::Fresh
+            Ok(match membership_verdict(room, member) {
+                Err(DomainError::Rejected(e)) => Verdict::Rejected(e.code),
+                Err(e) => return Err(e),
+                Ok(()) if stored => Verdict::Stored,
+                Ok(()) => Verdict::Fresh,
             })
         })
         .collect()

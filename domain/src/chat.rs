@@ -1,6 +1,8 @@
 //! [`Chat`]: the service the web layer calls. Each operation validates,
-//! authorizes, stores, and then pushes what it stored to the hub — so a
-//! client is told about an event only once it is durable.
+//! authorizes, stores, and then publishes what it stored through the
+//! [`Publisher`] seam — so a client is told about an event only once it is
+//! durable. Its state is private: the web layer cannot reach the database
+//! or the hub around it.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -12,17 +14,21 @@ use teahouse_protocol::{
 
 use crate::accounts::{self, NewAccount, PasswordHasherPool};
 use crate::log::{self, NewMessage, Page};
-use crate::writer::SendQueue;
-use crate::{rooms, validate, ChatConfig, Db, DomainError, Hub, Result, Subscription};
+use crate::publish::{Publisher, SessionKey, Signal};
+use crate::writer::{SendQueue, WriterStats};
+use crate::{hub, rooms, validate, ChatConfig, Db, DomainError, Hub, KickReason, Result};
+use crate::{Subscription, WritePause};
 
 /// The chat service: database, fan-out hub and limits, shared as `Arc<Chat>`.
 pub struct Chat {
     /// Storage.
-    pub db: Db,
-    /// Live connections.
-    pub hub: Arc<Hub>,
+    db: Db,
+    /// This process's live connections (subscriptions and their queues).
+    hub: Arc<Hub>,
+    /// Where stored events and signals go: the hub today, a bus later.
+    publisher: Arc<dyn Publisher>,
     /// Limits and sizes.
-    pub config: ChatConfig,
+    config: ChatConfig,
     /// Bounded argon2 worker pool.
     hasher: PasswordHasherPool,
     /// Per-user send rate (None when disabled).
@@ -30,7 +36,7 @@ pub struct Chat {
     /// Per-username login attempts.
     login_limiter: DefaultKeyedRateLimiter<String>,
     /// The group-commit writer all sends go through.
-    pub sends: SendQueue,
+    sends: SendQueue,
     /// Users by id: every authenticated request resolves its session's user,
     /// and accounts never change after registration yet, so this saves a
     /// query per request. Bounded by the number of accounts.
@@ -60,9 +66,11 @@ impl Chat {
         });
         let logins = NonZeroU32::new(config.logins_per_minute).unwrap_or(NonZeroU32::MIN);
         let hub = Hub::new(config.conn_queue_capacity, 200);
+        let publisher: Arc<dyn Publisher> = hub.clone();
         Ok(Arc::new(Chat {
-            sends: SendQueue::start(&db, hub.clone(), 4096, 512)?,
+            sends: SendQueue::start(&db, publisher.clone(), 4096, 512)?,
             hub,
+            publisher,
             hasher: PasswordHasherPool::new(config.hash_concurrency),
             send_limiter,
             login_limiter: RateLimiter::keyed(Quota::per_minute(logins)),
@@ -146,8 +154,8 @@ impl Chat {
         name: &str,
         description: &str,
     ) -> Result<RoomSummary> {
-        let (summary, _created) = rooms::create(&self.db, owner, name, description).await?;
-        self.hub.add_member(owner.id, summary.id);
+        let (summary, created) = rooms::create(&self.db, owner, name, description).await?;
+        self.publish_membership(owner, created, true);
         Ok(summary)
     }
 
@@ -166,14 +174,30 @@ impl Chat {
         Ok(event)
     }
 
+    /// Publishes a stored membership event; a joiner's sockets are
+    /// subscribed before it (so they get it), a leaver's unsubscribed after.
     fn publish_membership(&self, user: &UserBrief, event: RoomEvent, joined: bool) {
-        let room_id = event.room_id;
+        let (conversation, seq) = (event.room_id, event.seq);
+        let signal = |joined| {
+            if joined {
+                Signal::Joined {
+                    user: user.id,
+                    conversation,
+                }
+            } else {
+                Signal::Left {
+                    user: user.id,
+                    conversation,
+                }
+            }
+        };
         if joined {
-            self.hub.add_member(user.id, room_id);
+            self.publisher.signal(signal(true));
         }
-        self.hub.publish(room_id, &ServerFrame::Event { event });
+        let frame = hub::encode(&ServerFrame::Event { event });
+        self.publisher.publish(conversation, seq, frame);
         if !joined {
-            self.hub.remove_member(user.id, room_id);
+            self.publisher.signal(signal(false));
         }
     }
 
@@ -200,9 +224,65 @@ impl Chat {
         log::read(&self.db, room_id, page).await
     }
 
-    /// Opens a live connection for `user_id`, subscribed to their rooms.
-    pub async fn connect(&self, user_id: UserId) -> Result<Subscription> {
+    /// Opens a live connection for `user_id` under `session`, subscribed
+    /// to their rooms.
+    pub async fn connect(
+        &self,
+        user_id: UserId,
+        session: Option<SessionKey>,
+    ) -> Result<Subscription> {
         let room_ids = rooms::ids_of(&self.db, user_id).await?;
-        Ok(self.hub.register(user_id, &room_ids))
+        Ok(self
+            .hub
+            .register(self.publisher.clone(), user_id, session, &room_ids))
+    }
+
+    /// A session ended (logout): every socket opened under it closes at
+    /// once with "session ended"; the user's other sessions stay.
+    pub fn end_session(&self, user_id: UserId, session: SessionKey) {
+        self.publisher.signal(Signal::EndSession {
+            user: user_id,
+            session,
+        });
+    }
+
+    /// Every socket of `user_id` closes with "session ended".
+    pub fn end_user_sockets(&self, user_id: UserId) {
+        self.publisher.signal(Signal::EndUser { user: user_id });
+    }
+
+    /// The limits this service enforces.
+    pub fn config(&self) -> &ChatConfig {
+        &self.config
+    }
+
+    /// True once the database answers a trivial query (for `/healthz`).
+    pub async fn is_healthy(&self) -> bool {
+        self.db.ping().await
+    }
+
+    /// Open sockets on this process.
+    pub fn connection_count(&self) -> usize {
+        self.hub.connection_count()
+    }
+
+    /// Closes every socket of this process (shutdown).
+    pub fn close_all_sockets(&self, reason: KickReason) {
+        self.hub.kick_all(reason);
+    }
+
+    /// Closes the database (after the last request).
+    pub async fn close(&self) {
+        self.db.close().await;
+    }
+
+    /// Counters of the group-commit writer (tests, metrics).
+    pub fn writer_stats(&self) -> &WriterStats {
+        &self.sends.stats
+    }
+
+    /// Holds every write until the guard drops (see [`Db::pause_writes`]).
+    pub async fn pause_writes(&self) -> WritePause {
+        self.db.pause_writes().await
     }
 }

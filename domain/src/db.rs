@@ -90,8 +90,21 @@ impl Db {
     /// meanwhile, and sends wait in the message writer's queue, to be stored
     /// together (up to a batch) once it is released. Stops writes at a known
     /// point, e.g. for tests that need several sends in one batch.
-    pub async fn pause_writes(&self) -> OwnedMutexGuard<()> {
-        self.turn.clone().lock_owned().await
+    pub async fn pause_writes(&self) -> WritePause {
+        WritePause {
+            _turn: self.turn.clone().lock_owned().await,
+        }
+    }
+
+    /// True if the database answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        match sqlx::query("SELECT 1").execute(&self.read).await {
+            Ok(_) => true,
+            Err(e) => {
+                tracing::error!(error = %e, "database health check failed");
+                false
+            }
+        }
     }
 
     /// The write turn, for the message writer's thread.
@@ -126,6 +139,13 @@ impl Db {
         self.write.close().await;
         self.read.close().await;
     }
+}
+
+/// Held by [`Db::pause_writes`]: nothing commits until it drops.
+#[derive(Debug)]
+pub struct WritePause {
+    /// The write turn, released on drop.
+    _turn: OwnedMutexGuard<()>,
 }
 
 /// The sqlx writer connection, held together with the write turn.

@@ -55,7 +55,53 @@ impl From<ApiError> for DomainError {
     }
 }
 
-/// True if `e` is a UNIQUE constraint violation (used to turn races into 409s).
-pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+/// True if `e` violates the UNIQUE constraint on `table.column` (used to
+/// turn races into clear 409s). Matched by constraint, not by kind: another
+/// unique constraint failing in the same statement is an internal error,
+/// not a misleading "username taken". PostgreSQL reports the constraint's
+/// name (`users_username_key`), SQLite only its columns in the message
+/// ("UNIQUE constraint failed: users.username").
+pub(crate) fn violates_unique(e: &sqlx::Error, table: &str, column: &str) -> bool {
+    let sqlx::Error::Database(db) = e else {
+        return false;
+    };
+    if !db.is_unique_violation() {
+        return false;
+    }
+    match db.constraint() {
+        Some(name) => name == format!("{table}_{column}_key"),
+        None => db
+            .message()
+            .strip_prefix("UNIQUE constraint failed: ")
+            .is_some_and(|cols| cols.split(", ").any(|c| c == format!("{table}.{column}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::violates_unique;
+
+    #[tokio::test]
+    async fn unique_violations_are_told_apart_by_constraint() {
+        let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
+        sqlx::query("CREATE TABLE users (username TEXT UNIQUE, email TEXT UNIQUE)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO users VALUES ('alice', 'a@x')")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let same_name = sqlx::query("INSERT INTO users VALUES ('alice', 'b@x')")
+            .execute(&pool)
+            .await
+            .unwrap_err();
+        assert!(violates_unique(&same_name, "users", "username"));
+        let same_email = sqlx::query("INSERT INTO users VALUES ('bob', 'a@x')")
+            .execute(&pool)
+            .await
+            .unwrap_err();
+        assert!(!violates_unique(&same_email, "users", "username"));
+        assert!(violates_unique(&same_email, "users", "email"));
+    }
 }

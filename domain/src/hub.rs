@@ -1,7 +1,10 @@
-//! In-process fan-out of room events to live connections.
+//! In-process fan-out of room events to live connections: the local
+//! [`Publisher`].
 //!
-//! The hub knows which connections are open for which user and which rooms
-//! each user is in. Publishing serializes a frame once and appends the same
+//! The hub knows which connections are open for which user (and under which
+//! session) and which rooms each user is in. Everything reaches it through
+//! the [`Publisher`] seam: committed events, membership changes, "close this
+//! session's / this user's sockets", presence. Publishing serializes a frame once and appends the same
 //! bytes to every subscribed connection's bounded queue without waiting:
 //! nobody ever waits on a slow reader. A connection whose queue is full is
 //! *kicked* (told to close with a "resume" reason) and catches up from the log
@@ -17,8 +20,10 @@ use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use bytes::Bytes;
-use teahouse_protocol::{RoomId, ServerFrame, UserId};
+use teahouse_protocol::{RoomId, Seq, ServerFrame, UserId};
 use tokio::sync::Notify;
+
+use crate::publish::{Publisher, SessionKey, Signal};
 
 /// Identifies one open connection (unique per process).
 pub type ConnId = u64;
@@ -30,6 +35,9 @@ pub enum KickReason {
     Lagging,
     /// The server is shutting down.
     Shutdown,
+    /// The session the socket was opened under ended (logout, password
+    /// change…): do not reconnect until signed in again.
+    SessionEnded,
 }
 
 impl KickReason {
@@ -37,6 +45,7 @@ impl KickReason {
         match self {
             KickReason::Lagging => 1,
             KickReason::Shutdown => 2,
+            KickReason::SessionEnded => 3,
         }
     }
 
@@ -44,6 +53,7 @@ impl KickReason {
         match v {
             1 => Some(KickReason::Lagging),
             2 => Some(KickReason::Shutdown),
+            3 => Some(KickReason::SessionEnded),
             _ => None,
         }
     }
@@ -88,6 +98,9 @@ impl Kick {
 /// What the hub and a connection task share: the outbound queue and the kick.
 #[derive(Debug, Default)]
 struct ConnShared {
+    /// The session the socket was opened under, so that ending that session
+    /// closes this socket and not the user's others (None: not tied to one).
+    session: Option<SessionKey>,
     /// Serialized frames waiting to be written, oldest first. Bounded by the
     /// hub's capacity; empty (and unallocated) while the connection is idle.
     queue: Mutex<VecDeque<Bytes>>,
@@ -179,7 +192,10 @@ pub struct Subscription {
     pub user_id: UserId,
     /// Serialized frames to write to the socket, in order.
     pub rx: Frames,
+    /// To unregister on drop.
     hub: Arc<Hub>,
+    /// Told when the user's last connection closes (presence).
+    publisher: Arc<dyn Publisher>,
 }
 
 impl Subscription {
@@ -196,7 +212,13 @@ impl Subscription {
 
 impl Drop for Subscription {
     fn drop(&mut self) {
-        self.hub.unregister(self.user_id, self.conn_id);
+        if let Some(rooms) = self.hub.unregister(self.user_id, self.conn_id) {
+            self.publisher.signal(Signal::Presence {
+                user: self.user_id,
+                online: false,
+                conversations: rooms,
+            });
+        }
     }
 }
 
@@ -226,19 +248,29 @@ impl Hub {
         self.state.write().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Opens a connection for `user_id`, subscribed to `rooms`. Announces the
-    /// user as online if this is their first connection.
-    pub fn register(self: &Arc<Self>, user_id: UserId, rooms: &[RoomId]) -> Subscription {
+    /// Opens a connection for `user_id` under `session`, subscribed to
+    /// `rooms`. If this is the user's first connection, `publisher` is told
+    /// they came online; it is told again when the last one closes.
+    pub fn register(
+        self: &Arc<Self>,
+        publisher: Arc<dyn Publisher>,
+        user_id: UserId,
+        session: Option<SessionKey>,
+        rooms: &[RoomId],
+    ) -> Subscription {
         let conn_id = self.next_conn.fetch_add(1, Ordering::Relaxed);
-        let handle: ConnHandle = Arc::new(ConnShared::default());
+        let handle: ConnHandle = Arc::new(ConnShared {
+            session,
+            ..ConnShared::default()
+        });
         let (first, all_rooms) = {
             let mut st = self.write();
             let entry = st.users.entry(user_id).or_default();
             let first = entry.conns.is_empty();
             entry.conns.insert(conn_id, handle.clone());
             entry.rooms.extend(rooms.iter().copied());
-            let all_rooms: Vec<RoomId> = entry.rooms.iter().copied().collect();
-            for room in &all_rooms {
+            let all_rooms: Arc<[RoomId]> = entry.rooms.iter().copied().collect();
+            for room in all_rooms.iter() {
                 st.rooms
                     .entry(*room)
                     .or_default()
@@ -247,50 +279,45 @@ impl Hub {
             (first, all_rooms)
         };
         if first {
-            self.broadcast_presence(user_id, &all_rooms, true);
+            publisher.signal(Signal::Presence {
+                user: user_id,
+                online: true,
+                conversations: all_rooms,
+            });
         }
         Subscription {
             conn_id,
             user_id,
             rx: Frames { shared: handle },
             hub: self.clone(),
+            publisher,
         }
     }
 
-    fn unregister(&self, user_id: UserId, conn_id: ConnId) {
-        let (last, rooms) = {
-            let mut st = self.write();
-            let Some(entry) = st.users.get_mut(&user_id) else {
-                return;
-            };
-            entry.conns.remove(&conn_id);
-            let rooms: Vec<RoomId> = entry.rooms.iter().copied().collect();
-            let last = entry.conns.is_empty();
-            if last {
-                st.users.remove(&user_id);
-            }
-            for room in &rooms {
-                if let Some(subs) = st.rooms.get_mut(room) {
-                    subs.remove(&conn_id);
-                    if subs.is_empty() {
-                        st.rooms.remove(room);
-                    }
+    /// Forgets a connection. Returns the user's rooms if it was their last
+    /// one (they went offline).
+    fn unregister(&self, user_id: UserId, conn_id: ConnId) -> Option<Arc<[RoomId]>> {
+        let mut st = self.write();
+        let entry = st.users.get_mut(&user_id)?;
+        entry.conns.remove(&conn_id);
+        let rooms: Arc<[RoomId]> = entry.rooms.iter().copied().collect();
+        let last = entry.conns.is_empty();
+        if last {
+            st.users.remove(&user_id);
+        }
+        for room in rooms.iter() {
+            if let Some(subs) = st.rooms.get_mut(room) {
+                subs.remove(&conn_id);
+                if subs.is_empty() {
+                    st.rooms.remove(room);
                 }
             }
-            (last, rooms)
-        };
-        if last {
-            self.broadcast_presence(user_id, &rooms, false);
         }
+        last.then_some(rooms)
     }
 
-    /// Pushes `frame` to every connection subscribed to `room_id`. Returns
-    /// how many queues accepted it.
-    pub fn publish(&self, room_id: RoomId, frame: &ServerFrame) -> usize {
-        self.publish_bytes(room_id, encode(frame))
-    }
-
-    /// Like [`Hub::publish`] with an already serialized frame.
+    /// Pushes a serialized frame to every connection subscribed to
+    /// `room_id`. Returns how many queues accepted it.
     pub fn publish_bytes(&self, room_id: RoomId, bytes: Bytes) -> usize {
         let st = self.read();
         let Some(subs) = st.rooms.get(&room_id) else {
@@ -324,7 +351,7 @@ impl Hub {
     }
 
     /// `user_id` joined `room_id`: subscribe their open connections.
-    pub fn add_member(&self, user_id: UserId, room_id: RoomId) {
+    fn add_member(&self, user_id: UserId, room_id: RoomId) {
         let mut st = self.write();
         let Some(entry) = st.users.get_mut(&user_id) else {
             return;
@@ -336,7 +363,7 @@ impl Hub {
     }
 
     /// `user_id` left `room_id`: unsubscribe their connections.
-    pub fn remove_member(&self, user_id: UserId, room_id: RoomId) {
+    fn remove_member(&self, user_id: UserId, room_id: RoomId) {
         let mut st = self.write();
         let Some(entry) = st.users.get_mut(&user_id) else {
             return;
@@ -351,6 +378,20 @@ impl Hub {
                 st.rooms.remove(&room_id);
             }
         }
+    }
+
+    /// Closes `user_id`'s connections opened under `session` (or all of
+    /// them when `session` is None).
+    fn kick_user(&self, user_id: UserId, session: Option<SessionKey>, reason: KickReason) {
+        let st = self.read();
+        let Some(entry) = st.users.get(&user_id) else {
+            return;
+        };
+        entry
+            .conns
+            .values()
+            .filter(|c| session.is_none() || c.session == session)
+            .for_each(|c| c.kick.fire(reason));
     }
 
     /// Closes every connection (shutdown).
@@ -390,6 +431,28 @@ impl Hub {
                     self.offer(conn, &bytes);
                 }
             }
+        }
+    }
+}
+
+impl Publisher for Hub {
+    fn publish(&self, conversation: RoomId, _seq: Seq, frame: Bytes) {
+        self.publish_bytes(conversation, frame);
+    }
+
+    fn signal(&self, signal: Signal) {
+        match signal {
+            Signal::Joined { user, conversation } => self.add_member(user, conversation),
+            Signal::Left { user, conversation } => self.remove_member(user, conversation),
+            Signal::EndSession { user, session } => {
+                self.kick_user(user, Some(session), KickReason::SessionEnded)
+            }
+            Signal::EndUser { user } => self.kick_user(user, None, KickReason::SessionEnded),
+            Signal::Presence {
+                user,
+                online,
+                conversations,
+            } => self.broadcast_presence(user, &conversations, online),
         }
     }
 }

@@ -8,8 +8,11 @@
 //! - [`rooms`]: creating, listing, joining and leaving rooms.
 //! - [`log`]: the per-room event log: sequence numbers, idempotent sends,
 //!   history pages.
+//! - [`publish`]: the event seam, [`Publisher`]: every committed event and
+//!   every control signal (session ended, membership changed, presence)
+//!   leaves the domain through it.
 //! - [`hub`]: in-process fan-out of stored events to live connections, with a
-//!   bounded queue per connection.
+//!   bounded queue per connection; the local [`Publisher`].
 //! - [`writer`]: group commit on its own thread: concurrent sends share one
 //!   transaction.
 //! - [`batch`]: how the writer checks and stores the sends of one batch.
@@ -25,15 +28,17 @@ pub mod db;
 pub mod error;
 pub mod hub;
 pub mod log;
+pub mod publish;
 pub mod rooms;
 pub mod validate;
 pub mod writer;
 
 pub use chat::Chat;
 pub use config::ChatConfig;
-pub use db::Db;
+pub use db::{Db, WritePause};
 pub use error::{DomainError, Result};
 pub use hub::{Hub, KickReason, Subscription};
+pub use publish::{Publisher, SessionKey, Signal};
 
 /// Milliseconds since the Unix epoch (server clock).
 pub fn now_ms() -> i64 {

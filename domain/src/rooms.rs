@@ -22,10 +22,10 @@ const SUMMARY_SELECT: &str = "SELECT r.id, r.name, r.description, r.owner_id, r.
      LEFT JOIN events e ON e.room_id = r.id AND e.seq = r.last_seq
      LEFT JOIN users u ON u.id = e.actor_id";
 
-fn summary_from_row(row: &SqliteRow) -> RoomSummary {
+fn summary_from_row(row: &SqliteRow) -> Result<RoomSummary> {
     let has_event = row.get::<Option<i64>, _>("seq").is_some();
-    let last_event = has_event.then(|| log::event_from_row(row));
-    RoomSummary {
+    let last_event = has_event.then(|| log::event_from_row(row)).transpose()?;
+    Ok(RoomSummary {
         id: row.get("id"),
         name: row.get("name"),
         description: row.get("description"),
@@ -34,6 +34,31 @@ fn summary_from_row(row: &SqliteRow) -> RoomSummary {
         last_seq: row.get("last_seq"),
         last_event,
         joined: row.get::<bool, _>("joined"),
+    })
+}
+
+/// The membership check's two columns: does the room exist, is the user a
+/// member? (?1 room, ?2 user.) A macro so that the message writer's batch
+/// check can extend the same text into one statement.
+macro_rules! membership_columns {
+    () => {
+        "EXISTS(SELECT 1 FROM rooms WHERE id = ?1),
+         EXISTS(SELECT 1 FROM members WHERE room_id = ?1 AND user_id = ?2)"
+    };
+}
+pub(crate) use membership_columns;
+
+/// Every membership check outside the message writer.
+const MEMBERSHIP_SQL: &str = concat!("SELECT ", membership_columns!());
+
+/// The answer to [`MEMBERSHIP_SQL`]: `not_found`, `not_member`, or fine.
+pub(crate) fn membership_verdict(room_exists: bool, is_member: bool) -> Result<()> {
+    if !room_exists {
+        Err(DomainError::code(ErrorCode::NotFound))
+    } else if !is_member {
+        Err(DomainError::code(ErrorCode::NotMember))
+    } else {
+        Ok(())
     }
 }
 
@@ -44,21 +69,12 @@ pub(crate) async fn require_member(
     room_id: RoomId,
     user_id: UserId,
 ) -> Result<()> {
-    let row = sqlx::query(
-        "SELECT EXISTS(SELECT 1 FROM rooms WHERE id = ?1) AS room,
-                EXISTS(SELECT 1 FROM members WHERE room_id = ?1 AND user_id = ?2) AS member",
-    )
-    .bind(room_id)
-    .bind(user_id)
-    .fetch_one(&mut *conn)
-    .await?;
-    if !row.get::<bool, _>("room") {
-        return Err(DomainError::code(ErrorCode::NotFound));
-    }
-    if !row.get::<bool, _>("member") {
-        return Err(DomainError::code(ErrorCode::NotMember));
-    }
-    Ok(())
+    let row = sqlx::query(MEMBERSHIP_SQL)
+        .bind(room_id)
+        .bind(user_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    membership_verdict(row.try_get(0)?, row.try_get(1)?)
 }
 
 /// Membership check on the read pool.
@@ -232,7 +248,7 @@ pub async fn list_mine(db: &Db, user_id: UserId) -> Result<Vec<RoomSummary>> {
         .bind(user_id)
         .fetch_all(&db.read)
         .await?;
-    Ok(rows.iter().map(summary_from_row).collect())
+    rows.iter().map(summary_from_row).collect()
 }
 
 /// The public room directory (joined or not), largest rooms first.
@@ -245,7 +261,7 @@ pub async fn list_public(db: &Db, user_id: UserId, limit: u32) -> Result<Vec<Roo
         .bind(limit.min(500))
         .fetch_all(&db.read)
         .await?;
-    Ok(rows.iter().map(summary_from_row).collect())
+    rows.iter().map(summary_from_row).collect()
 }
 
 /// One room's summary, as seen by `user_id`.
@@ -257,7 +273,7 @@ pub async fn summary(db: &Db, user_id: UserId, room_id: RoomId) -> Result<RoomSu
         .fetch_optional(&db.read)
         .await?
         .ok_or_else(|| DomainError::code(ErrorCode::NotFound))?;
-    Ok(summary_from_row(&row))
+    summary_from_row(&row)
 }
 
 /// A room with its member list; only members may see it.

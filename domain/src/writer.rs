@@ -3,8 +3,8 @@
 //! Every send goes through one writer thread with its own SQLite connection.
 //! The thread takes whatever sends are waiting (up to a batch size), stores
 //! them in a single transaction — one fsync for the lot — and only after the
-//! commit answers each caller and pushes the new events to the hub, in
-//! sequence order. "Acknowledged means stored" holds for every message;
+//! commit answers each caller and hands the new events to the
+//! [`Publisher`], in sequence order. "Acknowledged means stored" holds for every message;
 //! under load the cost of durability is shared by the whole batch instead of
 //! paid per message.
 //!
@@ -25,10 +25,12 @@ use std::sync::Arc;
 
 use rusqlite::{Connection, TransactionBehavior};
 use teahouse_protocol::{ServerFrame, UserBrief};
+
+use crate::publish::Publisher;
 use tokio::sync::{mpsc, oneshot, Mutex};
 
 use crate::log::{NewMessage, Sent};
-use crate::{Db, DomainError, Hub, Result};
+use crate::{hub, Db, DomainError, Result};
 
 /// One send waiting for the writer.
 struct Job {
@@ -72,8 +74,8 @@ struct WriterThread {
     conn: Connection,
     /// The process's write turn, taken for each transaction.
     turn: Arc<Mutex<()>>,
-    /// Where committed events are pushed.
-    hub: Arc<Hub>,
+    /// Where committed events go (the event seam).
+    publisher: Arc<dyn Publisher>,
     /// Shared with every [`SendQueue`] handle.
     stats: Arc<WriterStats>,
 }
@@ -82,13 +84,18 @@ impl SendQueue {
     /// Opens the writer's connection and starts its thread, which takes its
     /// jobs straight from the queue. `max_batch` bounds the messages per
     /// transaction.
-    pub fn start(db: &Db, hub: Arc<Hub>, queue: usize, max_batch: usize) -> Result<SendQueue> {
+    pub fn start(
+        db: &Db,
+        publisher: Arc<dyn Publisher>,
+        queue: usize,
+        max_batch: usize,
+    ) -> Result<SendQueue> {
         let (jobs, rx) = mpsc::channel(queue.max(1));
         let stats = Arc::new(WriterStats::default());
         let writer = WriterThread {
             conn: db.open_sync_writer()?,
             turn: db.turn(),
-            hub,
+            publisher,
             stats: stats.clone(),
         };
         let max_batch = max_batch.max(1);
@@ -177,7 +184,7 @@ impl WriterThread {
         tracing::debug!("message writer stopped");
     }
 
-    /// Pushes the batch's new events (in order) and answers every sender.
+    /// Publishes the batch's new events (in order) and answers every sender.
     fn answer(&self, batch: &mut Vec<Job>, outcomes: Vec<Result<Sent>>) {
         self.stats.commits.fetch_add(1, Ordering::Relaxed);
         self.stats
@@ -186,12 +193,11 @@ impl WriterThread {
         for (job, outcome) in batch.drain(..).zip(outcomes) {
             if let Ok(sent) = &outcome {
                 if sent.fresh {
-                    self.hub.publish(
-                        sent.event.room_id,
-                        &ServerFrame::Event {
-                            event: sent.event.clone(),
-                        },
-                    );
+                    let frame = hub::encode(&ServerFrame::Event {
+                        event: sent.event.clone(),
+                    });
+                    self.publisher
+                        .publish(sent.event.room_id, sent.event.seq, frame);
                 }
             }
             if job.reply.send(outcome).is_err() {

@@ -125,7 +125,7 @@ async fn a_retried_client_id_is_stored_and_pushed_once() {
     let f = fixture(ChatConfig::default()).await;
     let alice = user(&f.chat, "alice").await;
     let room = f.chat.create_room(&alice, "tea", "").await.unwrap().id;
-    let sub = f.chat.connect(alice.id).await.unwrap();
+    let sub = f.chat.connect(alice.id, None).await.unwrap();
     let first = f
         .chat
         .send_text(&alice, room, "same-id", "hello")
@@ -157,7 +157,7 @@ async fn non_members_can_neither_read_nor_send_nor_hear() {
         .await
         .unwrap()
         .id;
-    let spy = f.chat.connect(mallory.id).await.unwrap();
+    let spy = f.chat.connect(mallory.id, None).await.unwrap();
     f.chat.send_text(&alice, room, "a", "secret").await.unwrap();
     let e = f
         .chat
@@ -191,8 +191,8 @@ async fn joining_and_leaving_are_logged_and_pushed() {
     let alice = user(&f.chat, "alice").await;
     let bob = user(&f.chat, "bob").await;
     let room = f.chat.create_room(&alice, "tea", "desc").await.unwrap().id;
-    let alice_sub = f.chat.connect(alice.id).await.unwrap();
-    let bob_sub = f.chat.connect(bob.id).await.unwrap();
+    let alice_sub = f.chat.connect(alice.id, None).await.unwrap();
+    let bob_sub = f.chat.connect(bob.id, None).await.unwrap();
     // Presence: alice hears bob come online (they share the lobby).
     assert!(matches!(frame(&alice_sub.rx.recv().await),
         ServerFrame::Presence { user_id, online: true } if user_id == bob.id));
@@ -251,8 +251,8 @@ async fn a_slow_connection_is_kicked_instead_of_blocking_the_room() {
     let bob = user(&f.chat, "bob").await;
     let room = f.chat.create_room(&alice, "tea", "").await.unwrap().id;
     f.chat.join_room(&bob, room).await.unwrap();
-    let slow = f.chat.connect(bob.id).await.unwrap();
-    let fast = f.chat.connect(alice.id).await.unwrap();
+    let slow = f.chat.connect(bob.id, None).await.unwrap();
+    let fast = f.chat.connect(alice.id, None).await.unwrap();
     // Alice's connection drains its queue; Bob's never reads.
     while let Some(_presence) = fast.rx.try_recv() {}
     for i in 0..10 {
@@ -398,7 +398,7 @@ async fn concurrent_sends_share_commits_and_each_is_answered_after_storage() {
     let f = fixture(config).await;
     let alice = user(&f.chat, "alice").await;
     let room = f.chat.create_room(&alice, "tea", "").await.unwrap().id;
-    let sub = f.chat.connect(alice.id).await.unwrap();
+    let sub = f.chat.connect(alice.id, None).await.unwrap();
     let tasks: Vec<_> = (0..300)
         .map(|i| {
             let chat = f.chat.clone();
@@ -430,7 +430,7 @@ async fn concurrent_sends_share_commits_and_each_is_answered_after_storage() {
     }
     assert_eq!(pushed, (2..=301).collect::<Vec<_>>());
     // …and the writer needed fewer transactions than messages.
-    let commits = f.chat.sends.stats.commits.load(Ordering::Relaxed);
+    let commits = f.chat.writer_stats().commits.load(Ordering::Relaxed);
     assert!(commits < 300, "{commits} commits for 300 concurrent sends");
 }
 
@@ -446,13 +446,13 @@ async fn a_mixed_batch_answers_each_send_on_its_own() {
     let tea = f.chat.create_room(&alice, "tea", "").await.unwrap().id;
     let coffee = f.chat.create_room(&alice, "coffee", "").await.unwrap().id;
     let earlier = f.chat.send_text(&alice, tea, "early", "x").await.unwrap();
-    let sub = f.chat.connect(alice.id).await.unwrap();
-    let commits_before = f.chat.sends.stats.commits.load(Ordering::Relaxed);
+    let sub = f.chat.connect(alice.id, None).await.unwrap();
+    let commits_before = f.chat.writer_stats().commits.load(Ordering::Relaxed);
 
     // With writes paused, every send waits in the writer's queue; on this
     // single-threaded runtime one yield lets each spawned send get there.
     // Released, the writer takes them all in one batch.
-    let paused = f.chat.db.pause_writes().await;
+    let paused = f.chat.pause_writes().await;
     let sends = [
         (alice.clone(), tea, "t1"),
         (alice.clone(), coffee, "c1"),
@@ -477,7 +477,7 @@ async fn a_mixed_batch_answers_each_send_on_its_own() {
         answers.push(t.await.unwrap());
     }
     assert_eq!(
-        f.chat.sends.stats.commits.load(Ordering::Relaxed),
+        f.chat.writer_stats().commits.load(Ordering::Relaxed),
         commits_before + 1,
         "the sends were meant to share one batch"
     );
@@ -578,4 +578,36 @@ async fn joins_and_leaves_during_a_flood_of_sends_share_one_gap_free_log() {
         .filter(|e| matches!(e.body, EventBody::MemberLeft))
         .count();
     assert_eq!((joins, leaves), (6, 6));
+}
+
+#[tokio::test]
+async fn ending_a_session_closes_exactly_its_sockets() {
+    use teahouse_domain::SessionKey;
+    let f = fixture(unlimited()).await;
+    let alice = user(&f.chat, "alice").await;
+    let laptop = f.chat.connect(alice.id, Some(SessionKey(1))).await.unwrap();
+    let phone = f.chat.connect(alice.id, Some(SessionKey(2))).await.unwrap();
+    f.chat.end_session(alice.id, SessionKey(1));
+    assert_eq!(laptop.kicked().await, KickReason::SessionEnded);
+    assert!(!phone.is_kicked(), "the other session's socket stays open");
+    f.chat.end_user_sockets(alice.id);
+    assert_eq!(phone.kicked().await, KickReason::SessionEnded);
+}
+
+#[tokio::test]
+async fn a_created_room_is_announced_to_its_owners_open_sockets() {
+    let f = fixture(unlimited()).await;
+    let alice = user(&f.chat, "alice").await;
+    let tab = f.chat.connect(alice.id, None).await.unwrap();
+    let room = f.chat.create_room(&alice, "new", "").await.unwrap().id;
+    match frame(&tab.rx.recv().await) {
+        ServerFrame::Event { event } => {
+            assert_eq!((event.room_id, event.seq), (room, 1));
+            assert!(matches!(event.body, EventBody::RoomCreated { .. }));
+        }
+        other => panic!("expected the creation event, got {other:?}"),
+    }
+    // And the tab now hears the room.
+    let sent = f.chat.send_text(&alice, room, "c1", "hi").await.unwrap();
+    assert!(matches!(frame(&tab.rx.recv().await), ServerFrame::Event { event } if event == sent));
 }

@@ -132,15 +132,13 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> Result<Ser
 
 /// `GET /healthz`: 200 "ok" once the database answers.
 async fn healthz(State(chat): State<Arc<Chat>>) -> (axum::http::StatusCode, &'static str) {
-    match sqlx::query("SELECT 1").execute(&chat.db.read).await {
-        Ok(_) => (axum::http::StatusCode::OK, "ok"),
-        Err(e) => {
-            tracing::error!(error = %e, "health check failed");
-            (
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                "database unavailable",
-            )
-        }
+    if chat.is_healthy().await {
+        (axum::http::StatusCode::OK, "ok")
+    } else {
+        (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "database unavailable",
+        )
     }
 }
 
@@ -153,7 +151,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
     let chat = server.chat.clone();
-    let hub = chat.hub.clone();
+    let closing = chat.clone();
     // Accepted sockets send at once (TCP_NODELAY). Frames are batched in
     // user space instead: a connection writes everything queued for it in
     // one `write` (see `ws::WRITE_BUFFER`), so a busy socket gets few large
@@ -179,18 +177,18 @@ pub async fn run(
     .with_graceful_shutdown(async move {
         shutdown.await;
         tracing::info!("shutting down: closing sockets");
-        hub.kick_all(KickReason::Shutdown);
+        closing.close_all_sockets(KickReason::Shutdown);
     })
     .await
     .map_err(StartError::Serve)?;
     // Give socket tasks a moment to send their close frames.
     for _ in 0..50 {
-        if chat.hub.connection_count() == 0 {
+        if chat.connection_count() == 0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    chat.db.close().await;
+    chat.close().await;
     tracing::info!("stopped");
     Ok(())
 }

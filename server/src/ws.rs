@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures::SinkExt;
-use teahouse_domain::{KickReason, Subscription};
+use teahouse_domain::{KickReason, SessionKey, Subscription};
 use teahouse_protocol::{close_code, ClientFrame, ErrorCode, ServerFrame, UserBrief};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{interval_at, timeout, Instant, MissedTickBehavior};
@@ -78,8 +78,10 @@ pub async fn upgrade(
         tracing::warn!("connection limit reached");
         return (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response();
     };
+    // Tied to the session, so that logging out closes this socket.
+    let session_key = session.id().map(|id| SessionKey(id.0));
     // Subscribe before the upgrade completes so nothing published in between is missed.
-    let sub = match app.chat.connect(user.id).await {
+    let sub = match app.chat.connect(user.id, session_key).await {
         Ok(sub) => sub,
         Err(e) => return HttpError::from_domain(e).into_response(),
     };
@@ -87,7 +89,7 @@ pub async fn upgrade(
     let conn = Box::new(ConnState {
         sub,
         user,
-        heartbeat: app.chat.config.heartbeat,
+        heartbeat: app.chat.config().heartbeat,
         _permit: permit,
     });
     ws.max_message_size(MAX_CLIENT_FRAME)
@@ -236,6 +238,9 @@ async fn say_goodbye(socket: &mut WebSocket, stop: Stop, user: &UserBrief, conn_
         }
         Stop::Kicked(KickReason::Shutdown) => {
             close(socket, close_code::SHUTDOWN, "server shutting down").await
+        }
+        Stop::Kicked(KickReason::SessionEnded) => {
+            close(socket, close_code::SESSION_ENDED, "session ended").await
         }
         Stop::Silent => close(socket, close_code::HEARTBEAT_TIMEOUT, "heartbeat timeout").await,
         Stop::PeerClosed | Stop::WriteFailed => {}

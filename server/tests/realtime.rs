@@ -366,3 +366,32 @@ async fn a_session_in_use_is_renewed_once_per_period_not_per_request() {
     assert_eq!(bob.cookie().unwrap(), before, "same session id");
     assert!(bob.call("my_rooms", &[]).await.is_ok());
 }
+
+#[tokio::test]
+async fn logging_out_closes_that_sessions_sockets_at_once_and_no_others() {
+    let server = TestServer::start().await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let phone = server.login("alice", alice.id).await;
+    let lobby = alice.call("my_rooms", &[]).await.unwrap()[0]["id"]
+        .as_i64()
+        .unwrap();
+    let mut laptop_ws = alice.connect().await;
+    let mut phone_ws = phone.connect().await;
+    // Both sockets are live before the logout.
+    laptop_ws.frames_until_pong().await;
+    phone_ws.frames_until_pong().await;
+
+    let stale = alice.cookie().expect("signed in");
+    alice.call("logout", &[]).await.unwrap();
+    assert_eq!(laptop_ws.close_code().await, close_code::SESSION_ENDED);
+
+    // The phone's session is untouched: it still hears the room.
+    bob.send(lobby, "after-logout", "still there?")
+        .await
+        .unwrap();
+    phone_ws.until(|f| is_message(f, "still there?")).await;
+    // And the logged-out cookie cannot open a new socket.
+    assert_upgrade_refused(&alice, Some(&stale)).await;
+    server.stop().await;
+}

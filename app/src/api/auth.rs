@@ -39,15 +39,21 @@ pub async fn login(username: String, password: String) -> Result<UserBrief, AppE
     Ok(user)
 }
 
-/// Ends the session.
+/// Ends the session; every socket opened under it closes at once.
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
     use super::ssr::*;
+    let chat = chat()?;
     let session = session()?;
+    let user = session_user_id(&session).await?;
+    let key = session.id();
     session.flush().await.map_err(|e| {
         tracing::error!(error = %e, "session flush failed");
         reject(AppError::new(teahouse_protocol::ErrorCode::Internal))
     })?;
+    if let (Some(user), Some(key)) = (user, key) {
+        chat.end_session(user, teahouse_domain::SessionKey(key.0));
+    }
     Ok(())
 }
 

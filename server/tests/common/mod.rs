@@ -73,6 +73,20 @@ impl TestServer {
             .unwrap();
     }
 
+    /// Another signed-in session of an existing user (a second device),
+    /// with its own cookie jar.
+    pub async fn login(&self, username: &str, id: i64) -> Client {
+        let client = Client::new(self);
+        client
+            .call(
+                "login",
+                &[("username", username), ("password", "tea-leaves-42")],
+            )
+            .await
+            .expect("login");
+        Client { id, ..client }
+    }
+
     /// A client with its own cookie jar, registered as `username`.
     pub async fn user(&self, username: &str) -> Client {
         let client = Client::new(self);
@@ -254,6 +268,20 @@ impl Socket {
             match self.next().await {
                 ServerFrame::Pong => return frames,
                 f => frames.push(f),
+            }
+        }
+    }
+
+    /// Waits for the server's close frame (skipping other frames) and
+    /// returns its code; panics if the socket ends without one.
+    pub async fn close_code(&mut self) -> u16 {
+        loop {
+            match tokio::time::timeout(Duration::from_secs(10), self.ws.next()).await {
+                Ok(Some(Ok(Message::Close(frame)))) => {
+                    return frame.map(|f| u16::from(f.code)).expect("a close code")
+                }
+                Ok(Some(Ok(_))) => continue,
+                other => panic!("expected a close frame, got {other:?}"),
             }
         }
     }
