@@ -1,17 +1,19 @@
-//! Accounts: registration and password login (argon2id, PHC strings).
+//! Accounts: registration and password login (argon2id, PHC strings). The
+//! rules live here; the rows live behind [`AccountStore`].
 
 use std::sync::Arc;
 
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, SaltString};
 use argon2::{Argon2, PasswordVerifier};
-use sqlx::Row;
-use teahouse_protocol::{ErrorCode, UserBrief, UserId};
+use teahouse_protocol::{ErrorCode, UserBrief};
 
-use crate::error::violates_unique;
-use crate::{now_ms, validate, Db, DomainError, Result};
+use crate::store::AccountStore;
+use crate::{validate, DomainError, Result};
 
 /// The system account that owns the lobby; it has no usable password.
 pub const SYSTEM_USERNAME: &str = "teahouse";
+/// Its display name.
+pub const SYSTEM_NICKNAME: &str = "茶馆";
 
 /// Hashes and verifies passwords on a few dedicated threads, off the async
 /// runtime. Argon2 is deliberately expensive (19 MiB and tens of ms per
@@ -109,7 +111,7 @@ pub struct NewAccount {
 
 /// Validates and stores a new account. Returns the user.
 pub async fn register(
-    db: &Db,
+    store: &dyn AccountStore,
     hasher: &PasswordHasherPool,
     input: NewAccount,
 ) -> Result<UserBrief> {
@@ -119,40 +121,19 @@ pub async fn register(
     if username.eq_ignore_ascii_case(SYSTEM_USERNAME) {
         return Err(DomainError::field(ErrorCode::UsernameTaken, "username"));
     }
-    // Cheap pre-check so a taken name does not cost a hash; the UNIQUE
-    // constraint below still decides races.
-    if find_by_username(db, &username).await?.is_some() {
+    // Cheap pre-check so a taken name does not cost a hash; the store's
+    // unique constraint still decides races.
+    if store.username_exists(&username).await? {
         return Err(DomainError::field(ErrorCode::UsernameTaken, "username"));
     }
     let phc = hasher.hash(input.password).await?;
-    let mut writer = db.writer().await?;
-    let row = sqlx::query(
-        "INSERT INTO users (username, nickname, password_hash, created_ms) VALUES (?, ?, ?, ?) RETURNING id",
-    )
-    .bind(&username)
-    .bind(&nickname)
-    .bind(&phc)
-    .bind(now_ms())
-    .fetch_one(&mut *writer)
-    .await
-    .map_err(|e| {
-        if violates_unique(&e, "users", "username") {
-            DomainError::field(ErrorCode::UsernameTaken, "username")
-        } else {
-            e.into()
-        }
-    })?;
-    Ok(UserBrief {
-        id: row.get("id"),
-        username,
-        nickname,
-    })
+    store.insert_account(&username, &nickname, &phc).await
 }
 
 /// Checks a username/password pair. Unknown users and wrong passwords give
 /// the same `bad_credentials` error after the same amount of work.
 pub async fn authenticate(
-    db: &Db,
+    store: &dyn AccountStore,
     hasher: &PasswordHasherPool,
     username: &str,
     password: &str,
@@ -161,20 +142,8 @@ pub async fn authenticate(
     if password.chars().count() > teahouse_protocol::limits::PASSWORD_MAX {
         return Err(bad());
     }
-    let found =
-        sqlx::query("SELECT id, username, nickname, password_hash FROM users WHERE username = ?")
-            .bind(username.trim())
-            .fetch_optional(&db.read)
-            .await?;
-    let (user, phc) = match found {
-        Some(row) => (
-            Some(UserBrief {
-                id: row.get("id"),
-                username: row.get("username"),
-                nickname: row.get("nickname"),
-            }),
-            row.get::<String, _>("password_hash"),
-        ),
+    let (user, phc) = match store.credentials(username.trim()).await? {
+        Some((user, phc)) => (Some(user), phc),
         // Verify against a real hash anyway so timing does not reveal which
         // usernames exist.
         None => (None, dummy_hash().to_owned()),
@@ -189,45 +158,6 @@ pub async fn authenticate(
 fn dummy_hash() -> &'static str {
     // argon2id of a random string, default parameters.
     "$argon2id$v=19$m=19456,t=2,p=1$bWFkZXVwc2FsdHNhbHQ$4qIcmjSjCQqgxoRKhvd1AKszsSgJQM2YFC0NK/P1Bj0"
-}
-
-/// Looks a user up by id.
-pub async fn get(db: &Db, id: UserId) -> Result<Option<UserBrief>> {
-    let row = sqlx::query("SELECT id, username, nickname FROM users WHERE id = ?")
-        .bind(id)
-        .fetch_optional(&db.read)
-        .await?;
-    Ok(row.map(|r| UserBrief {
-        id: r.get("id"),
-        username: r.get("username"),
-        nickname: r.get("nickname"),
-    }))
-}
-
-async fn find_by_username(db: &Db, username: &str) -> Result<Option<UserId>> {
-    let row = sqlx::query("SELECT id FROM users WHERE username = ?")
-        .bind(username)
-        .fetch_optional(&db.read)
-        .await?;
-    Ok(row.map(|r| r.get("id")))
-}
-
-/// Creates the system user if missing and returns its id.
-pub async fn ensure_system_user(db: &Db) -> Result<UserId> {
-    let mut writer = db.writer().await?;
-    sqlx::query(
-        "INSERT INTO users (username, nickname, password_hash, created_ms) VALUES (?, '茶馆', '!', ?)
-         ON CONFLICT(username) DO NOTHING",
-    )
-    .bind(SYSTEM_USERNAME)
-    .bind(now_ms())
-    .execute(&mut *writer)
-    .await?;
-    let row = sqlx::query("SELECT id FROM users WHERE username = ?")
-        .bind(SYSTEM_USERNAME)
-        .fetch_one(&mut *writer)
-        .await?;
-    Ok(row.get("id"))
 }
 
 #[cfg(test)]

@@ -13,16 +13,17 @@ use teahouse_protocol::{
 };
 
 use crate::accounts::{self, NewAccount, PasswordHasherPool};
-use crate::log::{self, NewMessage, Page};
+use crate::log::{NewMessage, Page};
 use crate::publish::{Publisher, SessionKey, Signal};
+use crate::rooms::{self, CheckedRoom};
+use crate::store::{Store, WriteTurn};
 use crate::writer::{SendQueue, WriterStats};
-use crate::{hub, rooms, validate, ChatConfig, Db, DomainError, Hub, KickReason, Result};
-use crate::{Subscription, WritePause};
+use crate::{hub, validate, ChatConfig, DomainError, Hub, KickReason, Result, Subscription};
 
-/// The chat service: database, fan-out hub and limits, shared as `Arc<Chat>`.
+/// The chat service: storage, fan-out and limits, shared as `Arc<Chat>`.
 pub struct Chat {
-    /// Storage.
-    db: Db,
+    /// Storage (the storage seam).
+    store: Arc<dyn Store>,
     /// This process's live connections (subscriptions and their queues).
     hub: Arc<Hub>,
     /// Where stored events and signals go: the hub today, a bus later.
@@ -52,14 +53,11 @@ impl std::fmt::Debug for Chat {
 }
 
 impl Chat {
-    /// Builds the service on an open database, creating the system user and
+    /// Builds the service on an open store, creating the system user and
     /// the lobby on first start.
-    pub async fn start(db: Db, config: ChatConfig) -> Result<Arc<Chat>> {
-        let system_id = accounts::ensure_system_user(&db).await?;
-        let system = accounts::get(&db, system_id)
-            .await?
-            .ok_or_else(|| DomainError::Internal("system user vanished".into()))?;
-        rooms::ensure_lobby(&db, &system).await?;
+    pub async fn start(store: Arc<dyn Store>, config: ChatConfig) -> Result<Arc<Chat>> {
+        let system = store.ensure_system_account().await?;
+        store.ensure_lobby(&system, rooms::lobby()).await?;
         let send_limiter = NonZeroU32::new(config.sends_per_sec).map(|rate| {
             let burst = NonZeroU32::new(config.send_burst).unwrap_or(rate);
             RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst))
@@ -68,22 +66,22 @@ impl Chat {
         let hub = Hub::new(config.conn_queue_capacity, 200);
         let publisher: Arc<dyn Publisher> = hub.clone();
         Ok(Arc::new(Chat {
-            sends: SendQueue::start(&db, publisher.clone(), 4096, 512)?,
+            sends: SendQueue::start(store.open_appender()?, publisher.clone(), 4096, 512)?,
             hub,
             publisher,
             hasher: PasswordHasherPool::new(config.hash_concurrency),
             send_limiter,
             login_limiter: RateLimiter::keyed(Quota::per_minute(logins)),
             users: std::sync::RwLock::new(std::collections::HashMap::new()),
-            db,
+            store,
             config,
         }))
     }
 
     /// Creates an account and joins it to the default rooms (announced live).
     pub async fn register(&self, input: NewAccount) -> Result<UserBrief> {
-        let user = accounts::register(&self.db, &self.hasher, input).await?;
-        for event in rooms::join_defaults(&self.db, &user).await? {
+        let user = accounts::register(&*self.store, &self.hasher, input).await?;
+        for event in rooms::join_defaults(&*self.store, &user).await? {
             self.publish_membership(&user, event, true);
         }
         Ok(user)
@@ -95,7 +93,7 @@ impl Chat {
         if self.login_limiter.check_key(&key).is_err() {
             return Err(DomainError::code(ErrorCode::RateLimited));
         }
-        accounts::authenticate(&self.db, &self.hasher, username, password).await
+        accounts::authenticate(&*self.store, &self.hasher, username, password).await
     }
 
     /// The user behind a session, if the account still exists.
@@ -109,7 +107,7 @@ impl Chat {
         if cached.is_some() {
             return Ok(cached);
         }
-        let found = accounts::get(&self.db, id).await?;
+        let found = self.store.account(id).await?;
         if let Some(user) = &found {
             self.users
                 .write()
@@ -154,22 +152,23 @@ impl Chat {
         name: &str,
         description: &str,
     ) -> Result<RoomSummary> {
-        let (summary, created) = rooms::create(&self.db, owner, name, description).await?;
+        let room = CheckedRoom::new(name, description)?;
+        let (summary, created) = self.store.create_room(owner, room.as_new_room()).await?;
         self.publish_membership(owner, created, true);
         Ok(summary)
     }
 
     /// Joins a public room; members (the joiner's other tabs included) are told.
     pub async fn join_room(&self, user: &UserBrief, room_id: RoomId) -> Result<RoomSummary> {
-        let event = rooms::join(&self.db, user, room_id).await?;
+        let event = self.store.join(user, room_id).await?;
         self.publish_membership(user, event, true);
-        rooms::summary(&self.db, user.id, room_id).await
+        self.store.summary(user.id, room_id).await
     }
 
     /// Leaves a room; the leaver's own connections get the event too, then
     /// stop receiving the room.
     pub async fn leave_room(&self, user: &UserBrief, room_id: RoomId) -> Result<RoomEvent> {
-        let event = rooms::leave(&self.db, user, room_id).await?;
+        let event = self.store.leave(user, room_id).await?;
         self.publish_membership(user, event.clone(), false);
         Ok(event)
     }
@@ -202,15 +201,19 @@ impl Chat {
     }
 
     pub async fn my_rooms(&self, user_id: UserId) -> Result<Vec<RoomSummary>> {
-        rooms::list_mine(&self.db, user_id).await
+        self.store.list_mine(user_id).await
     }
 
     pub async fn public_rooms(&self, user_id: UserId) -> Result<Vec<RoomSummary>> {
-        rooms::list_public(&self.db, user_id, 200).await
+        self.store.list_public(user_id, 200).await
     }
 
+    /// A room with its members; members only.
     pub async fn room_detail(&self, user_id: UserId, room_id: RoomId) -> Result<RoomDetail> {
-        rooms::detail(&self.db, user_id, room_id).await
+        self.store.check_member(room_id, user_id).await?;
+        let room = self.store.summary(user_id, room_id).await?;
+        let members = self.store.members(room_id).await?;
+        Ok(RoomDetail { room, members })
     }
 
     /// A page of a room's log; members only.
@@ -220,8 +223,8 @@ impl Chat {
         room_id: RoomId,
         page: Page,
     ) -> Result<Vec<RoomEvent>> {
-        rooms::check_member(&self.db, room_id, user_id).await?;
-        log::read(&self.db, room_id, page).await
+        self.store.check_member(room_id, user_id).await?;
+        self.store.read(room_id, page).await
     }
 
     /// Opens a live connection for `user_id` under `session`, subscribed
@@ -231,7 +234,7 @@ impl Chat {
         user_id: UserId,
         session: Option<SessionKey>,
     ) -> Result<Subscription> {
-        let room_ids = rooms::ids_of(&self.db, user_id).await?;
+        let room_ids = self.store.conversations_of(user_id).await?;
         Ok(self
             .hub
             .register(self.publisher.clone(), user_id, session, &room_ids))
@@ -258,7 +261,7 @@ impl Chat {
 
     /// True once the database answers a trivial query (for `/healthz`).
     pub async fn is_healthy(&self) -> bool {
-        self.db.ping().await
+        self.store.ping().await
     }
 
     /// Open sockets on this process.
@@ -273,7 +276,7 @@ impl Chat {
 
     /// Closes the database (after the last request).
     pub async fn close(&self) {
-        self.db.close().await;
+        self.store.close().await;
     }
 
     /// Counters of the group-commit writer (tests, metrics).
@@ -281,8 +284,8 @@ impl Chat {
         &self.sends.stats
     }
 
-    /// Holds every write until the guard drops (see [`Db::pause_writes`]).
-    pub async fn pause_writes(&self) -> WritePause {
-        self.db.pause_writes().await
+    /// Holds every write until the turn drops (see [`Store::pause_writes`]).
+    pub async fn pause_writes(&self) -> WriteTurn {
+        self.store.pause_writes().await
     }
 }

@@ -1,44 +1,64 @@
 //! Teahouse's domain: everything a chat server *means*, with no web framework
-//! inside, so it is tested directly against a real SQLite file.
+//! inside, so it is tested directly against a real database.
 //!
-//! Layout:
-//! - [`db`]: opening SQLite (WAL, readers, the write turn) and migrations.
-//! - [`validate`]: pure input checks (usernames, passwords, message text…).
-//! - [`accounts`]: registration and login (argon2id).
-//! - [`rooms`]: creating, listing, joining and leaving rooms.
-//! - [`log`]: the per-room event log: sequence numbers, idempotent sends,
-//!   history pages.
-//! - [`publish`]: the event seam, [`Publisher`]: every committed event and
-//!   every control signal (session ended, membership changed, presence)
-//!   leaves the domain through it.
-//! - [`hub`]: in-process fan-out of stored events to live connections, with a
-//!   bounded queue per connection; the local [`Publisher`].
+//! # The conversation model
+//! A conversation is an ordered log of events (created, message, member
+//! joined/left, …). Each event gets the next sequence number of its
+//! conversation in the transaction that stores it: no gaps, no repeats,
+//! never going back. A send carries the sender's `client_id`; a retry
+//! returns the stored event. History, offline catch-up and reconnect are one
+//! operation: "events of conversation C after seq N". Public group rooms are
+//! the first kind of conversation; members belong to a conversation, and only
+//! members read, send or hear it. (Wire types: `teahouse-protocol`.)
+//!
+//! # The two seams
+//! - **Storage** ([`store`]): small traits per aggregate ([`store::AccountStore`],
+//!   [`store::ConversationStore`], [`store::EventLog`] with the writer's
+//!   batched [`store::BatchAppender`]); the services decide, the stores keep.
+//!   [`store::sqlite`] is the first implementation.
+//! - **Events** ([`publish`]): every committed event and every control signal
+//!   (session ended, membership changed, presence) leaves the domain through
+//!   one [`Publisher`]; the in-process [`Hub`] is the first implementation.
+//!
+//! [`Chat`] is the one service the web layer calls: it validates, authorizes,
+//! stores through the store, then publishes through the publisher. Its state
+//! is private, so nothing outside the domain touches the database or the hub.
+//!
+//! # Layout
+//! - [`chat`]: [`Chat`], the service.
+//! - [`accounts`]: registration and login rules (argon2id on bounded threads).
+//! - [`rooms`]: public rooms: the lobby, creating and joining rules.
+//! - [`log`]: the log as the domain sees it: a message to store, a send's
+//!   outcome, a page to read.
 //! - [`writer`]: group commit on its own thread: concurrent sends share one
-//!   transaction.
-//! - [`batch`]: how the writer checks and stores the sends of one batch.
-//! - [`chat`]: [`Chat`], the one service the web layer talks to; it ties the
-//!   store and the hub together so every stored event is also pushed.
+//!   transaction, answered after commit, then published.
+//! - [`store`]: the storage seam and [`store::sqlite`].
+//! - [`publish`]: the event seam.
+//! - [`hub`]: in-process fan-out to live connections, with a bounded queue
+//!   per connection; the local [`Publisher`].
+//! - [`validate`]: pure input checks (usernames, passwords, message text…).
+//! - [`config`]: the service's limits.
 //! - [`error`]: the domain error type, mapped onto protocol error codes.
 
 pub mod accounts;
-mod batch;
 pub mod chat;
 pub mod config;
-pub mod db;
 pub mod error;
 pub mod hub;
 pub mod log;
 pub mod publish;
 pub mod rooms;
+pub mod store;
 pub mod validate;
 pub mod writer;
 
 pub use chat::Chat;
 pub use config::ChatConfig;
-pub use db::{Db, WritePause};
 pub use error::{DomainError, Result};
 pub use hub::{Hub, KickReason, Subscription};
 pub use publish::{Publisher, SessionKey, Signal};
+pub use store::sqlite::SqliteStore;
+pub use store::{Store, WriteTurn};
 
 /// Milliseconds since the Unix epoch (server clock).
 pub fn now_ms() -> i64 {

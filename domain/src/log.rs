@@ -1,222 +1,24 @@
-//! The per-room event log.
+//! The per-conversation event log, as the domain sees it: a message to
+//! store, the outcome of a send, and which page of a log to read. How logs
+//! are stored is the [`store`](crate::store)'s business.
 //!
-//! Every event gets the next sequence number of its room in the same
-//! transaction that stores it (`rooms.last_seq` is bumped first, which also
-//! takes SQLite's write lock), so a log has no gaps, no repeats and never goes
-//! back. Messages carry the sender's `client_id`; a retry with the same id
-//! returns the stored event instead of storing a second copy.
+//! Every event has the next sequence number of its conversation, assigned in
+//! the transaction that stores it: no gaps, no repeats, never going back.
+//! Messages carry the sender's `client_id`; a retry with the same id returns
+//! the stored event instead of storing a second copy.
 
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
-use teahouse_protocol::{ErrorCode, EventBody, MsgType, RoomEvent, RoomId, Seq, UserBrief};
-
-use crate::{now_ms, Db, DomainError, Result};
-
-/// Columns every event query selects, in the order [`StoredEvent`] reads.
-const EVENT_COLUMNS: &str = "e.room_id, e.seq, e.at_ms, e.kind, e.msgtype, e.body, e.client_id, \
-     u.id AS actor_id, u.username AS actor_username, u.nickname AS actor_nickname";
-
-/// The one statement that stores an event, for both writers (the sqlx one
-/// for membership events, the message writer for batches). Bound in order:
-/// room, seq, at_ms, actor, kind, msgtype, body, client_id.
-pub(crate) const INSERT_EVENT_SQL: &str =
-    "INSERT INTO events (room_id, seq, at_ms, actor_id, kind, msgtype, body, client_id)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
-
-pub(crate) fn msgtype_str(t: MsgType) -> &'static str {
-    match t {
-        MsgType::Text => "text",
-        MsgType::Image => "image",
-        MsgType::Voice => "voice",
-        MsgType::Video => "video",
-    }
-}
-
-fn msgtype_parse(s: &str) -> Option<MsgType> {
-    match s {
-        "text" => Some(MsgType::Text),
-        "image" => Some(MsgType::Image),
-        "voice" => Some(MsgType::Voice),
-        "video" => Some(MsgType::Video),
-        _ => None,
-    }
-}
-
-/// How an event body is stored: `(kind, msgtype, body, client_id)`. The
-/// inverse of [`StoredEvent::into_event`]; the only place that knows it.
-pub(crate) fn body_columns(
-    body: &EventBody,
-) -> (
-    &'static str,
-    Option<&'static str>,
-    Option<&str>,
-    Option<&str>,
-) {
-    match body {
-        EventBody::RoomCreated { name } => ("room_created", None, Some(name.as_str()), None),
-        EventBody::Message {
-            msgtype,
-            text,
-            client_id,
-        } => (
-            "message",
-            Some(msgtype_str(*msgtype)),
-            Some(text.as_str()),
-            Some(client_id.as_str()),
-        ),
-        EventBody::MemberJoined => ("member_joined", None, None, None),
-        EventBody::MemberLeft => ("member_left", None, None, None),
-    }
-}
-
-/// An event row as selected with [`EVENT_COLUMNS`], read by either driver;
-/// [`StoredEvent::into_event`] is the one mapping back to the wire type.
-pub(crate) struct StoredEvent {
-    /// The conversation whose log the row belongs to.
-    room_id: RoomId,
-    /// Its position in that log.
-    seq: Seq,
-    /// When it was stored.
-    at_ms: i64,
-    /// `room_created`, `message`, `member_joined`, `member_left`.
-    kind: String,
-    /// For messages: `text`, `image`, `voice`, `video`.
-    msgtype: Option<String>,
-    /// Message text or the room name.
-    body: Option<String>,
-    /// The sender's idempotency key (messages).
-    client_id: Option<String>,
-    /// Who caused it.
-    actor: UserBrief,
-}
-
-impl StoredEvent {
-    /// Reads a row of the sqlx connections.
-    pub(crate) fn from_sqlx(row: &SqliteRow) -> sqlx::Result<StoredEvent> {
-        Ok(StoredEvent {
-            room_id: row.try_get("room_id")?,
-            seq: row.try_get("seq")?,
-            at_ms: row.try_get("at_ms")?,
-            kind: row.try_get("kind")?,
-            msgtype: row.try_get("msgtype")?,
-            body: row.try_get("body")?,
-            client_id: row.try_get("client_id")?,
-            actor: UserBrief {
-                id: row.try_get("actor_id")?,
-                username: row.try_get("actor_username")?,
-                nickname: row.try_get("actor_nickname")?,
-            },
-        })
-    }
-
-    /// Reads a row of the message writer's connection.
-    fn from_rusqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEvent> {
-        Ok(StoredEvent {
-            room_id: row.get("room_id")?,
-            seq: row.get("seq")?,
-            at_ms: row.get("at_ms")?,
-            kind: row.get("kind")?,
-            msgtype: row.get("msgtype")?,
-            body: row.get("body")?,
-            client_id: row.get("client_id")?,
-            actor: UserBrief {
-                id: row.get("actor_id")?,
-                username: row.get("actor_username")?,
-                nickname: row.get("actor_nickname")?,
-            },
-        })
-    }
-
-    /// The wire event. A kind or msgtype this build does not know (a newer
-    /// build's row, a damaged file) is an internal error with a log line,
-    /// never silently shown as something else.
-    pub(crate) fn into_event(self) -> Result<RoomEvent> {
-        let unknown = |what: &str, value: &str| {
-            tracing::error!(
-                room_id = self.room_id,
-                seq = self.seq,
-                "stored event has an unknown {what} {value:?}"
-            );
-            DomainError::Internal(format!(
-                "event {}/{} has unknown {what} {value:?}",
-                self.room_id, self.seq
-            ))
-        };
-        let body = match self.kind.as_str() {
-            "room_created" => EventBody::RoomCreated {
-                name: self.body.clone().unwrap_or_default(),
-            },
-            "member_joined" => EventBody::MemberJoined,
-            "member_left" => EventBody::MemberLeft,
-            "message" => {
-                let raw = self.msgtype.as_deref().unwrap_or_default();
-                let msgtype = msgtype_parse(raw).ok_or_else(|| unknown("msgtype", raw))?;
-                EventBody::Message {
-                    msgtype,
-                    text: self.body.clone().unwrap_or_default(),
-                    client_id: self.client_id.clone().unwrap_or_default(),
-                }
-            }
-            other => return Err(unknown("kind", other)),
-        };
-        Ok(RoomEvent {
-            room_id: self.room_id,
-            seq: self.seq,
-            at_ms: self.at_ms,
-            actor: self.actor,
-            body,
-        })
-    }
-}
-
-/// Rebuilds a [`RoomEvent`] from a row selected with [`EVENT_COLUMNS`].
-pub(crate) fn event_from_row(row: &SqliteRow) -> Result<RoomEvent> {
-    StoredEvent::from_sqlx(row)?.into_event()
-}
-
-/// Appends `body` to room `room_id`'s log inside the caller's transaction and
-/// returns the stored event. Fails with `not_found` if the room is missing.
-pub(crate) async fn append(
-    conn: &mut SqliteConnection,
-    room_id: RoomId,
-    actor: &UserBrief,
-    body: EventBody,
-) -> Result<RoomEvent> {
-    let seq: Option<Seq> = sqlx::query_scalar(
-        "UPDATE rooms SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq",
-    )
-    .bind(room_id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let seq = seq.ok_or_else(|| DomainError::code(ErrorCode::NotFound))?;
-    let at_ms = now_ms();
-    let (kind, msgtype, text, client_id) = body_columns(&body);
-    sqlx::query(INSERT_EVENT_SQL)
-        .bind(room_id)
-        .bind(seq)
-        .bind(at_ms)
-        .bind(actor.id)
-        .bind(kind)
-        .bind(msgtype)
-        .bind(text)
-        .bind(client_id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(RoomEvent {
-        room_id,
-        seq,
-        at_ms,
-        actor: actor.clone(),
-        body,
-    })
-}
+use teahouse_protocol::{MsgType, RoomEvent, RoomId, Seq};
 
 /// A validated message to store.
 #[derive(Clone, Debug)]
 pub struct NewMessage {
+    /// The conversation it is sent to.
     pub room_id: RoomId,
+    /// The sender's idempotency key.
     pub client_id: String,
+    /// What kind of content it carries.
     pub msgtype: MsgType,
+    /// Its normalised text.
     pub text: String,
 }
 
@@ -224,35 +26,10 @@ pub struct NewMessage {
 /// (false when it was a retry of an already stored `client_id`).
 #[derive(Clone, Debug)]
 pub struct Sent {
+    /// The event as stored.
     pub event: RoomEvent,
+    /// True if this send stored it (and it must be published).
     pub fresh: bool,
-}
-
-/// The query of [`find_by_client_id`] (?1 room, ?2 sender, ?3 client id).
-pub(crate) fn find_by_client_id_sql() -> String {
-    format!(
-        "SELECT {EVENT_COLUMNS} FROM events e JOIN users u ON u.id = e.actor_id
-         WHERE e.room_id = ?1 AND e.actor_id = ?2 AND e.client_id = ?3"
-    )
-}
-
-/// The message `actor_id` stored in `room_id` under `client_id`, if any
-/// (a retried send), read on the message writer's connection.
-pub(crate) fn find_by_client_id(
-    conn: &rusqlite::Connection,
-    room_id: RoomId,
-    actor_id: i64,
-    client_id: &str,
-) -> Result<Option<RoomEvent>> {
-    use rusqlite::OptionalExtension;
-    conn.prepare_cached(&find_by_client_id_sql())?
-        .query_row(
-            rusqlite::params![room_id, actor_id, client_id],
-            StoredEvent::from_rusqlite,
-        )
-        .optional()?
-        .map(StoredEvent::into_event)
-        .transpose()
 }
 
 /// Which part of a log to read.
@@ -262,97 +39,4 @@ pub enum Page {
     Before { before: Option<Seq>, limit: u32 },
     /// The oldest `limit` events with seq > `after` (catch-up after a gap).
     After { after: Seq, limit: u32 },
-}
-
-/// Reads a page of room `room_id`'s log, always in ascending seq order.
-/// The caller checks membership.
-pub async fn read(db: &Db, room_id: RoomId, page: Page) -> Result<Vec<RoomEvent>> {
-    let (sql, bound, limit, reverse) = match page {
-        Page::Before { before, limit } => (
-            format!(
-                "SELECT {EVENT_COLUMNS} FROM events e JOIN users u ON u.id = e.actor_id
-                 WHERE e.room_id = ? AND e.seq < ? ORDER BY e.seq DESC LIMIT ?"
-            ),
-            before.unwrap_or(i64::MAX),
-            limit,
-            true,
-        ),
-        Page::After { after, limit } => (
-            format!(
-                "SELECT {EVENT_COLUMNS} FROM events e JOIN users u ON u.id = e.actor_id
-                 WHERE e.room_id = ? AND e.seq > ? ORDER BY e.seq ASC LIMIT ?"
-            ),
-            after,
-            limit,
-            false,
-        ),
-    };
-    let rows = sqlx::query(&sql)
-        .bind(room_id)
-        .bind(bound)
-        .bind(limit.min(teahouse_protocol::limits::HISTORY_PAGE_MAX))
-        .fetch_all(&db.read)
-        .await?;
-    let mut events = rows
-        .iter()
-        .map(event_from_row)
-        .collect::<Result<Vec<RoomEvent>>>()?;
-    if reverse {
-        events.reverse();
-    }
-    Ok(events)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn row(kind: &str, msgtype: Option<&str>) -> StoredEvent {
-        StoredEvent {
-            room_id: 1,
-            seq: 2,
-            at_ms: 3,
-            kind: kind.into(),
-            msgtype: msgtype.map(Into::into),
-            body: Some("hi".into()),
-            client_id: Some("c".into()),
-            actor: UserBrief {
-                id: 4,
-                username: "u".into(),
-                nickname: "n".into(),
-            },
-        }
-    }
-
-    #[test]
-    fn every_body_reads_back_as_it_was_stored() {
-        for body in [
-            EventBody::RoomCreated { name: "r".into() },
-            EventBody::MemberJoined,
-            EventBody::MemberLeft,
-            EventBody::Message {
-                msgtype: MsgType::Voice,
-                text: "t".into(),
-                client_id: "c".into(),
-            },
-        ] {
-            let (kind, msgtype, text, client_id) = body_columns(&body);
-            let stored = StoredEvent {
-                body: text.map(Into::into),
-                client_id: client_id.map(Into::into),
-                ..row(kind, msgtype)
-            };
-            assert_eq!(stored.into_event().unwrap().body, body);
-        }
-    }
-
-    #[test]
-    fn unknown_stored_kinds_are_internal_errors_not_text_messages() {
-        for stored in [row("sticker", None), row("message", Some("hologram"))] {
-            match stored.into_event() {
-                Err(DomainError::Internal(_)) => {}
-                other => panic!("expected an internal error, got {other:?}"),
-            }
-        }
-    }
 }

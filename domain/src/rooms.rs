@@ -1,318 +1,60 @@
-//! Rooms: creation, the public directory, membership. Every membership
-//! change is also an event in the room's log.
+//! Public rooms, the first kind of conversation: the lobby every account
+//! lands in, and the rules for creating and joining rooms. The rows live
+//! behind [`ConversationStore`].
 
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Connection, Row, SqliteConnection};
-use teahouse_protocol::{
-    ErrorCode, EventBody, RoomDetail, RoomEvent, RoomId, RoomSummary, UserBrief, UserId,
-};
+use teahouse_protocol::{ErrorCode, RoomEvent, UserBrief};
 
-use crate::{log, now_ms, validate, Db, DomainError, Result};
+use crate::store::{ConversationStore, NewRoom};
+use crate::{validate, DomainError, Result};
 
 /// Name of the room created on first start; every new account joins it.
 pub const LOBBY_NAME: &str = "大厅 · Lobby";
+/// Its description.
+pub const LOBBY_DESCRIPTION: &str = "人人都在这里 · Everyone is here";
 
-/// Columns for [`summary_from_row`]; needs `?` bound to the asking user id.
-const SUMMARY_SELECT: &str = "SELECT r.id, r.name, r.description, r.owner_id, r.last_seq,
-        (SELECT COUNT(*) FROM members m WHERE m.room_id = r.id) AS member_count,
-        EXISTS(SELECT 1 FROM members m WHERE m.room_id = r.id AND m.user_id = ?) AS joined,
-        e.room_id AS room_id, e.seq AS seq, e.at_ms, e.kind, e.msgtype, e.body, e.client_id,
-        u.id AS actor_id, u.username AS actor_username, u.nickname AS actor_nickname
-     FROM rooms r
-     LEFT JOIN events e ON e.room_id = r.id AND e.seq = r.last_seq
-     LEFT JOIN users u ON u.id = e.actor_id";
-
-fn summary_from_row(row: &SqliteRow) -> Result<RoomSummary> {
-    let has_event = row.get::<Option<i64>, _>("seq").is_some();
-    let last_event = has_event.then(|| log::event_from_row(row)).transpose()?;
-    Ok(RoomSummary {
-        id: row.get("id"),
-        name: row.get("name"),
-        description: row.get("description"),
-        owner_id: row.get("owner_id"),
-        member_count: row.get("member_count"),
-        last_seq: row.get("last_seq"),
-        last_event,
-        joined: row.get::<bool, _>("joined"),
-    })
+/// A new room's name and description, normalised and checked.
+pub(crate) struct CheckedRoom {
+    /// The normalised name.
+    name: String,
+    /// The normalised description.
+    description: String,
 }
 
-/// The membership check's two columns: does the room exist, is the user a
-/// member? (?1 room, ?2 user.) A macro so that the message writer's batch
-/// check can extend the same text into one statement.
-macro_rules! membership_columns {
-    () => {
-        "EXISTS(SELECT 1 FROM rooms WHERE id = ?1),
-         EXISTS(SELECT 1 FROM members WHERE room_id = ?1 AND user_id = ?2)"
-    };
-}
-pub(crate) use membership_columns;
-
-/// Every membership check outside the message writer.
-const MEMBERSHIP_SQL: &str = concat!("SELECT ", membership_columns!());
-
-/// The answer to [`MEMBERSHIP_SQL`]: `not_found`, `not_member`, or fine.
-pub(crate) fn membership_verdict(room_exists: bool, is_member: bool) -> Result<()> {
-    if !room_exists {
-        Err(DomainError::code(ErrorCode::NotFound))
-    } else if !is_member {
-        Err(DomainError::code(ErrorCode::NotMember))
-    } else {
-        Ok(())
-    }
-}
-
-/// Fails with `not_found` if the room does not exist, `not_member` if the
-/// user is not in it.
-pub(crate) async fn require_member(
-    conn: &mut SqliteConnection,
-    room_id: RoomId,
-    user_id: UserId,
-) -> Result<()> {
-    let row = sqlx::query(MEMBERSHIP_SQL)
-        .bind(room_id)
-        .bind(user_id)
-        .fetch_one(&mut *conn)
-        .await?;
-    membership_verdict(row.try_get(0)?, row.try_get(1)?)
-}
-
-/// Membership check on the read pool.
-pub async fn check_member(db: &Db, room_id: RoomId, user_id: UserId) -> Result<()> {
-    let mut conn = db.read.acquire().await?;
-    require_member(&mut conn, room_id, user_id).await
-}
-
-/// Creates a room owned by `owner`, who becomes its first member.
-pub async fn create(
-    db: &Db,
-    owner: &UserBrief,
-    name: &str,
-    description: &str,
-) -> Result<(RoomSummary, RoomEvent)> {
-    let name = validate::room_name(name)?;
-    let description = validate::room_description(description)?;
-    let mut writer = db.writer().await?;
-    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
-    let id = insert_room(&mut tx, owner.id, &name, &description, false).await?;
-    let event = log::append(
-        &mut tx,
-        id,
-        owner,
-        EventBody::RoomCreated { name: name.clone() },
-    )
-    .await?;
-    tx.commit().await?;
-    let summary = RoomSummary {
-        id,
-        name,
-        description,
-        owner_id: owner.id,
-        member_count: 1,
-        last_seq: event.seq,
-        last_event: Some(event.clone()),
-        joined: true,
-    };
-    Ok((summary, event))
-}
-
-async fn insert_room(
-    conn: &mut SqliteConnection,
-    owner_id: UserId,
-    name: &str,
-    description: &str,
-    is_default: bool,
-) -> Result<RoomId> {
-    let now = now_ms();
-    let id: RoomId = sqlx::query_scalar(
-        "INSERT INTO rooms (name, description, owner_id, is_default, created_ms) VALUES (?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(name)
-    .bind(description)
-    .bind(owner_id)
-    .bind(is_default)
-    .bind(now)
-    .fetch_one(&mut *conn)
-    .await?;
-    sqlx::query("INSERT INTO members (room_id, user_id, joined_ms) VALUES (?, ?, ?)")
-        .bind(id)
-        .bind(owner_id)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
-    Ok(id)
-}
-
-/// Creates the lobby on first start (owned by the system user). Idempotent.
-pub async fn ensure_lobby(db: &Db, system: &UserBrief) -> Result<RoomId> {
-    let mut writer = db.writer().await?;
-    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
-    let existing: Option<RoomId> =
-        sqlx::query_scalar("SELECT id FROM rooms WHERE is_default = 1 ORDER BY id LIMIT 1")
-            .fetch_optional(&mut *tx)
-            .await?;
-    if let Some(id) = existing {
-        tx.rollback().await?;
-        return Ok(id);
-    }
-    let id = insert_room(
-        &mut tx,
-        system.id,
-        LOBBY_NAME,
-        "人人都在这里 · Everyone is here",
-        true,
-    )
-    .await?;
-    log::append(
-        &mut tx,
-        id,
-        system,
-        EventBody::RoomCreated {
-            name: LOBBY_NAME.into(),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(id)
-}
-
-/// The default room(s) new accounts join.
-pub async fn default_rooms(db: &Db) -> Result<Vec<RoomId>> {
-    Ok(
-        sqlx::query_scalar("SELECT id FROM rooms WHERE is_default = 1 ORDER BY id")
-            .fetch_all(&db.read)
-            .await?,
-    )
-}
-
-/// Adds `user` to a public room and logs `member_joined`.
-pub async fn join(db: &Db, user: &UserBrief, room_id: RoomId) -> Result<RoomEvent> {
-    let mut writer = db.writer().await?;
-    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
-    let row = sqlx::query(
-        "SELECT r.is_public, EXISTS(SELECT 1 FROM members m WHERE m.room_id = r.id AND m.user_id = ?) AS member
-         FROM rooms r WHERE r.id = ?",
-    )
-    .bind(user.id)
-    .bind(room_id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(|| DomainError::code(ErrorCode::NotFound))?;
-    if row.get::<bool, _>("member") {
-        return Err(DomainError::code(ErrorCode::AlreadyMember));
-    }
-    if !row.get::<bool, _>("is_public") {
-        return Err(DomainError::code(ErrorCode::Forbidden));
-    }
-    sqlx::query("INSERT INTO members (room_id, user_id, joined_ms) VALUES (?, ?, ?)")
-        .bind(room_id)
-        .bind(user.id)
-        .bind(now_ms())
-        .execute(&mut *tx)
-        .await?;
-    let event = log::append(&mut tx, room_id, user, EventBody::MemberJoined).await?;
-    tx.commit().await?;
-    Ok(event)
-}
-
-/// Removes `user` from a room and logs `member_left`. Owners cannot leave.
-pub async fn leave(db: &Db, user: &UserBrief, room_id: RoomId) -> Result<RoomEvent> {
-    let mut writer = db.writer().await?;
-    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
-    require_member(&mut tx, room_id, user.id).await?;
-    let owner: UserId = sqlx::query_scalar("SELECT owner_id FROM rooms WHERE id = ?")
-        .bind(room_id)
-        .fetch_one(&mut *tx)
-        .await?;
-    if owner == user.id {
-        return Err(DomainError::code(ErrorCode::OwnerCannotLeave));
-    }
-    sqlx::query("DELETE FROM members WHERE room_id = ? AND user_id = ?")
-        .bind(room_id)
-        .bind(user.id)
-        .execute(&mut *tx)
-        .await?;
-    let event = log::append(&mut tx, room_id, user, EventBody::MemberLeft).await?;
-    tx.commit().await?;
-    Ok(event)
-}
-
-/// The rooms `user_id` belongs to, most recently active first.
-pub async fn list_mine(db: &Db, user_id: UserId) -> Result<Vec<RoomSummary>> {
-    let sql = format!(
-        "{SUMMARY_SELECT} WHERE r.id IN (SELECT room_id FROM members WHERE user_id = ?)
-         ORDER BY COALESCE(e.at_ms, r.created_ms) DESC, r.id DESC"
-    );
-    let rows = sqlx::query(&sql)
-        .bind(user_id)
-        .bind(user_id)
-        .fetch_all(&db.read)
-        .await?;
-    rows.iter().map(summary_from_row).collect()
-}
-
-/// The public room directory (joined or not), largest rooms first.
-pub async fn list_public(db: &Db, user_id: UserId, limit: u32) -> Result<Vec<RoomSummary>> {
-    let sql = format!(
-        "{SUMMARY_SELECT} WHERE r.is_public = 1 ORDER BY member_count DESC, r.id ASC LIMIT ?"
-    );
-    let rows = sqlx::query(&sql)
-        .bind(user_id)
-        .bind(limit.min(500))
-        .fetch_all(&db.read)
-        .await?;
-    rows.iter().map(summary_from_row).collect()
-}
-
-/// One room's summary, as seen by `user_id`.
-pub async fn summary(db: &Db, user_id: UserId, room_id: RoomId) -> Result<RoomSummary> {
-    let sql = format!("{SUMMARY_SELECT} WHERE r.id = ?");
-    let row = sqlx::query(&sql)
-        .bind(user_id)
-        .bind(room_id)
-        .fetch_optional(&db.read)
-        .await?
-        .ok_or_else(|| DomainError::code(ErrorCode::NotFound))?;
-    summary_from_row(&row)
-}
-
-/// A room with its member list; only members may see it.
-pub async fn detail(db: &Db, user_id: UserId, room_id: RoomId) -> Result<RoomDetail> {
-    check_member(db, room_id, user_id).await?;
-    let room = summary(db, user_id, room_id).await?;
-    let rows = sqlx::query(
-        "SELECT u.id, u.username, u.nickname FROM members m JOIN users u ON u.id = m.user_id
-         WHERE m.room_id = ? ORDER BY m.joined_ms, u.id",
-    )
-    .bind(room_id)
-    .fetch_all(&db.read)
-    .await?;
-    let members = rows
-        .iter()
-        .map(|r| UserBrief {
-            id: r.get("id"),
-            username: r.get("username"),
-            nickname: r.get("nickname"),
+impl CheckedRoom {
+    /// Validates what a user typed.
+    pub(crate) fn new(name: &str, description: &str) -> Result<CheckedRoom> {
+        Ok(CheckedRoom {
+            name: validate::room_name(name)?,
+            description: validate::room_description(description)?,
         })
-        .collect();
-    Ok(RoomDetail { room, members })
+    }
+
+    /// As the store takes it.
+    pub(crate) fn as_new_room(&self) -> NewRoom<'_> {
+        NewRoom {
+            name: &self.name,
+            description: &self.description,
+        }
+    }
 }
 
-/// Ids of the rooms `user_id` is in (for subscribing a new connection).
-pub async fn ids_of(db: &Db, user_id: UserId) -> Result<Vec<RoomId>> {
-    Ok(
-        sqlx::query_scalar("SELECT room_id FROM members WHERE user_id = ?")
-            .bind(user_id)
-            .fetch_all(&db.read)
-            .await?,
-    )
+/// The lobby, as created on first start.
+pub(crate) fn lobby() -> NewRoom<'static> {
+    NewRoom {
+        name: LOBBY_NAME,
+        description: LOBBY_DESCRIPTION,
+    }
 }
 
-/// Joins `user` to the default rooms (used right after registration).
-pub async fn join_defaults(db: &Db, user: &UserBrief) -> Result<Vec<RoomEvent>> {
+/// Joins `user` to the default rooms (right after registration); returns
+/// the events to publish.
+pub(crate) async fn join_defaults(
+    store: &dyn ConversationStore,
+    user: &UserBrief,
+) -> Result<Vec<RoomEvent>> {
     let mut events = Vec::new();
-    for room_id in default_rooms(db).await? {
-        match join(db, user, room_id).await {
+    for room_id in store.default_rooms().await? {
+        match store.join(user, room_id).await {
             Ok(ev) => events.push(ev),
             Err(DomainError::Rejected(e)) if e.code == ErrorCode::AlreadyMember => {}
             Err(e) => return Err(e),

@@ -1,20 +1,19 @@
 //! Group commit for message sends, on a thread of its own.
 //!
-//! Every send goes through one writer thread with its own SQLite connection.
+//! Every send goes through one writer thread, which stores through the
+//! store's [`BatchAppender`] (for SQLite: its own synchronous connection).
 //! The thread takes whatever sends are waiting (up to a batch size), stores
 //! them in a single transaction — one fsync for the lot — and only after the
 //! commit answers each caller and hands the new events to the
-//! [`Publisher`], in sequence order. "Acknowledged means stored" holds for every message;
-//! under load the cost of durability is shared by the whole batch instead of
-//! paid per message.
+//! [`Publisher`], in sequence order. "Acknowledged means stored" holds for
+//! every message; under load the cost of durability is shared by the whole
+//! batch instead of paid per message.
 //!
-//! Why a thread and a synchronous connection: through sqlx each statement is
-//! a round trip to SQLite's worker thread and back (a futex wake and a
-//! context switch each way on a busy core), and rows come back one by one
-//! through a channel. Here a batch costs at most one wake of the thread
-//! (none while it is busy) and one answer per send. The thread takes the
-//! process's write turn (see [`crate::db`]) for each transaction, so the
-//! other writer never waits on SQLite's lock.
+//! Why a thread: a batch costs at most one wake of the thread (none while it
+//! is busy) and one answer per send, and the store's synchronous connection
+//! needs no round trip per statement. The thread takes the store's write
+//! turn for each transaction, so the other writer never waits on SQLite's
+//! lock.
 //!
 //! A rejected send (not a member, …) does not disturb the others in its batch;
 //! a storage failure rolls the whole batch back and every caller is told
@@ -23,14 +22,13 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use rusqlite::{Connection, TransactionBehavior};
 use teahouse_protocol::{ServerFrame, UserBrief};
-
-use crate::publish::Publisher;
-use tokio::sync::{mpsc, oneshot, Mutex};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::log::{NewMessage, Sent};
-use crate::{hub, Db, DomainError, Result};
+use crate::publish::Publisher;
+use crate::store::BatchAppender;
+use crate::{hub, DomainError, Result};
 
 /// One send waiting for the writer.
 struct Job {
@@ -70,10 +68,8 @@ impl std::fmt::Debug for Job {
 
 /// What the writer thread needs besides its jobs.
 struct WriterThread {
-    /// Its own connection to the database file.
-    conn: Connection,
-    /// The process's write turn, taken for each transaction.
-    turn: Arc<Mutex<()>>,
+    /// Where batches are stored (the store's side of the log).
+    appender: Box<dyn BatchAppender>,
     /// Where committed events go (the event seam).
     publisher: Arc<dyn Publisher>,
     /// Shared with every [`SendQueue`] handle.
@@ -85,7 +81,7 @@ impl SendQueue {
     /// jobs straight from the queue. `max_batch` bounds the messages per
     /// transaction.
     pub fn start(
-        db: &Db,
+        appender: Box<dyn BatchAppender>,
         publisher: Arc<dyn Publisher>,
         queue: usize,
         max_batch: usize,
@@ -93,8 +89,7 @@ impl SendQueue {
         let (jobs, rx) = mpsc::channel(queue.max(1));
         let stats = Arc::new(WriterStats::default());
         let writer = WriterThread {
-            conn: db.open_sync_writer()?,
-            turn: db.turn(),
+            appender,
             publisher,
             stats: stats.clone(),
         };
@@ -159,14 +154,15 @@ impl WriterThread {
             let stored = {
                 // The turn first, then the rest of the batch: sends that
                 // arrive while another writer holds the turn join this one.
-                let _turn = self.turn.blocking_lock();
+                let _turn = self.appender.write_turn();
                 while batch.len() < max_batch {
                     match jobs.try_recv() {
                         Ok(job) => batch.push(job),
                         Err(_) => break,
                     }
                 }
-                store(&mut self.conn, &batch)
+                let sends: Vec<_> = batch.iter().map(|job| (&job.sender, &job.msg)).collect();
+                self.appender.append(&sends)
             };
             match stored {
                 Ok(outcomes) => self.answer(&mut batch, outcomes),
@@ -205,15 +201,4 @@ impl WriterThread {
             }
         }
     }
-}
-
-/// Stores a batch in one transaction (see [`crate::batch`]). Per-message
-/// rejections are returned in place; any storage error rolls back the whole
-/// batch (the transaction rolls back when dropped uncommitted).
-fn store(conn: &mut Connection, batch: &[Job]) -> Result<Vec<Result<Sent>>> {
-    let sends: Vec<_> = batch.iter().map(|job| (&job.sender, &job.msg)).collect();
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let outcomes = crate::batch::store(&tx, &sends)?;
-    tx.commit()?;
-    Ok(outcomes)
 }

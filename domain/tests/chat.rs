@@ -1,11 +1,12 @@
-//! The chat service against a real SQLite file: ordering, idempotency,
-//! authorization and fan-out.
+//! The chat service against a real store: ordering, idempotency,
+//! authorization and fan-out. Written against [`Store`] only: a second
+//! backend runs this whole suite by adding a branch to [`open_store`].
 
 use std::sync::Arc;
 
 use teahouse_domain::accounts::NewAccount;
 use teahouse_domain::log::Page;
-use teahouse_domain::{Chat, ChatConfig, Db, DomainError, KickReason};
+use teahouse_domain::{Chat, ChatConfig, DomainError, KickReason, SqliteStore, Store};
 use teahouse_protocol::{ErrorCode, EventBody, ServerFrame, UserBrief};
 
 struct Fixture {
@@ -13,12 +14,17 @@ struct Fixture {
     _dir: tempfile::TempDir,
 }
 
+/// A fresh, empty store: a SQLite file in `dir` (the one backend so far).
+async fn open_store(dir: &std::path::Path) -> Arc<dyn Store> {
+    let url = format!("sqlite://{}", dir.join("t.db").display());
+    Arc::new(SqliteStore::open(&url).await.unwrap())
+}
+
 async fn fixture(config: ChatConfig) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    let db = Db::open(&url).await.unwrap();
+    let store = open_store(dir.path()).await;
     Fixture {
-        chat: Chat::start(db, config).await.unwrap(),
+        chat: Chat::start(store, config).await.unwrap(),
         _dir: dir,
     }
 }

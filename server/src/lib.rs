@@ -27,7 +27,7 @@ use axum::routing::get;
 use axum::serve::ListenerExt;
 use axum::Router;
 use leptos::prelude::*;
-use teahouse_domain::{Chat, Db, KickReason};
+use teahouse_domain::{Chat, KickReason, SqliteStore};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
@@ -37,7 +37,7 @@ use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{CachingSessionStore, ExpiredDeletion, Expiry, SessionManagerLayer};
 use tower_sessions_moka_store::MokaStore;
-use tower_sessions_sqlx_store::SqliteStore;
+use tower_sessions_sqlx_store::SqliteStore as SessionStore;
 
 pub use config::Config;
 pub use error::StartError;
@@ -76,8 +76,8 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> Result<Ser
             source,
         })?;
     }
-    let db = Db::open(&config.database_url()).await?;
-    let sessions = SqliteStore::new(db.read.clone());
+    let store = SqliteStore::open(&config.database_url()).await?;
+    let sessions = SessionStore::new(store.sessions_pool());
     sessions
         .migrate()
         .await
@@ -100,7 +100,7 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> Result<Ser
             tower_sessions::cookie::time::Duration::days(30),
         ));
 
-    let chat = Chat::start(db, config.chat_config()).await?;
+    let chat = Chat::start(Arc::new(store), config.chat_config()).await?;
     let state = AppState {
         chat: chat.clone(),
         leptos_options: leptos_options.clone(),

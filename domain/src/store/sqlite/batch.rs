@@ -1,4 +1,6 @@
-//! Storing a batch of sends inside one transaction of the message writer.
+//! The message writer's [`BatchAppender`] on SQLite: its own rusqlite
+//! connection, driven synchronously on the writer's thread, storing a batch
+//! of sends inside one transaction.
 //!
 //! The writer's connection is driven synchronously on its own thread, so a
 //! statement costs a call into SQLite, not a round trip to another thread:
@@ -9,20 +11,50 @@
 //! 2. bump each room's `last_seq` by its number of new messages;
 //! 3. insert every new event.
 //!
-//! The caller's transaction makes the batch all-or-nothing. Sequence numbers
-//! follow batch order within each room, so they stay gap-free and increasing.
+//! The transaction makes the batch all-or-nothing. Sequence numbers follow
+//! batch order within each room, so they stay gap-free and increasing.
+//!
+//! Why rusqlite and not sqlx here: through sqlx each statement is a round
+//! trip to SQLite's worker thread and back (a futex wake and a context switch
+//! each way on a busy core), and rows come back one by one through a
+//! channel. Here a statement is a call into SQLite.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use rusqlite::{params, Connection, OptionalExtension};
-use teahouse_protocol::{ErrorCode, EventBody, RoomEvent, RoomId, Seq, UserBrief, UserId};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use teahouse_protocol::{ErrorCode, EventBody, RoomEvent, RoomId, Seq, UserId};
+use tokio::sync::Mutex;
 
-use crate::log::{body_columns, find_by_client_id, NewMessage, Sent, INSERT_EVENT_SQL};
-use crate::rooms::{membership_columns, membership_verdict};
+use super::conversations::{membership_columns, membership_verdict};
+use super::events::{body_columns, find_by_client_id, INSERT_EVENT_SQL};
+use crate::log::Sent;
+use crate::store::{BatchAppender, PendingSend as Send, WriteTurn};
 use crate::{now_ms, DomainError, Result};
 
-/// One send of a batch: who sends what.
-pub(crate) type Send<'a> = (&'a UserBrief, &'a NewMessage);
+/// The writer thread's connection and the process's write turn.
+pub(crate) struct SqliteAppender {
+    /// Its own connection to the database file.
+    pub(crate) conn: Connection,
+    /// The process's write turn (shared with the sqlx writer).
+    pub(crate) turn: Arc<Mutex<()>>,
+}
+
+impl BatchAppender for SqliteAppender {
+    fn write_turn(&self) -> WriteTurn {
+        WriteTurn::held(self.turn.clone().blocking_lock_owned())
+    }
+
+    fn append(&mut self, sends: &[Send<'_>]) -> Result<Vec<Result<Sent>>> {
+        // Rolled back when dropped uncommitted.
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let outcomes = store(&tx, sends)?;
+        tx.commit()?;
+        Ok(outcomes)
+    }
+}
 
 /// What the check found for one send.
 enum Verdict {
@@ -185,7 +217,7 @@ fn bump_seqs(conn: &Connection, per_room: &HashMap<RoomId, i64>) -> Result<HashM
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Db;
+    use crate::store::sqlite::Db;
 
     /// What SQLite plans for `sql` (bound to `params`), one step per line.
     fn plan(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> String {
@@ -215,7 +247,7 @@ mod tests {
         assert!(check.contains(seek), "{check}");
         let find = plan(
             &conn,
-            &crate::log::find_by_client_id_sql(),
+            &super::super::events::find_by_client_id_sql(),
             params![1, 2, "019a5c3e-0000-7000-8000-000000000000"],
         );
         assert!(find.contains(seek), "{find}");

@@ -14,6 +14,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Sqlite, SqliteConnection, SqlitePool};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+use crate::store::WriteTurn;
 use crate::{DomainError, Result};
 
 /// How long any connection waits for SQLite's write lock before failing
@@ -24,7 +25,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Clone, Debug)]
 pub struct Db {
     /// Readers: history pages, room lists, session look-ups.
-    pub read: SqlitePool,
+    read: SqlitePool,
     /// The sqlx writer: one connection, reached through [`Db::writer`] so it
     /// takes the write turn first.
     write: SqlitePool,
@@ -90,10 +91,13 @@ impl Db {
     /// meanwhile, and sends wait in the message writer's queue, to be stored
     /// together (up to a batch) once it is released. Stops writes at a known
     /// point, e.g. for tests that need several sends in one batch.
-    pub async fn pause_writes(&self) -> WritePause {
-        WritePause {
-            _turn: self.turn.clone().lock_owned().await,
-        }
+    pub async fn pause_writes(&self) -> WriteTurn {
+        WriteTurn::held(self.turn.clone().lock_owned().await)
+    }
+
+    /// The reader pool.
+    pub(crate) fn reader(&self) -> &SqlitePool {
+        &self.read
     }
 
     /// True if the database answers a trivial query.
@@ -139,13 +143,6 @@ impl Db {
         self.write.close().await;
         self.read.close().await;
     }
-}
-
-/// Held by [`Db::pause_writes`]: nothing commits until it drops.
-#[derive(Debug)]
-pub struct WritePause {
-    /// The write turn, released on drop.
-    _turn: OwnedMutexGuard<()>,
 }
 
 /// The sqlx writer connection, held together with the write turn.

@@ -1,0 +1,171 @@
+//! The storage seam: small traits per aggregate, owned by the domain.
+//!
+//! The services ([`Chat`](crate::Chat), [`accounts`](crate::accounts)) decide
+//! what may happen; a store only keeps what they decided, and enforces the
+//! invariants that need a transaction to hold under concurrency (a sequence
+//! number assigned in the transaction that stores its event, one membership
+//! row per user and conversation, a unique username). Every query lives in
+//! exactly one implementation module per aggregate:
+//!
+//! - [`AccountStore`]: accounts and their password hashes.
+//! - [`ConversationStore`]: conversations (public rooms today), their members,
+//!   and the membership events they log.
+//! - [`EventLog`]: reading a conversation's log by sequence cursor, and the
+//!   [`BatchAppender`] the group-commit writer stores messages through.
+//!
+//! [`sqlite`] is the first implementation (sqlx for the rest, rusqlite on the
+//! message writer's own thread). Sessions are stored by the web layer's
+//! session library (tower-sessions) through its own store trait, on the same
+//! database ([`sqlite::SqliteStore::sessions_pool`]).
+//!
+//! A second backend implements [`Store`] and runs the same domain test suite
+//! by adding a fixture (`domain/tests/chat.rs`).
+
+pub mod sqlite;
+
+use async_trait::async_trait;
+use teahouse_protocol::{RoomEvent, RoomId, RoomSummary, UserBrief, UserId};
+use tokio::sync::OwnedMutexGuard;
+
+use crate::log::{NewMessage, Page, Sent};
+use crate::Result;
+
+/// Accounts: who can sign in.
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    /// Stores a new account with its argon2 PHC hash; `username_taken` if
+    /// the name (compared case-insensitively) exists, also under a race.
+    async fn insert_account(
+        &self,
+        username: &str,
+        nickname: &str,
+        password_hash: &str,
+    ) -> Result<UserBrief>;
+
+    /// The account with this id, if any.
+    async fn account(&self, id: UserId) -> Result<Option<UserBrief>>;
+
+    /// The account named `username` and its password hash, for a login.
+    async fn credentials(&self, username: &str) -> Result<Option<(UserBrief, String)>>;
+
+    /// Whether `username` is taken (a cheap pre-check before hashing).
+    async fn username_exists(&self, username: &str) -> Result<bool>;
+
+    /// The system account that owns the lobby, created if missing.
+    async fn ensure_system_account(&self) -> Result<UserBrief>;
+}
+
+/// A validated new room.
+#[derive(Clone, Copy, Debug)]
+pub struct NewRoom<'a> {
+    /// Its name, already normalised.
+    pub name: &'a str,
+    /// Its description, already normalised.
+    pub description: &'a str,
+}
+
+/// Conversations and their members. Every membership change is stored
+/// together with the event that records it, in one transaction.
+#[async_trait]
+pub trait ConversationStore: Send + Sync {
+    /// Creates a room owned by `owner` (its first member) and logs its
+    /// creation at seq 1.
+    async fn create_room(
+        &self,
+        owner: &UserBrief,
+        room: NewRoom<'_>,
+    ) -> Result<(RoomSummary, RoomEvent)>;
+
+    /// The lobby every new account joins, created (owned by `system`) if
+    /// missing. Idempotent.
+    async fn ensure_lobby(&self, system: &UserBrief, room: NewRoom<'_>) -> Result<RoomId>;
+
+    /// The rooms new accounts join.
+    async fn default_rooms(&self) -> Result<Vec<RoomId>>;
+
+    /// Adds `user` to a public room and logs `member_joined`:
+    /// `not_found`, `already_member`, `forbidden` (not public).
+    async fn join(&self, user: &UserBrief, room: RoomId) -> Result<RoomEvent>;
+
+    /// Removes `user` and logs `member_left`: `not_found`, `not_member`,
+    /// `owner_cannot_leave`.
+    async fn leave(&self, user: &UserBrief, room: RoomId) -> Result<RoomEvent>;
+
+    /// The conversations `user` belongs to, most recently active first.
+    async fn list_mine(&self, user: UserId) -> Result<Vec<RoomSummary>>;
+
+    /// Public rooms, largest first, as seen by `user`.
+    async fn list_public(&self, user: UserId, limit: u32) -> Result<Vec<RoomSummary>>;
+
+    /// One conversation's summary as seen by `user`; `not_found`.
+    async fn summary(&self, user: UserId, room: RoomId) -> Result<RoomSummary>;
+
+    /// A conversation's members, in the order they joined.
+    async fn members(&self, room: RoomId) -> Result<Vec<UserBrief>>;
+
+    /// `not_found` if the conversation does not exist, `not_member` if
+    /// `user` is not in it.
+    async fn check_member(&self, room: RoomId, user: UserId) -> Result<()>;
+
+    /// Ids of the conversations `user` is in (to subscribe a new socket).
+    async fn conversations_of(&self, user: UserId) -> Result<Vec<RoomId>>;
+}
+
+/// Reading and appending conversation logs.
+#[async_trait]
+pub trait EventLog: Send + Sync {
+    /// A page of `room`'s log, ascending by seq (the caller authorizes).
+    async fn read(&self, room: RoomId, page: Page) -> Result<Vec<RoomEvent>>;
+
+    /// Opens what the group-commit writer appends batches with (its own
+    /// connection, driven on the writer's thread).
+    fn open_appender(&self) -> Result<Box<dyn BatchAppender>>;
+}
+
+/// One send of a batch: who sends what.
+pub type PendingSend<'a> = (&'a UserBrief, &'a NewMessage);
+
+/// The writer thread's side of the log: synchronous, one batch per call.
+pub trait BatchAppender: Send {
+    /// Waits until this writer may write (see [`WriteTurn`]). The writer
+    /// holds it while it gathers the rest of its batch and stores it.
+    fn write_turn(&self) -> WriteTurn;
+
+    /// Stores `sends` in one transaction and returns one outcome per send, in
+    /// order: a rejection (not a member, …) does not disturb the others; a
+    /// retried client id returns the stored event (not fresh). Any storage
+    /// failure fails the whole call and nothing of the batch is stored.
+    fn append(&mut self, sends: &[PendingSend<'_>]) -> Result<Vec<Result<Sent>>>;
+}
+
+/// Permission to write, for backends where writers must take turns (SQLite
+/// allows one writing transaction at a time; the others would poll with
+/// sleeps). Released on drop. Backends without the need hand out an empty
+/// one.
+#[derive(Debug, Default)]
+pub struct WriteTurn {
+    /// The process-wide turn, if this backend has one.
+    _turn: Option<OwnedMutexGuard<()>>,
+}
+
+impl WriteTurn {
+    /// A turn held through `guard`.
+    pub(crate) fn held(guard: OwnedMutexGuard<()>) -> WriteTurn {
+        WriteTurn { _turn: Some(guard) }
+    }
+}
+
+/// Everything the chat service stores.
+#[async_trait]
+pub trait Store: AccountStore + ConversationStore + EventLog + std::fmt::Debug {
+    /// True if the database answers (for `/healthz`).
+    async fn ping(&self) -> bool;
+
+    /// Holds every write until the returned turn drops: sends then wait in
+    /// the writer's queue and are stored together once it is released (a
+    /// test hook for batching; also usable for maintenance).
+    async fn pause_writes(&self) -> WriteTurn;
+
+    /// Closes the connections, waiting for in-flight queries.
+    async fn close(&self);
+}

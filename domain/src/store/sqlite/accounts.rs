@@ -1,0 +1,97 @@
+//! SQLite storage of accounts: the `users` table.
+
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+use teahouse_protocol::{ErrorCode, UserBrief, UserId};
+
+use super::Db;
+use crate::error::violates_unique;
+use crate::{now_ms, DomainError, Result};
+
+/// The public face of a `users` row selected with `id, username, nickname`.
+fn brief(row: &SqliteRow) -> sqlx::Result<UserBrief> {
+    Ok(UserBrief {
+        id: row.try_get("id")?,
+        username: row.try_get("username")?,
+        nickname: row.try_get("nickname")?,
+    })
+}
+
+/// Stores a new account; the UNIQUE constraint on `username` decides races.
+pub async fn insert(
+    db: &Db,
+    username: &str,
+    nickname: &str,
+    password_hash: &str,
+) -> Result<UserBrief> {
+    let mut writer = db.writer().await?;
+    let row = sqlx::query(
+        "INSERT INTO users (username, nickname, password_hash, created_ms) VALUES (?, ?, ?, ?)
+         RETURNING id, username, nickname",
+    )
+    .bind(username)
+    .bind(nickname)
+    .bind(password_hash)
+    .bind(now_ms())
+    .fetch_one(&mut *writer)
+    .await
+    .map_err(|e| {
+        if violates_unique(&e, "users", "username") {
+            DomainError::field(ErrorCode::UsernameTaken, "username")
+        } else {
+            e.into()
+        }
+    })?;
+    Ok(brief(&row)?)
+}
+
+/// Looks an account up by id.
+pub async fn get(db: &Db, id: UserId) -> Result<Option<UserBrief>> {
+    let row = sqlx::query("SELECT id, username, nickname FROM users WHERE id = ?")
+        .bind(id)
+        .fetch_optional(db.reader())
+        .await?;
+    Ok(row.as_ref().map(brief).transpose()?)
+}
+
+/// The account named `username` (case-insensitively) with its hash.
+pub async fn credentials(db: &Db, username: &str) -> Result<Option<(UserBrief, String)>> {
+    let row =
+        sqlx::query("SELECT id, username, nickname, password_hash FROM users WHERE username = ?")
+            .bind(username)
+            .fetch_optional(db.reader())
+            .await?;
+    match row {
+        Some(row) => Ok(Some((brief(&row)?, row.try_get("password_hash")?))),
+        None => Ok(None),
+    }
+}
+
+/// Whether `username` is taken.
+pub async fn exists(db: &Db, username: &str) -> Result<bool> {
+    Ok(
+        sqlx::query_scalar("SELECT EXISTS(SELECT 1 FROM users WHERE username = ?)")
+            .bind(username)
+            .fetch_one(db.reader())
+            .await?,
+    )
+}
+
+/// Creates the system account (no usable password: `!`) if missing.
+pub async fn ensure_system(db: &Db, username: &str, nickname: &str) -> Result<UserBrief> {
+    let mut writer = db.writer().await?;
+    sqlx::query(
+        "INSERT INTO users (username, nickname, password_hash, created_ms) VALUES (?, ?, '!', ?)
+         ON CONFLICT(username) DO NOTHING",
+    )
+    .bind(username)
+    .bind(nickname)
+    .bind(now_ms())
+    .execute(&mut *writer)
+    .await?;
+    let row = sqlx::query("SELECT id, username, nickname FROM users WHERE username = ?")
+        .bind(username)
+        .fetch_one(&mut *writer)
+        .await?;
+    Ok(brief(&row)?)
+}

@@ -1,0 +1,159 @@
+//! The SQLite [`Store`]: one database file in WAL mode, the default that
+//! needs nothing installed.
+//!
+//! - [`db`]: opening the file (readers, the sqlx writer, the write turn) and
+//!   migrations.
+//! - [`accounts`]: the `users` table.
+//! - [`conversations`]: `rooms` and `members`, with their membership events.
+//! - [`events`]: the `events` table: layout, history pages, appends.
+//! - [`batch`]: the message writer's connection and its batch transaction.
+
+pub mod accounts;
+mod batch;
+pub mod conversations;
+pub mod db;
+pub mod events;
+
+use async_trait::async_trait;
+use sqlx::SqlitePool;
+use teahouse_protocol::{RoomEvent, RoomId, RoomSummary, UserBrief, UserId};
+
+pub use db::Db;
+
+use crate::accounts::{SYSTEM_NICKNAME, SYSTEM_USERNAME};
+use crate::log::Page;
+use crate::store::{
+    AccountStore, BatchAppender, ConversationStore, EventLog, NewRoom, Store, WriteTurn,
+};
+use crate::Result;
+
+/// Everything Teahouse stores, in one SQLite file.
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    /// The connections to the file.
+    db: Db,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `url` and runs migrations.
+    /// `url` names a file, e.g. `sqlite://data/teahouse.db`.
+    pub async fn open(url: &str) -> Result<SqliteStore> {
+        Ok(SqliteStore {
+            db: Db::open(url).await?,
+        })
+    }
+
+    /// The reader pool, for the web layer's session store
+    /// (tower-sessions-sqlx-store keeps its own table in the same file).
+    pub fn sessions_pool(&self) -> SqlitePool {
+        self.db.reader().clone()
+    }
+}
+
+#[async_trait]
+impl AccountStore for SqliteStore {
+    async fn insert_account(
+        &self,
+        username: &str,
+        nickname: &str,
+        password_hash: &str,
+    ) -> Result<UserBrief> {
+        accounts::insert(&self.db, username, nickname, password_hash).await
+    }
+
+    async fn account(&self, id: UserId) -> Result<Option<UserBrief>> {
+        accounts::get(&self.db, id).await
+    }
+
+    async fn credentials(&self, username: &str) -> Result<Option<(UserBrief, String)>> {
+        accounts::credentials(&self.db, username).await
+    }
+
+    async fn username_exists(&self, username: &str) -> Result<bool> {
+        accounts::exists(&self.db, username).await
+    }
+
+    async fn ensure_system_account(&self) -> Result<UserBrief> {
+        accounts::ensure_system(&self.db, SYSTEM_USERNAME, SYSTEM_NICKNAME).await
+    }
+}
+
+#[async_trait]
+impl ConversationStore for SqliteStore {
+    async fn create_room(
+        &self,
+        owner: &UserBrief,
+        room: NewRoom<'_>,
+    ) -> Result<(RoomSummary, RoomEvent)> {
+        conversations::create(&self.db, owner, room).await
+    }
+
+    async fn ensure_lobby(&self, system: &UserBrief, room: NewRoom<'_>) -> Result<RoomId> {
+        conversations::ensure_lobby(&self.db, system, room).await
+    }
+
+    async fn default_rooms(&self) -> Result<Vec<RoomId>> {
+        conversations::default_rooms(&self.db).await
+    }
+
+    async fn join(&self, user: &UserBrief, room: RoomId) -> Result<RoomEvent> {
+        conversations::join(&self.db, user, room).await
+    }
+
+    async fn leave(&self, user: &UserBrief, room: RoomId) -> Result<RoomEvent> {
+        conversations::leave(&self.db, user, room).await
+    }
+
+    async fn list_mine(&self, user: UserId) -> Result<Vec<RoomSummary>> {
+        conversations::list_mine(&self.db, user).await
+    }
+
+    async fn list_public(&self, user: UserId, limit: u32) -> Result<Vec<RoomSummary>> {
+        conversations::list_public(&self.db, user, limit).await
+    }
+
+    async fn summary(&self, user: UserId, room: RoomId) -> Result<RoomSummary> {
+        conversations::summary(&self.db, user, room).await
+    }
+
+    async fn members(&self, room: RoomId) -> Result<Vec<UserBrief>> {
+        conversations::members(&self.db, room).await
+    }
+
+    async fn check_member(&self, room: RoomId, user: UserId) -> Result<()> {
+        conversations::check_member(&self.db, room, user).await
+    }
+
+    async fn conversations_of(&self, user: UserId) -> Result<Vec<RoomId>> {
+        conversations::ids_of(&self.db, user).await
+    }
+}
+
+#[async_trait]
+impl EventLog for SqliteStore {
+    async fn read(&self, room: RoomId, page: Page) -> Result<Vec<RoomEvent>> {
+        events::read(&self.db, room, page).await
+    }
+
+    fn open_appender(&self) -> Result<Box<dyn BatchAppender>> {
+        Ok(Box::new(batch::SqliteAppender {
+            conn: self.db.open_sync_writer()?,
+            turn: self.db.turn(),
+        }))
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> bool {
+        self.db.ping().await
+    }
+
+    async fn pause_writes(&self) -> WriteTurn {
+        self.db.pause_writes().await
+    }
+
+    async fn close(&self) {
+        self.db.close().await;
+    }
+}
