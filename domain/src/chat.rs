@@ -7,13 +7,14 @@ use std::sync::Arc;
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use teahouse_protocol::{
-    ErrorCode, MsgType, RoomDetail, RoomEvent, RoomId, RoomSummary, ServerFrame, UserBrief, UserId,
+    ErrorCode, MsgType, RoomDetail, RoomEvent, RoomId, RoomPage, RoomSummary, ServerFrame,
+    UserBrief, UserId,
 };
 
 use crate::accounts::{self, NewAccount, PasswordHasherPool};
 use crate::log::{self, NewMessage, Page};
 use crate::writer::SendQueue;
-use crate::{rooms, validate, ChatConfig, Db, DomainError, Hub, Result, Subscription};
+use crate::{directory, rooms, validate, ChatConfig, Db, DomainError, Hub, Result, Subscription};
 
 /// The chat service: database, fan-out hub and limits, shared as `Arc<Chat>`.
 pub struct Chat {
@@ -54,6 +55,7 @@ impl Chat {
             .await?
             .ok_or_else(|| DomainError::Internal("system user vanished".into()))?;
         rooms::ensure_lobby(&db, &system).await?;
+        directory::fold_missing_names(&db).await?;
         let send_limiter = NonZeroU32::new(config.sends_per_sec).map(|rate| {
             let burst = NonZeroU32::new(config.send_burst).unwrap_or(rate);
             RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst))
@@ -181,8 +183,18 @@ impl Chat {
         rooms::list_mine(&self.db, user_id).await
     }
 
-    pub async fn public_rooms(&self, user_id: UserId) -> Result<Vec<RoomSummary>> {
-        rooms::list_public(&self.db, user_id, 200).await
+    /// A page of the public room directory, optionally searched by name
+    /// (see [`directory`]); `cursor` is the previous page's `next_cursor`.
+    pub async fn public_rooms(
+        &self,
+        user_id: UserId,
+        query: &str,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<RoomPage> {
+        let cursor = cursor.map(directory::Cursor::parse).transpose()?;
+        let limit = limit.unwrap_or(teahouse_protocol::limits::ROOM_PAGE_DEFAULT);
+        directory::page(&self.db, user_id, query, cursor, limit).await
     }
 
     pub async fn room_detail(&self, user_id: UserId, room_id: RoomId) -> Result<RoomDetail> {

@@ -3,9 +3,11 @@
 //!
 //! Layout:
 //! - [`db`]: opening SQLite (WAL, readers, the write turn) and migrations.
-//! - [`validate`]: pure input checks (usernames, passwords, message text…).
+//! - [`validate`]: pure input checks (usernames, passwords, message text…),
+//!   re-exported from `teahouse_protocol::validate`.
 //! - [`accounts`]: registration and login (argon2id).
 //! - [`rooms`]: creating, listing, joining and leaving rooms.
+//! - [`directory`]: the public room directory: cursor pages, name search.
 //! - [`log`]: the per-room event log: sequence numbers, idempotent sends,
 //!   history pages.
 //! - [`hub`]: in-process fan-out of stored events to live connections, with a
@@ -22,6 +24,7 @@ mod batch;
 pub mod chat;
 pub mod config;
 pub mod db;
+pub mod directory;
 pub mod error;
 pub mod hub;
 pub mod log;
