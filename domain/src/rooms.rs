@@ -1,6 +1,6 @@
 //! Rooms: creation, membership, summaries (the public directory is
-//! [`crate::directory`]). Every membership
-//! change is also an event in the room's log.
+//! [`crate::directory`]). Every membership change is also an event in the
+//! room's log, and moves the room's `member_count` in the same transaction.
 
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Connection, Row, SqliteConnection};

@@ -112,6 +112,15 @@ async fn paging_through_250_rooms_lists_each_exactly_once_largest_first() {
     let sample = listed.iter().find(|r| r.id == created[2]).unwrap();
     assert_eq!(sample.member_count, 3);
     assert!(sample.joined);
+    // Leaving moves the count back down.
+    f.chat.leave_room(&joiners[0], created[2]).await.unwrap();
+    let after_leave = page(&f.chat, &owner, "room 2", None).await;
+    let room = after_leave
+        .rooms
+        .iter()
+        .find(|r| r.id == created[2])
+        .unwrap();
+    assert_eq!(room.member_count, 2);
     let outsider = user(&f.chat, "outsider").await;
     let theirs = page(&f.chat, &outsider, "room 2", None).await;
     assert!(theirs.rooms.iter().all(|r| !r.joined));
