@@ -49,6 +49,10 @@ pub enum T {
     Loading,
     UsernameHint,
     PasswordHint,
+    SearchRooms,
+    LoadMoreRooms,
+    NoMoreRooms,
+    NoRoomsFound,
 }
 
 impl T {
@@ -97,6 +101,10 @@ impl T {
             Loading => ("加载中…", "Loading…"),
             UsernameHint => ("3–32 位字母、数字或下划线", "3–32 letters, digits or _"),
             PasswordHint => ("至少 8 位", "At least 8 characters"),
+            SearchRooms => ("搜索群聊名称", "Search rooms by name"),
+            LoadMoreRooms => ("加载更多群聊", "Load more rooms"),
+            NoMoreRooms => ("没有更多群聊了", "That is every room"),
+            NoRoomsFound => ("没有找到群聊", "No rooms found"),
         };
         match lang {
             Lang::Zh => zh,

@@ -9,10 +9,12 @@ use std::sync::Arc;
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use teahouse_protocol::{
-    ErrorCode, MsgType, RoomDetail, RoomEvent, RoomId, RoomSummary, ServerFrame, UserBrief, UserId,
+    ErrorCode, MsgType, RoomDetail, RoomEvent, RoomId, RoomPage, RoomSummary, ServerFrame,
+    UserBrief, UserId,
 };
 
 use crate::accounts::{self, NewAccount, PasswordHasherPool};
+use crate::directory;
 use crate::log::{NewMessage, Page};
 use crate::publish::{Publisher, SessionKey, Signal};
 use crate::rooms::{self, CheckedRoom};
@@ -204,8 +206,23 @@ impl Chat {
         self.store.list_mine(user_id).await
     }
 
-    pub async fn public_rooms(&self, user_id: UserId) -> Result<Vec<RoomSummary>> {
-        self.store.list_public(user_id, 200).await
+    /// A page of the public room directory, optionally searched by name
+    /// (see [`directory`]); `cursor` is the previous page's `next_cursor`.
+    pub async fn public_rooms(
+        &self,
+        user_id: UserId,
+        query: &str,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<RoomPage> {
+        let query = validate::room_query(query)?;
+        let cursor = cursor.map(directory::Cursor::parse).transpose()?;
+        let limit = limit
+            .unwrap_or(teahouse_protocol::limits::ROOM_PAGE_DEFAULT)
+            .clamp(1, teahouse_protocol::limits::ROOM_PAGE_MAX);
+        self.store
+            .directory_page(user_id, &query, cursor, limit)
+            .await
     }
 
     /// A room with its members; members only.

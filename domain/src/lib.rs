@@ -28,6 +28,7 @@
 //! - [`chat`]: [`Chat`], the service.
 //! - [`accounts`]: registration and login rules (argon2id on bounded threads).
 //! - [`rooms`]: public rooms: the lobby, creating and joining rules.
+//! - [`directory`]: the public room directory: cursor pages, name search.
 //! - [`log`]: the log as the domain sees it: a message to store, a send's
 //!   outcome, a page to read.
 //! - [`writer`]: group commit on its own thread: concurrent sends share one
@@ -36,13 +37,15 @@
 //! - [`publish`]: the event seam.
 //! - [`hub`]: in-process fan-out to live connections, with a bounded queue
 //!   per connection; the local [`Publisher`].
-//! - [`validate`]: pure input checks (usernames, passwords, message text…).
+//! - [`validate`]: pure input checks and the one text normalisation,
+//!   re-exported from `teahouse_protocol::validate`.
 //! - [`config`]: the service's limits.
 //! - [`error`]: the domain error type, mapped onto protocol error codes.
 
 pub mod accounts;
 pub mod chat;
 pub mod config;
+pub mod directory;
 pub mod error;
 pub mod hub;
 pub mod log;

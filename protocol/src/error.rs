@@ -57,6 +57,8 @@ pub enum ErrorCode {
     MessageEmpty,
     MessageTooLong,
     ClientIdInvalid,
+    /// The room search query is longer than any room name.
+    QueryTooLong,
     /// Asked to join a room you are in / leave a room you are not in.
     AlreadyMember,
     NotMember,
@@ -92,6 +94,7 @@ impl ErrorCode {
             MessageEmpty => "message_empty",
             MessageTooLong => "message_too_long",
             ClientIdInvalid => "client_id_invalid",
+            QueryTooLong => "query_too_long",
             AlreadyMember => "already_member",
             NotMember => "not_member",
             OwnerCannotLeave => "owner_cannot_leave",
@@ -131,8 +134,8 @@ impl ErrorCode {
                 "Username must be 3–32 letters, digits or underscores",
             ),
             NicknameInvalid => (
-                "昵称需为 1–32 个字符，且不含控制字符",
-                "Nickname must be 1–32 characters without control characters",
+                "昵称需为 1–32 个可见字符",
+                "Nickname must be 1–32 visible characters",
             ),
             PasswordTooShort => ("密码至少 8 位", "Password must be at least 8 characters"),
             PasswordTooLong => ("密码最多 128 位", "Password must be at most 128 characters"),
@@ -151,6 +154,10 @@ impl ErrorCode {
             MessageEmpty => ("不能发送空白消息", "Cannot send an empty message"),
             MessageTooLong => ("消息太长了", "Message is too long"),
             ClientIdInvalid => ("消息编号无效", "Invalid message id"),
+            QueryTooLong => (
+                "搜索词最多 40 个字符",
+                "Search text must be at most 40 characters",
+            ),
             AlreadyMember => ("你已在该房间中", "You are already in this room"),
             NotMember => ("你不在该房间中", "You are not a member of this room"),
             OwnerCannotLeave => (
@@ -178,7 +185,7 @@ impl ErrorCode {
     }
 
     /// Every code, for exhaustive tests and documentation.
-    pub const ALL: [ErrorCode; 22] = {
+    pub const ALL: [ErrorCode; 23] = {
         use ErrorCode::*;
         [
             Unauthenticated,
@@ -196,6 +203,7 @@ impl ErrorCode {
             MessageEmpty,
             MessageTooLong,
             ClientIdInvalid,
+            QueryTooLong,
             AlreadyMember,
             NotMember,
             OwnerCannotLeave,

@@ -8,6 +8,9 @@
 //! - [`view`]: read models returned by server functions (users, rooms).
 //! - [`error`]: stable error codes with their zh-CN / en messages.
 //! - [`limits`]: input limits both sides validate against.
+//! - [`text`]: the one normalisation of every free-text field.
+//! - [`validate`]: the pure input checks (free text, usernames, passwords…),
+//!   run by the server and, for early hints, by the browser.
 //!
 //! This crate depends on serde only, so it compiles for wasm, the server and
 //! tools alike.
@@ -15,11 +18,13 @@
 pub mod error;
 pub mod event;
 pub mod limits;
+pub mod text;
+pub mod validate;
 pub mod view;
 
 pub use error::{ApiError, ErrorCode, Lang};
 pub use event::{close_code, ClientFrame, EventBody, MsgType, RoomEvent, ServerFrame};
-pub use view::{RoomDetail, RoomSummary, UserBrief};
+pub use view::{RoomDetail, RoomPage, RoomSummary, UserBrief};
 
 /// A user's id (server-assigned, never taken from a client).
 pub type UserId = i64;

@@ -18,3 +18,6 @@ pub const MESSAGE_MAX_DEFAULT: usize = 2000;
 pub const CLIENT_ID_MAX: usize = 64;
 /// Largest history page a client may ask for.
 pub const HISTORY_PAGE_MAX: u32 = 200;
+/// Rooms per directory page when the client does not say, and at most.
+pub const ROOM_PAGE_DEFAULT: u32 = 50;
+pub const ROOM_PAGE_MAX: u32 = 100;

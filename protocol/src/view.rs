@@ -38,3 +38,12 @@ pub struct RoomDetail {
     pub room: RoomSummary,
     pub members: Vec<UserBrief>,
 }
+
+/// One page of the public room directory (`public_rooms`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomPage {
+    /// Matching public rooms, largest first (ties: oldest first).
+    pub rooms: Vec<RoomSummary>,
+    /// Pass back as `cursor` for the next page; None on the last page.
+    pub next_cursor: Option<String>,
+}

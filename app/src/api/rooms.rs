@@ -1,7 +1,7 @@
 //! Rooms: my conversations, the public directory, create/join/leave, members.
 
 use leptos::prelude::*;
-use teahouse_protocol::{RoomDetail, RoomId, RoomSummary};
+use teahouse_protocol::{RoomDetail, RoomId, RoomPage, RoomSummary};
 
 use crate::error::AppError;
 
@@ -14,13 +14,25 @@ pub async fn my_rooms() -> Result<Vec<RoomSummary>, AppError> {
     chat.my_rooms(me.id).await.map_err(fail)
 }
 
-/// Public rooms, joined or not.
+/// A page of public rooms (joined or not), largest first; `query` searches
+/// room names, `cursor` is the previous page's `next_cursor`.
 #[server(endpoint = "public_rooms")]
-pub async fn public_rooms() -> Result<Vec<RoomSummary>, AppError> {
+pub async fn public_rooms(
+    query: Option<String>,
+    cursor: Option<String>,
+    limit: Option<u32>,
+) -> Result<RoomPage, AppError> {
     use super::ssr::*;
     let chat = chat()?;
     let me = require_user(&chat).await?;
-    chat.public_rooms(me.id).await.map_err(fail)
+    chat.public_rooms(
+        me.id,
+        query.as_deref().unwrap_or(""),
+        cursor.as_deref(),
+        limit,
+    )
+    .await
+    .map_err(fail)
 }
 
 /// Creates a room; the caller becomes its owner.
@@ -55,9 +67,10 @@ pub async fn leave_room(room_id: RoomId) -> Result<(), AppError> {
         .map(|_| ())
 }
 
-/// A room and its members (members only).
-#[server(endpoint = "room_detail")]
-pub async fn room_info(room_id: RoomId) -> Result<RoomDetail, AppError> {
+/// A room and its members (members only). The arguments' struct is named
+/// apart from the `RoomDetail` view it returns.
+#[server(name = RoomDetailArgs, endpoint = "room_detail")]
+pub async fn room_detail(room_id: RoomId) -> Result<RoomDetail, AppError> {
     use super::ssr::*;
     let chat = chat()?;
     let me = require_user(&chat).await?;

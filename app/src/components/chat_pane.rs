@@ -13,7 +13,7 @@ use leptos::task::spawn_local;
 use teahouse_protocol::{ErrorCode, EventBody, RoomEvent, RoomId, Seq, UserId};
 
 use crate::api::messages::{history, send_message};
-use crate::api::rooms::{leave_room, room_info};
+use crate::api::rooms::{leave_room, room_detail};
 use crate::components::widgets::{Avatar, ErrorNotice};
 use crate::error::AppError;
 use crate::format::{now_ms, time_label, SEPARATOR_GAP_MS};
@@ -421,7 +421,7 @@ fn Composer(room_id: RoomId, pending: RwSignal<Vec<Pending>>) -> impl IntoView {
 fn MemberPanel(room_id: RoomId) -> impl IntoView {
     let i18n = use_i18n();
     let state = expect_context::<ChatState>();
-    let detail = Resource::new(move || room_id, room_info);
+    let detail = Resource::new(move || room_id, room_detail);
     let leave_error: RwSignal<Option<AppError>> = RwSignal::new(None);
     let nav = use_room_nav();
     let on_leave = move |_| {

@@ -1,4 +1,5 @@
-//! Finding and making rooms: the public directory and the new-room form.
+//! Finding and making rooms: the public directory (search, paging) and the
+//! new-room form.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -20,25 +21,152 @@ fn open_room(state: ChatState, panel: RwSignal<Panel>, room: RoomSummary, nav: R
     nav.go(Some(id));
 }
 
+/// How long typing must pause before the directory is searched.
+const SEARCH_DEBOUNCE: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// The public directory: a search box, the rooms found (largest first), and
+/// "load more" while the server has another page.
 #[component]
 pub fn Discover() -> impl IntoView {
     let i18n = use_i18n();
-    let rooms = Resource::new(|| (), |_| public_rooms());
+    // The query searched for; every change starts again from the first page.
+    let query = RwSignal::new(String::new());
+    let rooms: RwSignal<Vec<RoomSummary>> = RwSignal::new(Vec::new());
+    let next_cursor: RwSignal<Option<String>> = RwSignal::new(None);
+    let loading = RwSignal::new(true);
+    let error: RwSignal<Option<AppError>> = RwSignal::new(None);
+    // Answers to an older query are dropped when they arrive late.
+    let generation = StoredValue::new(0u64);
+    let load = move |fresh: bool| {
+        let cursor = if fresh {
+            None
+        } else {
+            match next_cursor.get_untracked() {
+                Some(c) => Some(c),
+                None => return,
+            }
+        };
+        if fresh {
+            generation.update_value(|g| *g += 1);
+        }
+        let asked = generation.get_value();
+        let q = query.get_untracked();
+        loading.set(true);
+        spawn_local(async move {
+            let answer = public_rooms(Some(q), cursor, None).await;
+            if generation.get_value() != asked {
+                return;
+            }
+            match answer {
+                Ok(page) => {
+                    rooms.update(|list| {
+                        if fresh {
+                            list.clear();
+                        }
+                        // A room whose member count changed between pages can
+                        // come again: keep the first copy.
+                        for room in page.rooms {
+                            if !list.iter().any(|r| r.id == room.id) {
+                                list.push(room);
+                            }
+                        }
+                    });
+                    next_cursor.set(page.next_cursor);
+                    error.set(None);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+            loading.set(false);
+        });
+    };
+    // Runs in the browser only: the first page, and again for each query.
+    Effect::new(move |_| {
+        query.track();
+        load(true);
+    });
     view! {
         <div class="discover">
-            <Suspense fallback=move || view! { <p class="loading">{move || i18n.t(T::Loading)}</p> }>
-                {move || Suspend::new(async move {
-                    match rooms.await {
-                        Ok(list) => view! {
-                            <ul class="directory" role="list">
-                                {list.into_iter().map(|room| view! { <DirectoryRow room/> }).collect_view()}
-                            </ul>
-                        }.into_any(),
-                        Err(err) => view! { <ErrorNotice err/> }.into_any(),
+            <SearchBox query/>
+            <ul class="directory" role="list">
+                <For each=move || rooms.get() key=|r| (r.id, r.joined, r.member_count) let:room>
+                    <DirectoryRow room/>
+                </For>
+            </ul>
+            {move || error.get().map(|err| view! { <ErrorNotice err/> })}
+            {move || {
+                if loading.get() {
+                    view! { <p class="loading">{move || i18n.t(T::Loading)}</p> }.into_any()
+                } else if next_cursor.get().is_some() {
+                    view! {
+                        <button type="button" class="load-more" on:click=move |_| load(false)>
+                            {move || i18n.t(T::LoadMoreRooms)}
+                        </button>
                     }
-                })}
-            </Suspense>
+                    .into_any()
+                } else if rooms.with(Vec::is_empty) {
+                    view! { <p class="directory-end">{move || i18n.t(T::NoRoomsFound)}</p> }.into_any()
+                } else {
+                    view! { <p class="directory-end">{move || i18n.t(T::NoMoreRooms)}</p> }.into_any()
+                }
+            }}
         </div>
+    }
+}
+
+/// The directory's search field: sets `query` once typing pauses, at once
+/// on Enter, and never in the middle of an IME composition (pinyin letters
+/// are not what the user means to search for).
+#[component]
+fn SearchBox(query: RwSignal<String>) -> impl IntoView {
+    let i18n = use_i18n();
+    let typed = RwSignal::new(String::new());
+    let composing = StoredValue::new(false);
+    let pending: StoredValue<Option<TimeoutHandle>> = StoredValue::new(None);
+    let cancel = move || {
+        if let Some(handle) = pending.get_value() {
+            handle.clear();
+        }
+        pending.set_value(None);
+    };
+    let search_now = move || {
+        cancel();
+        let text = typed.get_untracked().trim().to_owned();
+        if query.get_untracked() != text {
+            query.set(text);
+        }
+    };
+    let search_soon = move || {
+        cancel();
+        pending.set_value(set_timeout_with_handle(search_now, SEARCH_DEBOUNCE).ok());
+    };
+    on_cleanup(cancel);
+    view! {
+        <form class="directory-search" role="search" on:submit=move |ev| {
+            ev.prevent_default();
+            search_now();
+        }>
+            <input
+                type="search"
+                name="query"
+                maxlength=limits::ROOM_NAME_MAX
+                placeholder=move || i18n.t(T::SearchRooms)
+                aria-label=move || i18n.t(T::SearchRooms)
+                autocomplete="off"
+                prop:value=move || typed.get()
+                on:compositionstart=move |_| composing.set_value(true)
+                on:compositionend=move |ev| {
+                    composing.set_value(false);
+                    typed.set(event_target_value(&ev));
+                    search_soon();
+                }
+                on:input=move |ev| {
+                    typed.set(event_target_value(&ev));
+                    if !composing.get_value() {
+                        search_soon();
+                    }
+                }
+            />
+        </form>
     }
 }
 

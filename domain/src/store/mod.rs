@@ -24,9 +24,10 @@
 pub mod sqlite;
 
 use async_trait::async_trait;
-use teahouse_protocol::{RoomEvent, RoomId, RoomSummary, UserBrief, UserId};
+use teahouse_protocol::{RoomEvent, RoomId, RoomPage, RoomSummary, UserBrief, UserId};
 use tokio::sync::OwnedMutexGuard;
 
+use crate::directory::Cursor;
 use crate::log::{NewMessage, Page, Sent};
 use crate::Result;
 
@@ -94,8 +95,16 @@ pub trait ConversationStore: Send + Sync {
     /// The conversations `user` belongs to, most recently active first.
     async fn list_mine(&self, user: UserId) -> Result<Vec<RoomSummary>>;
 
-    /// Public rooms, largest first, as seen by `user`.
-    async fn list_public(&self, user: UserId, limit: u32) -> Result<Vec<RoomSummary>>;
+    /// A page of the public room directory as seen by `user`: rooms whose
+    /// name contains `query` (already validated; empty: all), largest first,
+    /// after `cursor` (see [`crate::directory`]), at most `limit`.
+    async fn directory_page(
+        &self,
+        user: UserId,
+        query: &str,
+        cursor: Option<Cursor>,
+        limit: u32,
+    ) -> Result<RoomPage>;
 
     /// One conversation's summary as seen by `user`; `not_found`.
     async fn summary(&self, user: UserId, room: RoomId) -> Result<RoomSummary>;

@@ -1,5 +1,6 @@
 //! SQLite storage of conversations and their members. Every membership
-//! change is stored with the event that records it, in one transaction.
+//! change is stored with the event that records it, and moves the room's
+//! `member_count`, in one transaction.
 
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Connection, Row, SqliteConnection};
@@ -11,8 +12,9 @@ use crate::store::NewRoom;
 use crate::{now_ms, DomainError, Result};
 
 /// Columns for [`summary_from_row`]; needs `?` bound to the asking user id.
-const SUMMARY_SELECT: &str = "SELECT r.id, r.name, r.description, r.owner_id, r.last_seq,
-        (SELECT COUNT(*) FROM members m WHERE m.room_id = r.id) AS member_count,
+pub(crate) const SUMMARY_SELECT: &str =
+    "SELECT r.id, r.name, r.description, r.owner_id, r.last_seq,
+        r.member_count,
         EXISTS(SELECT 1 FROM members m WHERE m.room_id = r.id AND m.user_id = ?) AS joined,
         e.room_id AS room_id, e.seq AS seq, e.at_ms, e.kind, e.msgtype, e.body, e.client_id,
         u.id AS actor_id, u.username AS actor_username, u.nickname AS actor_nickname
@@ -20,7 +22,7 @@ const SUMMARY_SELECT: &str = "SELECT r.id, r.name, r.description, r.owner_id, r.
      LEFT JOIN events e ON e.room_id = r.id AND e.seq = r.last_seq
      LEFT JOIN users u ON u.id = e.actor_id";
 
-fn summary_from_row(row: &SqliteRow) -> Result<RoomSummary> {
+pub(crate) fn summary_from_row(row: &SqliteRow) -> Result<RoomSummary> {
     let has_event = row.get::<Option<i64>, _>("seq").is_some();
     let last_event = has_event.then(|| log::event_from_row(row)).transpose()?;
     Ok(RoomSummary {
@@ -121,9 +123,11 @@ async fn insert_room(
 ) -> Result<RoomId> {
     let now = now_ms();
     let id: RoomId = sqlx::query_scalar(
-        "INSERT INTO rooms (name, description, owner_id, is_default, created_ms) VALUES (?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO rooms (name, name_folded, description, owner_id, is_default, created_ms, member_count)
+         VALUES (?, ?, ?, ?, ?, ?, 1) RETURNING id",
     )
     .bind(name)
+    .bind(crate::directory::fold(name))
     .bind(description)
     .bind(owner_id)
     .bind(is_default)
@@ -199,6 +203,10 @@ pub async fn join(db: &Db, user: &UserBrief, room_id: RoomId) -> Result<RoomEven
         .bind(now_ms())
         .execute(&mut *tx)
         .await?;
+    sqlx::query("UPDATE rooms SET member_count = member_count + 1 WHERE id = ?")
+        .bind(room_id)
+        .execute(&mut *tx)
+        .await?;
     let event = log::append(&mut tx, room_id, user, EventBody::MemberJoined).await?;
     tx.commit().await?;
     Ok(event)
@@ -221,6 +229,10 @@ pub async fn leave(db: &Db, user: &UserBrief, room_id: RoomId) -> Result<RoomEve
         .bind(user.id)
         .execute(&mut *tx)
         .await?;
+    sqlx::query("UPDATE rooms SET member_count = member_count - 1 WHERE id = ?")
+        .bind(room_id)
+        .execute(&mut *tx)
+        .await?;
     let event = log::append(&mut tx, room_id, user, EventBody::MemberLeft).await?;
     tx.commit().await?;
     Ok(event)
@@ -235,19 +247,6 @@ pub async fn list_mine(db: &Db, user_id: UserId) -> Result<Vec<RoomSummary>> {
     let rows = sqlx::query(&sql)
         .bind(user_id)
         .bind(user_id)
-        .fetch_all(db.reader())
-        .await?;
-    rows.iter().map(summary_from_row).collect()
-}
-
-/// The public room directory (joined or not), largest rooms first.
-pub async fn list_public(db: &Db, user_id: UserId, limit: u32) -> Result<Vec<RoomSummary>> {
-    let sql = format!(
-        "{SUMMARY_SELECT} WHERE r.is_public = 1 ORDER BY member_count DESC, r.id ASC LIMIT ?"
-    );
-    let rows = sqlx::query(&sql)
-        .bind(user_id)
-        .bind(limit.min(500))
         .fetch_all(db.reader())
         .await?;
     rows.iter().map(summary_from_row).collect()

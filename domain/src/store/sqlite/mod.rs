@@ -5,6 +5,7 @@
 //!   migrations.
 //! - [`accounts`]: the `users` table.
 //! - [`conversations`]: `rooms` and `members`, with their membership events.
+//! - [`directory`]: the public room directory's pages and search.
 //! - [`events`]: the `events` table: layout, history pages, appends.
 //! - [`batch`]: the message writer's connection and its batch transaction.
 
@@ -12,15 +13,17 @@ pub mod accounts;
 mod batch;
 pub mod conversations;
 pub mod db;
+pub mod directory;
 pub mod events;
 
 use async_trait::async_trait;
 use sqlx::SqlitePool;
-use teahouse_protocol::{RoomEvent, RoomId, RoomSummary, UserBrief, UserId};
+use teahouse_protocol::{RoomEvent, RoomId, RoomPage, RoomSummary, UserBrief, UserId};
 
 pub use db::Db;
 
 use crate::accounts::{SYSTEM_NICKNAME, SYSTEM_USERNAME};
+use crate::directory::Cursor;
 use crate::log::Page;
 use crate::store::{
     AccountStore, BatchAppender, ConversationStore, EventLog, NewRoom, Store, WriteTurn,
@@ -38,9 +41,10 @@ impl SqliteStore {
     /// Opens (creating if needed) the database at `url` and runs migrations.
     /// `url` names a file, e.g. `sqlite://data/teahouse.db`.
     pub async fn open(url: &str) -> Result<SqliteStore> {
-        Ok(SqliteStore {
-            db: Db::open(url).await?,
-        })
+        let db = Db::open(url).await?;
+        // Rooms stored before `name_folded` existed (migration 0003).
+        directory::fold_missing_names(&db).await?;
+        Ok(SqliteStore { db })
     }
 
     /// The reader pool, for the web layer's session store
@@ -108,8 +112,14 @@ impl ConversationStore for SqliteStore {
         conversations::list_mine(&self.db, user).await
     }
 
-    async fn list_public(&self, user: UserId, limit: u32) -> Result<Vec<RoomSummary>> {
-        conversations::list_public(&self.db, user, limit).await
+    async fn directory_page(
+        &self,
+        user: UserId,
+        query: &str,
+        cursor: Option<Cursor>,
+        limit: u32,
+    ) -> Result<RoomPage> {
+        directory::page(&self.db, user, query, cursor, limit).await
     }
 
     async fn summary(&self, user: UserId, room: RoomId) -> Result<RoomSummary> {
