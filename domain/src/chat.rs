@@ -2,8 +2,10 @@
 //! authorizes, stores, and then pushes what it stored to the hub — so a
 //! client is told about an event only once it is durable.
 
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::time::Instant;
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use teahouse_protocol::{
@@ -12,6 +14,7 @@ use teahouse_protocol::{
 
 use crate::accounts::{self, NewAccount, PasswordHasherPool};
 use crate::log::{self, NewMessage, Page};
+use crate::throttle::{LoginThrottle, Outcome};
 use crate::writer::SendQueue;
 use crate::{rooms, validate, ChatConfig, Db, DomainError, Hub, Result, Subscription};
 
@@ -27,8 +30,8 @@ pub struct Chat {
     hasher: PasswordHasherPool,
     /// Per-user send rate (None when disabled).
     send_limiter: Option<DefaultKeyedRateLimiter<UserId>>,
-    /// Per-username login attempts.
-    login_limiter: DefaultKeyedRateLimiter<String>,
+    /// Failed logins per (username, address) and per address.
+    login_throttle: LoginThrottle,
     /// The group-commit writer all sends go through.
     pub sends: SendQueue,
     /// Users by id: every authenticated request resolves its session's user,
@@ -58,14 +61,13 @@ impl Chat {
             let burst = NonZeroU32::new(config.send_burst).unwrap_or(rate);
             RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst))
         });
-        let logins = NonZeroU32::new(config.logins_per_minute).unwrap_or(NonZeroU32::MIN);
         let hub = Hub::new(config.conn_queue_capacity, 200);
         Ok(Arc::new(Chat {
             sends: SendQueue::start(&db, hub.clone(), 4096, 512)?,
             hub,
             hasher: PasswordHasherPool::new(config.hash_concurrency),
             send_limiter,
-            login_limiter: RateLimiter::keyed(Quota::per_minute(logins)),
+            login_throttle: LoginThrottle::new(config.login_throttle.clone()),
             users: std::sync::RwLock::new(std::collections::HashMap::new()),
             db,
             config,
@@ -81,13 +83,23 @@ impl Chat {
         Ok(user)
     }
 
-    /// Checks credentials; too many attempts for one username are refused.
-    pub async fn login(&self, username: &str, password: &str) -> Result<UserBrief> {
-        let key = username.trim().to_ascii_lowercase();
-        if self.login_limiter.check_key(&key).is_err() {
-            return Err(DomainError::code(ErrorCode::RateLimited));
-        }
-        accounts::authenticate(&self.db, &self.hasher, username, password).await
+    /// Checks credentials of a login from `client`. Failed attempts are
+    /// throttled per (username, client) and per client (see
+    /// [`crate::throttle`]); a throttled attempt is refused before any
+    /// password is hashed.
+    pub async fn login(&self, username: &str, password: &str, client: IpAddr) -> Result<UserBrief> {
+        let attempt = self
+            .login_throttle
+            .start(username, client, Instant::now())
+            .map_err(|t| DomainError::Throttled(t.retry_after))?;
+        let result = accounts::authenticate(&self.db, &self.hasher, username, password).await;
+        let outcome = match &result {
+            Ok(_) => Outcome::Succeeded,
+            Err(e) if e.to_api().code == ErrorCode::BadCredentials => Outcome::Failed,
+            Err(_) => Outcome::NotJudged,
+        };
+        self.login_throttle.finish(attempt, outcome);
+        result
     }
 
     /// The user behind a session, if the account still exists.

@@ -15,6 +15,8 @@
 //! - [`batch`]: how the writer checks and stores the sends of one batch.
 //! - [`chat`]: [`Chat`], the one service the web layer talks to; it ties the
 //!   store and the hub together so every stored event is also pushed.
+//! - [`throttle`]: login throttling of failed attempts per (username,
+//!   address) and per address, with growing waits.
 //! - [`error`]: the domain error type, mapped onto protocol error codes.
 
 pub mod accounts;
@@ -26,6 +28,7 @@ pub mod error;
 pub mod hub;
 pub mod log;
 pub mod rooms;
+pub mod throttle;
 pub mod validate;
 pub mod writer;
 
@@ -34,6 +37,7 @@ pub use config::ChatConfig;
 pub use db::Db;
 pub use error::{DomainError, Result};
 pub use hub::{Hub, KickReason, Subscription};
+pub use throttle::ThrottleConfig;
 
 /// Milliseconds since the Unix epoch (server clock).
 pub fn now_ms() -> i64 {

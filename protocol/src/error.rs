@@ -66,6 +66,9 @@ pub enum ErrorCode {
     RateLimited,
     /// The request itself was malformed.
     BadRequest,
+    /// A state-changing request came from a page of another origin (CSRF
+    /// protection; see the server's `security::origin`).
+    CrossOrigin,
     /// Something failed on the server; nothing was stored.
     Internal,
     /// The server could not be reached (reported by clients, never sent).
@@ -97,6 +100,7 @@ impl ErrorCode {
             OwnerCannotLeave => "owner_cannot_leave",
             RateLimited => "rate_limited",
             BadRequest => "bad_request",
+            CrossOrigin => "cross_origin",
             Internal => "internal",
             Network => "network",
         }
@@ -107,7 +111,7 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             Unauthenticated | BadCredentials => 401,
-            Forbidden | NotMember => 403,
+            Forbidden | NotMember | CrossOrigin => 403,
             NotFound => 404,
             UsernameTaken | AlreadyMember | OwnerCannotLeave => 409,
             RateLimited => 429,
@@ -162,6 +166,10 @@ impl ErrorCode {
                 "Too many requests, please slow down",
             ),
             BadRequest => ("请求格式不正确", "Malformed request"),
+            CrossOrigin => (
+                "已拒绝来自其他网站的请求",
+                "Refused: this request came from another website",
+            ),
             Internal => (
                 "服务器出错了，请稍后重试",
                 "Something went wrong on the server, please retry",
@@ -178,7 +186,7 @@ impl ErrorCode {
     }
 
     /// Every code, for exhaustive tests and documentation.
-    pub const ALL: [ErrorCode; 22] = {
+    pub const ALL: [ErrorCode; 23] = {
         use ErrorCode::*;
         [
             Unauthenticated,
@@ -201,6 +209,7 @@ impl ErrorCode {
             OwnerCannotLeave,
             RateLimited,
             BadRequest,
+            CrossOrigin,
             Internal,
             Network,
         ]
