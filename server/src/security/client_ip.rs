@@ -13,14 +13,16 @@ use axum::http::request::Parts;
 /// The client address of a request, if known.
 pub fn client_ip(parts: &Parts, trust_proxy: bool) -> Option<IpAddr> {
     if trust_proxy {
+        // The last entry of the last header line: what our proxy appended.
+        // Anything before it was written by the client and proves nothing.
         let last_hop = parts
             .headers
             .get_all("x-forwarded-for")
             .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|hop| hop.trim().parse::<IpAddr>().ok())
-            .last();
+            .next_back()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|hop| hop.trim().parse::<IpAddr>().ok());
         if last_hop.is_some() {
             return last_hop;
         }
