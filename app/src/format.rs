@@ -3,10 +3,16 @@
 
 use teahouse_protocol::{Lang, UserId};
 
-/// Background colour of a user's generated avatar, derived from their id.
+/// How many avatar colours there are: classes `avatar-c0` … `avatar-c23` in
+/// the style sheet, hues 15° apart. Classes rather than a `style` attribute:
+/// the Content-Security-Policy allows no inline styles.
+pub const AVATAR_COLORS: u64 = 24;
+
+/// The class giving a user's generated avatar its background colour,
+/// derived from their id.
 pub fn avatar_color(id: UserId) -> String {
     let hue = (id.unsigned_abs().wrapping_mul(137)) % 360;
-    format!("hsl({hue} 55% 48%)")
+    format!("avatar-c{}", hue * AVATAR_COLORS / 360)
 }
 
 /// The letter(s) shown in a generated avatar: the first character of the

@@ -67,7 +67,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// Here an inline script in `<head>` calls `WebAssembly.compileStreaming`
 /// at once, and the module script hands the compiled module to the
 /// wasm-bindgen initialiser. Browsers without `compileStreaming`, or a failed
-/// compile, fall back to loading the wasm by its URL.
+/// compile, fall back to loading the wasm by its URL. Both inline scripts
+/// carry the response's nonce, which the server's Content-Security-Policy
+/// names (Leptos' `AutoReload` and `HydrationScripts` pick it up too).
 #[component]
 fn BootScripts(options: LeptosOptions) -> impl IntoView {
     if options.hash_files {
@@ -91,10 +93,13 @@ fn BootScripts(options: LeptosOptions) -> impl IntoView {
         "import({js:?}).then(m=>Promise.resolve(window.__teahouseWasm)\
          .then(c=>m.default({{module_or_path:c||{wasm:?}}})).then(()=>m.hydrate()));"
     );
+    // The response's CSP nonce (server only; `None` in the browser, where
+    // the scripts have already run): only scripts carrying it may run inline.
+    let nonce = leptos::nonce::use_nonce();
     view! {
         <link rel="modulepreload" href=js crossorigin=""/>
-        <script>{compile}</script>
-        <script type="module">{boot}</script>
+        <script nonce=nonce.clone()>{compile}</script>
+        <script type="module" nonce=nonce>{boot}</script>
     }
     .into_any()
 }

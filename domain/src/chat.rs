@@ -4,8 +4,10 @@
 //! durable. Its state is private: the web layer cannot reach the database
 //! or the hub around it.
 
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::time::Instant;
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use teahouse_protocol::{
@@ -19,6 +21,7 @@ use crate::log::{NewMessage, Page};
 use crate::publish::{Publisher, SessionKey, Signal};
 use crate::rooms::{self, CheckedRoom};
 use crate::store::{Store, WriteTurn};
+use crate::throttle::{LoginThrottle, Outcome};
 use crate::writer::{SendQueue, WriterStats};
 use crate::{hub, validate, ChatConfig, DomainError, Hub, KickReason, Result, Subscription};
 
@@ -36,8 +39,8 @@ pub struct Chat {
     hasher: PasswordHasherPool,
     /// Per-user send rate (None when disabled).
     send_limiter: Option<DefaultKeyedRateLimiter<UserId>>,
-    /// Per-username login attempts.
-    login_limiter: DefaultKeyedRateLimiter<String>,
+    /// Failed logins per (username, address) and per address.
+    login_throttle: LoginThrottle,
     /// The group-commit writer all sends go through.
     sends: SendQueue,
     /// Users by id: every authenticated request resolves its session's user,
@@ -64,7 +67,6 @@ impl Chat {
             let burst = NonZeroU32::new(config.send_burst).unwrap_or(rate);
             RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst))
         });
-        let logins = NonZeroU32::new(config.logins_per_minute).unwrap_or(NonZeroU32::MIN);
         let hub = Hub::new(config.conn_queue_capacity, 200);
         let publisher: Arc<dyn Publisher> = hub.clone();
         Ok(Arc::new(Chat {
@@ -73,7 +75,7 @@ impl Chat {
             publisher,
             hasher: PasswordHasherPool::new(config.hash_concurrency),
             send_limiter,
-            login_limiter: RateLimiter::keyed(Quota::per_minute(logins)),
+            login_throttle: LoginThrottle::new(config.login_throttle.clone()),
             users: std::sync::RwLock::new(std::collections::HashMap::new()),
             store,
             config,
@@ -89,13 +91,23 @@ impl Chat {
         Ok(user)
     }
 
-    /// Checks credentials; too many attempts for one username are refused.
-    pub async fn login(&self, username: &str, password: &str) -> Result<UserBrief> {
-        let key = username.trim().to_ascii_lowercase();
-        if self.login_limiter.check_key(&key).is_err() {
-            return Err(DomainError::code(ErrorCode::RateLimited));
-        }
-        accounts::authenticate(&*self.store, &self.hasher, username, password).await
+    /// Checks credentials of a login from `client`. Failed attempts are
+    /// throttled per (username, client) and per client (see
+    /// [`crate::throttle`]); a throttled attempt is refused before any
+    /// password is hashed.
+    pub async fn login(&self, username: &str, password: &str, client: IpAddr) -> Result<UserBrief> {
+        let attempt = self
+            .login_throttle
+            .start(username, client, Instant::now())
+            .map_err(|t| DomainError::Throttled(t.retry_after))?;
+        let result = accounts::authenticate(&*self.store, &self.hasher, username, password).await;
+        let outcome = match &result {
+            Ok(_) => Outcome::Succeeded,
+            Err(e) if e.to_api().code == ErrorCode::BadCredentials => Outcome::Failed,
+            Err(_) => Outcome::NotJudged,
+        };
+        self.login_throttle.finish(attempt, outcome);
+        result
     }
 
     /// The user behind a session, if the account still exists.

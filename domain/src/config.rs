@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use teahouse_protocol::limits;
 
+use crate::throttle::ThrottleConfig;
+
 /// Limits and sizes the domain enforces.
 #[derive(Clone, Debug)]
 pub struct ChatConfig {
@@ -15,8 +17,9 @@ pub struct ChatConfig {
     pub sends_per_sec: u32,
     /// Burst allowance on top of `sends_per_sec`.
     pub send_burst: u32,
-    /// Failed logins allowed per username per minute before `rate_limited`.
-    pub logins_per_minute: u32,
+    /// How failed logins are throttled (per username and address, and per
+    /// address; see [`crate::throttle`]).
+    pub login_throttle: ThrottleConfig,
     /// How many password hashes may run at once (argon2 is CPU-heavy by design).
     pub hash_concurrency: usize,
     /// How often a client must show signs of life on its socket.
@@ -30,7 +33,7 @@ impl Default for ChatConfig {
             conn_queue_capacity: 256,
             sends_per_sec: 10,
             send_burst: 30,
-            logins_per_minute: 10,
+            login_throttle: ThrottleConfig::default(),
             hash_concurrency: 2,
             heartbeat: Duration::from_secs(25),
         }

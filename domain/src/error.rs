@@ -19,6 +19,10 @@ pub enum DomainError {
     /// Migration failed at start-up.
     #[error("migration error: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Refused until `retry_after` has passed (login throttling): told to
+    /// the client as `rate_limited`, with a `Retry-After`.
+    #[error("too many failed attempts; retry in {0:?}")]
+    Throttled(std::time::Duration),
     /// Any other internal failure (hashing, a panicked blocking task…).
     #[error("internal error: {0}")]
     Internal(String),
@@ -39,13 +43,22 @@ impl DomainError {
     pub fn to_api(&self) -> ApiError {
         match self {
             DomainError::Rejected(e) => e.clone(),
+            DomainError::Throttled(_) => ApiError::new(ErrorCode::RateLimited),
             _ => ApiError::new(ErrorCode::Internal),
         }
     }
 
     /// True for failures an operator should look at (not the client's fault).
     pub fn is_internal(&self) -> bool {
-        !matches!(self, DomainError::Rejected(_))
+        !matches!(self, DomainError::Rejected(_) | DomainError::Throttled(_))
+    }
+
+    /// How long the client should wait before retrying, when known.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            DomainError::Throttled(wait) => Some(*wait),
+            _ => None,
+        }
     }
 }
 

@@ -40,6 +40,8 @@
 //! - [`validate`]: pure input checks and the one text normalisation,
 //!   re-exported from `teahouse_protocol::validate`.
 //! - [`config`]: the service's limits.
+//! - [`throttle`]: login throttling of failed attempts per (username,
+//!   address) and per address, with growing waits.
 //! - [`error`]: the domain error type, mapped onto protocol error codes.
 
 pub mod accounts;
@@ -52,6 +54,7 @@ pub mod log;
 pub mod publish;
 pub mod rooms;
 pub mod store;
+pub mod throttle;
 pub mod validate;
 pub mod writer;
 
@@ -62,6 +65,7 @@ pub use hub::{Hub, KickReason, Subscription};
 pub use publish::{Publisher, SessionKey, Signal};
 pub use store::sqlite::SqliteStore;
 pub use store::{Store, WriteTurn};
+pub use throttle::ThrottleConfig;
 
 /// Milliseconds since the Unix epoch (server clock).
 pub fn now_ms() -> i64 {

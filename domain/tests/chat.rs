@@ -306,26 +306,52 @@ async fn accounts_reject_bad_input_and_wrong_passwords() {
 
     assert_eq!(
         f.chat
-            .login("alice", "tea-leaves-42")
+            .login("alice", "tea-leaves-42", HOME)
             .await
             .unwrap()
             .username,
         "alice"
     );
-    let wrong = f.chat.login("alice", "wrong-password").await.unwrap_err();
+    let wrong = f
+        .chat
+        .login("alice", "wrong-password", HOME)
+        .await
+        .unwrap_err();
     assert_eq!(code(wrong), ErrorCode::BadCredentials);
-    let unknown = f.chat.login("nobody", "tea-leaves-42").await.unwrap_err();
+    let unknown = f
+        .chat
+        .login("nobody", "tea-leaves-42", HOME)
+        .await
+        .unwrap_err();
     assert_eq!(code(unknown), ErrorCode::BadCredentials);
-    let sys = f.chat.login("teahouse", "!").await.unwrap_err();
+    let sys = f.chat.login("teahouse", "!", HOME).await.unwrap_err();
     assert_eq!(code(sys), ErrorCode::BadCredentials);
-    // Password guessing against one account is throttled.
-    let mut limited = false;
+    // Password guessing against one account is throttled for the guesser,
+    // with a wait to tell the client; the owner elsewhere is not affected.
+    let stranger: std::net::IpAddr = "192.0.2.66".parse().unwrap();
+    let mut limited = None;
     for _ in 0..12 {
-        if let Err(e) = f.chat.login("alice", "guess-guess").await {
-            limited |= code(e) == ErrorCode::RateLimited;
+        if let Err(e) = f.chat.login("alice", "guess-guess", stranger).await {
+            if code_of(&e) == ErrorCode::RateLimited {
+                limited = e.retry_after();
+                break;
+            }
         }
     }
-    assert!(limited);
+    assert!(limited.is_some_and(|wait| !wait.is_zero()));
+    let right = f.chat.login("alice", "tea-leaves-42", stranger).await;
+    assert_eq!(
+        right.map_err(|e| code_of(&e)).err(),
+        Some(ErrorCode::RateLimited)
+    );
+    assert!(f.chat.login("alice", "tea-leaves-42", HOME).await.is_ok());
+}
+
+/// The address the account owner logs in from in these tests.
+const HOME: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+
+fn code_of(e: &DomainError) -> ErrorCode {
+    e.to_api().code
 }
 
 #[tokio::test]

@@ -68,6 +68,9 @@ pub enum ErrorCode {
     RateLimited,
     /// The request itself was malformed.
     BadRequest,
+    /// A state-changing request came from a page of another origin (CSRF
+    /// protection; see the server's `security::origin`).
+    CrossOrigin,
     /// Something failed on the server; nothing was stored.
     Internal,
     /// The server could not be reached (reported by clients, never sent).
@@ -100,6 +103,7 @@ impl ErrorCode {
             OwnerCannotLeave => "owner_cannot_leave",
             RateLimited => "rate_limited",
             BadRequest => "bad_request",
+            CrossOrigin => "cross_origin",
             Internal => "internal",
             Network => "network",
         }
@@ -110,7 +114,7 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             Unauthenticated | BadCredentials => 401,
-            Forbidden | NotMember => 403,
+            Forbidden | NotMember | CrossOrigin => 403,
             NotFound => 404,
             UsernameTaken | AlreadyMember | OwnerCannotLeave => 409,
             RateLimited => 429,
@@ -169,6 +173,10 @@ impl ErrorCode {
                 "Too many requests, please slow down",
             ),
             BadRequest => ("请求格式不正确", "Malformed request"),
+            CrossOrigin => (
+                "已拒绝来自其他网站的请求",
+                "Refused: this request came from another website",
+            ),
             Internal => (
                 "服务器出错了，请稍后重试",
                 "Something went wrong on the server, please retry",
@@ -185,7 +193,7 @@ impl ErrorCode {
     }
 
     /// Every code, for exhaustive tests and documentation.
-    pub const ALL: [ErrorCode; 23] = {
+    pub const ALL: [ErrorCode; 24] = {
         use ErrorCode::*;
         [
             Unauthenticated,
@@ -209,6 +217,7 @@ impl ErrorCode {
             OwnerCannotLeave,
             RateLimited,
             BadRequest,
+            CrossOrigin,
             Internal,
             Network,
         ]

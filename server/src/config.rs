@@ -51,6 +51,28 @@ pub struct Config {
     /// session unused for 30 days expires; one in use never does).
     #[arg(long, env = "TEAHOUSE_SESSION_RENEW_SECS", default_value_t = app::api::ssr::SessionRenewal::DEFAULT_SECS)]
     pub session_renew_secs: u64,
+
+    /// Other origins (exact scheme://host[:port], comma-separated) whose
+    /// pages may make state-changing requests and open /ws with a user's
+    /// cookie, besides this server's own.
+    #[arg(long, env = "TEAHOUSE_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+
+    /// A reverse proxy stands in front: believe its X-Forwarded-For (last
+    /// hop: the client address for login throttling) and
+    /// X-Forwarded-Proto/-Host (this server's origin).
+    #[arg(long, env = "TEAHOUSE_TRUST_PROXY", default_value_t = false)]
+    pub trust_proxy: bool,
+
+    /// Who may show the pages in a frame: a CSP frame-ancestors source list
+    /// ('self', 'none', or origins separated by spaces).
+    #[arg(long, env = "TEAHOUSE_FRAME_ANCESTORS", default_value = "'self'")]
+    pub frame_ancestors: String,
+
+    /// Login throttling (no flags: the defaults follow OWASP's guidance;
+    /// tests shorten or lengthen them).
+    #[arg(skip)]
+    pub login_throttle: teahouse_domain::ThrottleConfig,
 }
 
 impl Config {
@@ -68,6 +90,7 @@ impl Config {
             conn_queue_capacity: self.conn_queue.max(1),
             sends_per_sec: self.sends_per_sec,
             heartbeat: Duration::from_secs(self.heartbeat_secs.clamp(1, 3600)),
+            login_throttle: self.login_throttle.clone(),
             ..ChatConfig::default()
         }
     }
@@ -85,6 +108,10 @@ impl Config {
             heartbeat_secs: 25,
             secure_cookies: false,
             session_renew_secs: app::api::ssr::SessionRenewal::DEFAULT_SECS,
+            allowed_origins: Vec::new(),
+            trust_proxy: false,
+            frame_ancestors: "'self'".into(),
+            login_throttle: teahouse_domain::ThrottleConfig::default(),
         }
     }
 }

@@ -65,6 +65,8 @@ pub enum StartError {
     Domain(#[from] DomainError),
     #[error("session store: {0}")]
     Sessions(String),
+    #[error("configuration: {0}")]
+    Config(String),
     #[error("leptos configuration: {0}")]
     Leptos(String),
     #[error("cannot listen on {addr}: {source}")]

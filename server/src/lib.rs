@@ -5,6 +5,8 @@
 //! - [`config`]: flags and environment variables.
 //! - [`pages`]: the pages (`/`, `/login`, `/register`) and `POST /api/<name>`.
 //! - [`ws`]: `GET /ws`, the authenticated push channel.
+//! - [`security`]: CSRF protection (allowed origins), security headers and
+//!   the CSP nonce, the client address for login throttling.
 //! - [`error`]: the HTTP error type and start-up errors.
 //! - this file: shared state, the router, serving and graceful shutdown.
 //!
@@ -14,6 +16,7 @@
 pub mod config;
 pub mod error;
 pub mod pages;
+pub mod security;
 pub mod ws;
 
 use std::future::Future;
@@ -23,6 +26,7 @@ use std::time::Duration;
 
 use app::api::ssr::SessionRenewal;
 use axum::extract::{FromRef, State};
+use axum::middleware;
 use axum::routing::get;
 use axum::serve::ListenerExt;
 use axum::Router;
@@ -41,6 +45,8 @@ use tower_sessions_sqlx_store::SqliteStore as SessionStore;
 
 pub use config::Config;
 pub use error::StartError;
+use security::headers::SecurityHeaders;
+use security::origin::OriginPolicy;
 
 /// Largest request body accepted (bytes); larger ones get 413.
 pub const MAX_REQUEST_BODY: usize = 64 * 1024;
@@ -60,6 +66,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// Bounds the number of open WebSockets.
     pub conn_limit: Arc<Semaphore>,
+    /// Which origins may act with a user's cookie (also checked by `/ws`).
+    pub origins: Arc<OriginPolicy>,
 }
 
 /// A built server, ready to run.
@@ -100,24 +108,55 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> Result<Ser
             tower_sessions::cookie::time::Duration::days(30),
         ));
 
+    let origins = Arc::new(
+        OriginPolicy::new(
+            &config.allowed_origins,
+            config.secure_cookies,
+            config.trust_proxy,
+        )
+        .map_err(StartError::Config)?,
+    );
+    // `cargo leptos watch` sets LEPTOS_WATCH; its reload script then
+    // connects to another port.
+    let dev_reload = std::env::var_os("LEPTOS_WATCH").is_some();
+    let security_headers = Arc::new(
+        SecurityHeaders::new(&config.frame_ancestors, dev_reload).map_err(StartError::Config)?,
+    );
     let chat = Chat::start(Arc::new(store), config.chat_config()).await?;
     let state = AppState {
         chat: chat.clone(),
         leptos_options: leptos_options.clone(),
         conn_limit: Arc::new(Semaphore::new(config.max_connections)),
+        origins: origins.clone(),
     };
     let renewal = SessionRenewal(Duration::from_secs(config.session_renew_secs));
+    let trust_proxy = config.trust_proxy;
     let router = Router::new()
         .route("/healthz", get(healthz))
         .route("/ws", get(ws::upgrade))
-        .merge(pages::router(leptos_options, chat.clone(), renewal))
-        // Files under the site root; anything else is the app's 404 page.
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+        .merge(pages::router(
+            leptos_options,
+            chat.clone(),
+            renewal,
+            trust_proxy,
+        ))
+        // Files under the site root; anything else is the app's 404 page
+        // (with this response's nonce, like every page).
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(
+            move || security::provide_request_context(trust_proxy),
             app::shell,
         ))
         .layer(session_layer)
         // No request needs more: a 2000-character message is ~8 KB form-encoded.
         .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY))
+        // Before the body is read or the session loaded.
+        .layer(middleware::from_fn_with_state(
+            origins,
+            security::origin::refuse_cross_origin,
+        ))
         // Pages, scripts and history pages are worth compressing; a send's
         // answer (a few hundred bytes) is not: a deflate stream per request
         // costs more CPU than the bytes it saves.
@@ -125,6 +164,11 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> Result<Ser
             CompressionLayer::new()
                 .compress_when(DefaultPredicate::new().and(SizeAbove::new(MIN_COMPRESSED_BODY))),
         )
+        // Outside everything else, so every answer gets them (413s and 403s too).
+        .layer(middleware::from_fn_with_state(
+            security_headers,
+            security::headers::set_security_headers,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state);
     Ok(Server { router, chat })

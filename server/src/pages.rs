@@ -4,7 +4,8 @@
 //! by path (there is no client-side router; see `app::nav`). Signed-out
 //! visitors of the chat page are sent to the log-in page before anything is
 //! rendered. The server functions (`POST /api/<name>`) get the same context
-//! as the pages: the chat service and the session-renewal period.
+//! as the pages: the chat service, the session-renewal period, the client
+//! address and (pages) the CSP nonce.
 
 use std::sync::Arc;
 
@@ -22,12 +23,14 @@ use tower_sessions::Session;
 use crate::error::session_user;
 use crate::AppState;
 
-/// The pages and server functions, with `chat` and `renewal` in their
-/// context.
+/// The pages and server functions, with `chat`, `renewal` and the
+/// request's client address (`X-Forwarded-For` believed if `trust_proxy`)
+/// and nonce in their context.
 pub fn router(
     options: LeptosOptions,
     chat: Arc<Chat>,
     renewal: SessionRenewal,
+    trust_proxy: bool,
 ) -> Router<AppState> {
     // Leptos' spawner (for resources rendered on the server); a no-op if
     // it is already set.
@@ -35,6 +38,7 @@ pub fn router(
     let context = move || {
         provide_context(chat.clone());
         provide_context(renewal);
+        crate::security::provide_request_context(trust_proxy);
     };
     let render = leptos_axum::render_app_to_stream_with_context(context.clone(), move || {
         shell(options.clone())

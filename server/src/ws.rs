@@ -1,8 +1,9 @@
 //! `GET /ws`: the push channel.
 //!
 //! The upgrade is authenticated by the session cookie (no session, no
-//! socket) and refused for foreign origins. Each connection is one task that
-//! writes queued frames (batched: everything already queued goes out in one
+//! socket) and refused for foreign origins (the rule of
+//! [`crate::security::origin`]). Each connection is one task that writes
+//! queued frames (batched: everything already queued goes out in one
 //! flush), answers pings, sends its own pings every heartbeat and closes
 //! connections that fall silent, fall behind, or are told to go.
 
@@ -10,7 +11,7 @@ use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures::SinkExt;
 use teahouse_domain::{KickReason, SessionKey, Subscription};
@@ -37,32 +38,17 @@ const WRITE_BATCH: usize = 64;
 /// that never did holds only its largest frame.
 const WRITE_BUFFER: usize = 16 * 1024;
 
-/// True if the request has no Origin (non-browser client) or one that names
-/// this host.
-fn same_origin(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return true;
-    };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let origin_host = origin
-        .split_once("://")
-        .map(|(_, rest)| rest)
-        .unwrap_or(origin);
-    !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
-}
-
 pub async fn upgrade(
     State(app): State<AppState>,
     session: Session,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    if !same_origin(&headers) {
-        tracing::warn!("refused cross-origin websocket");
-        return HttpError::new(ErrorCode::Forbidden).into_response();
+    // The same rule as for state-changing requests: a page of another
+    // origin must not open a socket with the user's cookie.
+    if let Err(refusal) = app.origins.check(&headers) {
+        crate::security::origin::log_refusal(&refusal, "GET", "/ws");
+        return HttpError::new(ErrorCode::CrossOrigin).into_response();
     }
     let user_id = match session_user(&session).await {
         Ok(Some(id)) => id,
@@ -269,36 +255,4 @@ async fn write_batch(
         socket.flush().await
     };
     matches!(timeout(heartbeat, work).await, Ok(Ok(())))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use axum::http::HeaderValue;
-
-    fn headers(origin: Option<&str>, host: &str) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        h.insert(header::HOST, HeaderValue::from_str(host).unwrap());
-        if let Some(o) = origin {
-            h.insert(header::ORIGIN, HeaderValue::from_str(o).unwrap());
-        }
-        h
-    }
-
-    #[test]
-    fn origin_check() {
-        assert!(same_origin(&headers(None, "chat.example:3000")));
-        assert!(same_origin(&headers(
-            Some("http://chat.example:3000"),
-            "chat.example:3000"
-        )));
-        assert!(!same_origin(&headers(
-            Some("https://evil.example"),
-            "chat.example:3000"
-        )));
-        assert!(!same_origin(&headers(
-            Some("http://chat.example:3001"),
-            "chat.example:3000"
-        )));
-    }
 }

@@ -28,12 +28,17 @@ pub async fn register(
     Ok(user)
 }
 
-/// Logs in with a username and password.
+/// Logs in with a username and password. Failed attempts are throttled
+/// per (username, client address) and per address: `rate_limited` with a
+/// `Retry-After` while locked.
 #[server(endpoint = "login")]
 pub async fn login(username: String, password: String) -> Result<UserBrief, AppError> {
     use super::ssr::*;
     let chat = chat()?;
-    let user = chat.login(&username, &password).await.map_err(fail)?;
+    let user = chat
+        .login(&username, &password, client_ip())
+        .await
+        .map_err(fail)?;
     log_in(&user).await?;
     leptos_axum::redirect("/");
     Ok(user)

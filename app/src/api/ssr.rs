@@ -59,12 +59,35 @@ pub fn reject(err: AppError) -> AppError {
     err
 }
 
-/// Maps a domain error, logging the internal ones (never their details to the client).
+/// Maps a domain error, logging the internal ones (never their details to
+/// the client). A refusal that knows when to retry says so in `Retry-After`
+/// (whole seconds, rounded up).
 pub fn fail(err: DomainError) -> AppError {
     if err.is_internal() {
         tracing::error!(error = %err, "request failed");
     }
+    if let (Some(wait), Some(opts)) = (err.retry_after(), use_context::<ResponseOptions>()) {
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        opts.insert_header(
+            http::header::RETRY_AFTER,
+            http::HeaderValue::from(secs.max(1)),
+        );
+    }
     reject(err.to_api().into())
+}
+
+/// The address of the client making the request, provided to every server
+/// function by the server (which decides whether a proxy's
+/// `X-Forwarded-For` is believed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientIp(pub std::net::IpAddr);
+
+/// The request's client address; the unspecified address if the server
+/// did not provide one (every such caller then shares one throttle key).
+pub fn client_ip() -> std::net::IpAddr {
+    use_context::<ClientIp>()
+        .map(|c| c.0)
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
 }
 
 /// The chat service, provided to every server function by the server.

@@ -13,9 +13,8 @@ pub fn Avatar(id: UserId, name: String, #[prop(optional)] large: bool) -> impl I
     let initial = avatar_initial(&name);
     view! {
         <span
-            class="avatar"
+            class=format!("avatar {}", avatar_color(id))
             class:avatar-lg=large
-            style=format!("background:{}", avatar_color(id))
             aria-hidden="true"
         >
             {initial}

@@ -1,0 +1,37 @@
+//! Protections every request goes through.
+//!
+//! - [`origin`]: CSRF protection: state-changing requests and the `/ws`
+//!   upgrade only from this server's own origin or `--allowed-origins`.
+//! - [`headers`]: CSP (with a fresh script nonce per page),
+//!   `Referrer-Policy`, `X-Content-Type-Options`, `Permissions-Policy`.
+//! - [`client_ip`]: the client address login throttling keys on.
+
+pub mod client_ip;
+pub mod headers;
+pub mod origin;
+
+use app::api::ssr::ClientIp;
+use axum::http::request::Parts;
+use leptos::nonce::Nonce;
+use leptos::prelude::*;
+
+/// Provides, to a page render or server function, what this module knows
+/// about its request: the client address and the page's script nonce (the
+/// one the CSP header names; it replaces the one Leptos made).
+pub fn provide_request_context(trust_proxy: bool) {
+    let found = with_context::<Parts, _>(|parts| {
+        (
+            client_ip::client_ip(parts, trust_proxy),
+            parts.extensions.get::<Nonce>().cloned(),
+        )
+    });
+    let Some((ip, nonce)) = found else {
+        return;
+    };
+    if let Some(ip) = ip {
+        provide_context(ClientIp(ip));
+    }
+    if let Some(nonce) = nonce {
+        provide_context(nonce);
+    }
+}
