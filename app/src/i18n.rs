@@ -49,6 +49,11 @@ pub enum T {
     Loading,
     UsernameHint,
     PasswordHint,
+    // Failed fetches (what failed; the error's own message follows).
+    OlderFailed,
+    CatchUpFailed,
+    ListFailed,
+    LogoutFailed,
 }
 
 impl T {
@@ -97,6 +102,16 @@ impl T {
             Loading => ("加载中…", "Loading…"),
             UsernameHint => ("3–32 位字母、数字或下划线", "3–32 letters, digits or _"),
             PasswordHint => ("至少 8 位", "At least 8 characters"),
+            OlderFailed => ("更早的消息没有加载出来", "Could not load older messages"),
+            CatchUpFailed => (
+                "新消息没有加载出来，正在重试",
+                "Could not load new messages, retrying",
+            ),
+            ListFailed => (
+                "聊天列表没有刷新，正在重试",
+                "Could not refresh the chat list, retrying",
+            ),
+            LogoutFailed => ("退出登录失败", "Could not log out"),
         };
         match lang {
             Lang::Zh => zh,
