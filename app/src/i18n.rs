@@ -53,6 +53,11 @@ pub enum T {
     LoadMoreRooms,
     NoMoreRooms,
     NoRoomsFound,
+    // Failed fetches (what failed; the error's own message follows).
+    OlderFailed,
+    CatchUpFailed,
+    ListFailed,
+    LogoutFailed,
 }
 
 impl T {
@@ -105,6 +110,16 @@ impl T {
             LoadMoreRooms => ("加载更多群聊", "Load more rooms"),
             NoMoreRooms => ("没有更多群聊了", "That is every room"),
             NoRoomsFound => ("没有找到群聊", "No rooms found"),
+            OlderFailed => ("更早的消息没有加载出来", "Could not load older messages"),
+            CatchUpFailed => (
+                "新消息没有加载出来，正在重试",
+                "Could not load new messages, retrying",
+            ),
+            ListFailed => (
+                "聊天列表没有刷新，正在重试",
+                "Could not refresh the chat list, retrying",
+            ),
+            LogoutFailed => ("退出登录失败", "Could not log out"),
         };
         match lang {
             Lang::Zh => zh,

@@ -2,10 +2,20 @@
 //!
 //! Layout:
 //! - [`api`]: server functions (`POST /api/<name>`), the browser/server boundary.
-//! - [`error`]: [`AppError`](error::AppError), the typed error they return.
-//! - [`state`]: the browser's chat state (rooms, loaded logs, unread, presence).
-//! - [`live`]: the WebSocket push client (hydrate builds only).
-//! - [`components`]: pages and widgets.
+//! - [`error`]: [`AppError`](error::AppError), the typed error they return
+//!   (and that every `ErrorBoundary` shows, through `widgets::ShowErrors`).
+//! - [`state`]: the browser's chat state (rooms, one reactive log and unread
+//!   count per conversation, presence).
+//! - [`live`]: the WebSocket push client, catch-up and its retries (hydrate
+//!   builds only).
+//! - [`components`]: pages and widgets:
+//!   - `auth`: log-in and sign-up pages; `chat_page`: the chat screen;
+//!   - `conversation/`: `list` (the conversation list), `pane` (header and
+//!     member toggle), `log` (message list, history paging,
+//!     stick-to-bottom), `message` (one row), `outbox` (optimistic sends,
+//!     retry by client id), `composer` (input), `members` (member panel);
+//!   - `discover`: room directory and new-room form; `widgets`: avatars,
+//!     error notices, the shared error boundary.
 //! - [`nav`]: which page (by path) and which room (by query) the browser is on.
 //! - [`i18n`], [`format`]: UI strings (zh-CN/en), avatars and time labels.
 //!

@@ -5,21 +5,23 @@
 //! connection, reconnects with exponential backoff (cut short when the
 //! browser comes back online or the tab regains focus — mobile webviews drop
 //! sockets in the background), and after every reconnect asks the server for
-//! the events it missed, by sequence number.
+//! the events it missed, by sequence number. A failed catch-up or list
+//! refresh is shown and retried with backoff (and again on reconnect), so a
+//! gap is never left silently.
 
 use std::time::Duration;
 
-use futures::channel::mpsc;
+use futures::channel::{mpsc, oneshot};
 use futures::future::{select, Either};
 use futures::{SinkExt, StreamExt};
 use gloo_net::websocket::{futures::WebSocket, Message, WebSocketError};
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use teahouse_protocol::{close_code, ClientFrame, RoomId, Seq, ServerFrame};
+use teahouse_protocol::{close_code, ClientFrame, RoomId, ServerFrame};
 
 use crate::api::{messages::history, rooms::my_rooms};
-use crate::state::{ChatState, Follow, Live};
+use crate::state::{ChatState, ConversationLog, Follow, Live};
 
 const MIN_BACKOFF_MS: u32 = 500;
 const MAX_BACKOFF_MS: u32 = 30_000;
@@ -161,9 +163,11 @@ async fn session(state: ChatState, resumed: bool) -> Outcome {
 fn handle(state: ChatState, frame: ServerFrame) {
     match frame {
         ServerFrame::Hello { .. } | ServerFrame::Pong => {}
+        // A gap starts after `log.synced_through()`, which the catch-up
+        // reads itself.
         ServerFrame::Event { event } => match state.apply_event(event) {
             Follow::Nothing => {}
-            Follow::FetchGap { room_id, after } => spawn_local(catch_up(state, room_id, after)),
+            Follow::FetchGap { room_id, .. } => request_catch_up(state, room_id),
             Follow::ReloadRooms => spawn_local(reload_rooms(state)),
         },
         ServerFrame::Presence { user_id, online } => state.online.update(|o| {
@@ -176,43 +180,90 @@ fn handle(state: ChatState, frame: ServerFrame) {
     }
 }
 
-/// After a reconnect: refresh the list and fill every loaded log's gap.
+/// After a reconnect: refresh the list and fill every loaded log's gap (a
+/// catch-up still waiting to retry is woken and retries now).
 fn resync(state: ChatState) {
     spawn_local(reload_rooms(state));
-    let loaded: Vec<(RoomId, Seq)> = state.logs.with_untracked(|l| {
-        l.iter()
-            .map(|(room, m)| (*room, m.keys().next_back().copied().unwrap_or(0)))
-            .collect()
-    });
-    for (room_id, after) in loaded {
-        spawn_local(catch_up(state, room_id, after));
+    for room_id in state.loaded_rooms() {
+        request_catch_up(state, room_id);
     }
 }
 
+/// Waits before retry `attempt` (0-based): exponential backoff with
+/// jitter, cut short if `wake` fires first.
+async fn backoff(attempt: u32, wake: impl std::future::Future + Unpin) {
+    let base = MIN_BACKOFF_MS
+        .saturating_mul(1 << attempt.min(6))
+        .min(MAX_BACKOFF_MS);
+    let jitter = (js_sys::Math::random() * f64::from(base) * 0.3) as u32;
+    let _ = select(TimeoutFuture::new(base + jitter), wake).await;
+}
+
+/// Replaces the conversation list with the server's, retrying with
+/// backoff while that fails (the failure is shown above the list).
 async fn reload_rooms(state: ChatState) {
-    if let Ok(rooms) = my_rooms().await {
-        state.replace_rooms(rooms);
-    }
-}
-
-/// Fetches every event of `room_id` after `after`, page by page.
-pub async fn catch_up(state: ChatState, room_id: RoomId, mut after: Seq) {
-    const PAGE: u32 = 200;
-    // Bounded: at most 50 pages (10k events) per catch-up; the rest is
-    // reachable by scrolling.
-    for _ in 0..50 {
-        match history(room_id, None, Some(after), Some(PAGE)).await {
-            Ok(events) => {
-                let n = events.len();
-                if let Some(last) = events.last() {
-                    after = last.seq;
-                }
-                state.merge(room_id, events);
-                if n < PAGE as usize {
-                    return;
-                }
+    for attempt in 0.. {
+        match my_rooms().await {
+            Ok(rooms) => {
+                state.list_error.set(None);
+                state.replace_rooms(rooms);
+                return;
             }
-            Err(_) => return,
+            Err(err) => {
+                state.list_error.set(Some(err));
+                backoff(attempt, futures::future::pending::<()>()).await;
+            }
         }
     }
+}
+
+/// Makes sure `room_id`'s log gets every event after
+/// [`ConversationLog::synced_through`]: starts a catch-up, or wakes the one
+/// that is waiting to retry. No-op for a room whose log is not loaded.
+pub fn request_catch_up(state: ChatState, room_id: RoomId) {
+    if let Some(log) = state.log(room_id) {
+        if log.claim_catch_up() {
+            spawn_local(catch_up(state, room_id, log));
+        }
+    }
+}
+
+/// Fetches `room_id`'s missing events page by page until the log has no
+/// hole and the server has nothing newer. A failed fetch is shown in the
+/// pane and retried with backoff (or at once on a reconnect), never
+/// dropped; the task ends when the room is left.
+async fn catch_up(state: ChatState, room_id: RoomId, log: ConversationLog) {
+    const PAGE: u32 = 200;
+    // Bounded: at most 50 pages (10k events) per catch-up; the next
+    // reconnect or gap goes on from where it stopped.
+    let mut pages = 0;
+    let mut attempt = 0;
+    while pages < 50 && state.log(room_id).is_some_and(|l| l.same_as(&log)) {
+        let after = log.synced_through();
+        match history(room_id, None, Some(after), Some(PAGE)).await {
+            Ok(events) => {
+                attempt = 0;
+                pages += 1;
+                log.catch_up_error.set(None);
+                let full = events.len() >= PAGE as usize;
+                log.merge(events);
+                // A short page ends it, unless it filled a hole below newer
+                // events and more may be missing (checked with no await
+                // since the merge, so a gap found meanwhile is seen here).
+                if !full && (!log.has_hole() || log.synced_through() == after) {
+                    break;
+                }
+            }
+            Err(err) => {
+                log.catch_up_error.set(Some(err));
+                let (tx, rx) = oneshot::channel::<()>();
+                log.on_wake(move || {
+                    let _ = tx.send(());
+                });
+                backoff(attempt, rx).await;
+                attempt += 1;
+            }
+        }
+    }
+    log.release_catch_up();
 }

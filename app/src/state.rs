@@ -1,12 +1,20 @@
 //! The browser's view of the chat: the conversation list, the loaded part of
-//! each room's log, unread counts and presence. Live frames from the socket
-//! and answers from server functions both land here, keyed by sequence
-//! number, so nothing is shown twice and gaps are detected.
+//! each conversation's log, unread counts and presence. Live frames from the
+//! socket and answers from server functions both land here, keyed by
+//! sequence number, so nothing is shown twice and gaps are detected.
+//!
+//! Each conversation's log and unread count is its own signal, made the
+//! first time it is needed and kept in a map that nothing tracks: an event
+//! in one conversation re-renders that conversation's pane and its row in
+//! the list, and nothing else.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use leptos::prelude::*;
 use teahouse_protocol::{EventBody, RoomEvent, RoomId, RoomSummary, Seq, UserBrief, UserId};
+
+use crate::error::AppError;
 
 /// State of the push connection, for the status banner.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,18 +24,26 @@ pub enum Live {
     Down,
 }
 
-/// Shared client state, provided by the chat page. All fields are signals,
-/// so the struct is `Copy`.
+/// Shared client state, provided by the chat page. All fields are
+/// arena handles, so the struct is `Copy`.
 #[derive(Clone, Copy)]
 pub struct ChatState {
     /// The logged-in user.
     pub me: StoredValue<UserBrief>,
     /// Conversation list, most recently active first.
     pub rooms: RwSignal<Vec<RoomSummary>>,
-    /// Loaded events per room (only rooms that were opened), by seq.
-    pub logs: RwSignal<HashMap<RoomId, BTreeMap<Seq, RoomEvent>>>,
-    /// Unread message counts for rooms not currently open.
-    pub unread: RwSignal<HashMap<RoomId, u32>>,
+    /// Loaded logs of the conversations that were opened. The map itself is
+    /// not reactive (each log is its own signal), so adding a log re-renders
+    /// nothing.
+    logs: StoredValue<HashMap<RoomId, ConversationLog>>,
+    /// Unread message counts of conversations not currently open, one
+    /// signal each, so a new message re-renders only its own badge.
+    unread: StoredValue<HashMap<RoomId, ArcRwSignal<u32>>>,
+    /// The sum of all unread counts, for the tab badge.
+    pub unread_total: RwSignal<u32>,
+    /// Why the last refresh of the conversation list failed; shown above the
+    /// list while the refresh is retried, cleared when one succeeds.
+    pub list_error: RwSignal<Option<AppError>>,
     /// Users known to be online.
     pub online: RwSignal<HashSet<UserId>>,
     /// The room shown in the chat pane.
@@ -49,13 +65,141 @@ pub enum Follow {
     ReloadRooms,
 }
 
+/// One conversation's loaded log. Cloning gives another handle to the same
+/// log.
+#[derive(Clone)]
+pub struct ConversationLog {
+    /// The loaded events by seq: pages and live frames land here, so an
+    /// event fetched twice is kept once.
+    events: ArcRwSignal<BTreeMap<Seq, RoomEvent>>,
+    /// Why the catch-up under way last failed; shown at the end of the pane
+    /// while it is retried, cleared when it succeeds.
+    pub catch_up_error: ArcRwSignal<Option<AppError>>,
+    /// Whether a catch-up task runs for this log, and how to cut its wait
+    /// before the next attempt short (not reactive).
+    catch_up: Arc<Mutex<CatchUpSlot>>,
+}
+
+/// The bookkeeping of a log's catch-up task.
+#[derive(Default)]
+struct CatchUpSlot {
+    /// A task is fetching (or waiting to retry) for this log; a second one
+    /// would fetch the same events.
+    running: bool,
+    /// Set while the task waits to retry: calling it retries at once.
+    wake: Option<Box<dyn FnOnce() + Send>>,
+}
+
+impl ConversationLog {
+    fn new() -> Self {
+        ConversationLog {
+            events: ArcRwSignal::new(BTreeMap::new()),
+            catch_up_error: ArcRwSignal::new(None),
+            catch_up: Arc::new(Mutex::new(CatchUpSlot::default())),
+        }
+    }
+
+    /// Runs `f` over the events (tracked: re-runs the caller on change).
+    pub fn with<R>(&self, f: impl FnOnce(&BTreeMap<Seq, RoomEvent>) -> R) -> R {
+        self.events.with(f)
+    }
+
+    /// Adds fetched events (a page of history or a catch-up).
+    pub fn merge(&self, events: Vec<RoomEvent>) {
+        if events.is_empty() {
+            return;
+        }
+        self.events.update(|log| {
+            for e in events {
+                log.insert(e.seq, e);
+            }
+        });
+    }
+
+    fn insert(&self, ev: RoomEvent) {
+        self.events.update(|log| {
+            log.insert(ev.seq, ev);
+        });
+    }
+
+    /// Highest seq loaded.
+    pub fn last(&self) -> Option<Seq> {
+        self.events
+            .with_untracked(|m| m.keys().next_back().copied())
+    }
+
+    /// Lowest seq loaded.
+    pub fn oldest(&self) -> Option<Seq> {
+        self.events.with_untracked(|m| m.keys().next().copied())
+    }
+
+    /// The seq after which events may be missing: the one before the first
+    /// hole in the loaded range (seqs have no gaps on the server), else the
+    /// last loaded (0 when nothing is).
+    pub fn synced_through(&self) -> Seq {
+        self.events.with_untracked(|m| {
+            let mut keys = m.keys().copied();
+            let Some(mut prev) = keys.next() else {
+                return 0;
+            };
+            for k in keys {
+                if k != prev + 1 {
+                    return prev;
+                }
+                prev = k;
+            }
+            prev
+        })
+    }
+
+    /// True if events are missing between the oldest and the last loaded.
+    pub fn has_hole(&self) -> bool {
+        self.last()
+            .is_some_and(|last| self.synced_through() != last)
+    }
+
+    /// Takes the catch-up slot: true if the caller should run the catch-up;
+    /// false if one already runs (and is woken if it was waiting to retry).
+    pub fn claim_catch_up(&self) -> bool {
+        let mut slot = self.catch_up.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.running {
+            if let Some(wake) = slot.wake.take() {
+                wake();
+            }
+            false
+        } else {
+            slot.running = true;
+            true
+        }
+    }
+
+    /// Registers how to wake the running catch-up from its wait.
+    pub fn on_wake(&self, wake: impl FnOnce() + Send + 'static) {
+        let mut slot = self.catch_up.lock().unwrap_or_else(|p| p.into_inner());
+        slot.wake = Some(Box::new(wake));
+    }
+
+    /// Gives the catch-up slot back (the task ends).
+    pub fn release_catch_up(&self) {
+        let mut slot = self.catch_up.lock().unwrap_or_else(|p| p.into_inner());
+        *slot = CatchUpSlot::default();
+    }
+
+    /// True if both handles are the same log.
+    pub fn same_as(&self, other: &ConversationLog) -> bool {
+        Arc::ptr_eq(&self.catch_up, &other.catch_up)
+    }
+}
+
 impl ChatState {
     pub fn new(me: UserBrief, rooms: Vec<RoomSummary>) -> Self {
         ChatState {
             me: StoredValue::new(me),
             rooms: RwSignal::new(rooms),
-            logs: RwSignal::new(HashMap::new()),
-            unread: RwSignal::new(HashMap::new()),
+            logs: StoredValue::new(HashMap::new()),
+            unread: StoredValue::new(HashMap::new()),
+            unread_total: RwSignal::new(0),
+            list_error: RwSignal::new(None),
             online: RwSignal::new(HashSet::new()),
             open_room: RwSignal::new(None),
             live: RwSignal::new(Live::Connecting),
@@ -66,26 +210,46 @@ impl ChatState {
         self.me.with_value(|m| m.id)
     }
 
-    /// Adds events fetched over HTTP (history or catch-up).
-    pub fn merge(&self, room_id: RoomId, events: Vec<RoomEvent>) {
-        if events.is_empty() {
-            self.logs.update(|l| {
-                l.entry(room_id).or_default();
-            });
-            return;
+    /// The log of `room_id`, made (empty) if it was not loaded yet.
+    pub fn open_log(&self, room_id: RoomId) -> ConversationLog {
+        if let Some(log) = self.log(room_id) {
+            return log;
         }
-        self.logs.update(|l| {
-            let log = l.entry(room_id).or_default();
-            for e in events {
-                log.insert(e.seq, e);
-            }
+        let log = ConversationLog::new();
+        self.logs.update_value(|l| {
+            l.insert(room_id, log.clone());
         });
+        log
     }
 
-    /// Highest seq loaded for a room.
-    pub fn last_loaded(&self, room_id: RoomId) -> Option<Seq> {
-        self.logs
-            .with_untracked(|l| l.get(&room_id).and_then(|m| m.keys().next_back().copied()))
+    /// The log of `room_id`, if it was loaded.
+    pub fn log(&self, room_id: RoomId) -> Option<ConversationLog> {
+        self.logs.with_value(|l| l.get(&room_id).cloned())
+    }
+
+    /// The conversations whose logs are loaded.
+    pub fn loaded_rooms(&self) -> Vec<RoomId> {
+        self.logs.with_value(|l| l.keys().copied().collect())
+    }
+
+    /// The unread count of `room_id`, as a signal of its own.
+    pub fn unread_of(&self, room_id: RoomId) -> ArcRwSignal<u32> {
+        if let Some(s) = self.unread.with_value(|u| u.get(&room_id).cloned()) {
+            return s;
+        }
+        let s = ArcRwSignal::new(0);
+        self.unread.update_value(|u| {
+            u.insert(room_id, s.clone());
+        });
+        s
+    }
+
+    fn add_unread(&self, room_id: RoomId, n: u32) {
+        if n == 0 {
+            return;
+        }
+        self.unread_of(room_id).update(|c| *c += n);
+        self.unread_total.update(|t| *t += n);
     }
 
     /// Applies a live event; returns what else needs fetching.
@@ -94,25 +258,16 @@ impl ChatState {
         let me = self.me_id();
         let mut follow = Follow::Nothing;
         // 1. The log, if this room's log is loaded.
-        let gap_after = self.logs.with_untracked(|l| {
-            l.get(&room_id)
-                .and_then(|m| m.keys().next_back().copied())
-                .filter(|last| ev.seq > last + 1)
-        });
-        if let Some(after) = gap_after {
-            follow = Follow::FetchGap { room_id, after };
-        }
-        if self.logs.with_untracked(|l| l.contains_key(&room_id)) {
-            self.logs.update(|l| {
-                if let Some(m) = l.get_mut(&room_id) {
-                    m.insert(ev.seq, ev.clone());
-                }
-            });
+        if let Some(log) = self.log(room_id) {
+            if let Some(after) = log.last().filter(|last| ev.seq > last + 1) {
+                follow = Follow::FetchGap { room_id, after };
+            }
+            log.insert(ev.clone());
         }
         // 2. Unread badge.
         let is_message = matches!(ev.body, EventBody::Message { .. });
         if is_message && ev.actor.id != me && self.open_room.get_untracked() != Some(room_id) {
-            self.unread.update(|u| *u.entry(room_id).or_default() += 1);
+            self.add_unread(room_id, 1);
         }
         // 3. The conversation list.
         let i_left = ev.body == EventBody::MemberLeft && ev.actor.id == me;
@@ -120,10 +275,7 @@ impl ChatState {
             .rooms
             .with_untracked(|r| r.iter().any(|s| s.id == room_id));
         if i_left {
-            self.rooms.update(|r| r.retain(|s| s.id != room_id));
-            self.logs.update(|l| {
-                l.remove(&room_id);
-            });
+            self.forget_room(room_id);
         } else if known {
             self.rooms.update(|rooms| {
                 if let Some(pos) = rooms.iter().position(|s| s.id == room_id) {
@@ -154,24 +306,26 @@ impl ChatState {
             .rooms
             .with_untracked(|r| r.iter().map(|s| (s.id, s.last_seq)).collect());
         let me = self.me_id();
-        self.unread.update(|u| {
-            for s in &fresh {
-                let from_me = s.last_event.as_ref().is_some_and(|e| e.actor.id == me);
-                if let Some(old) = before.get(&s.id) {
-                    if s.last_seq > *old && Some(s.id) != open && !from_me {
-                        *u.entry(s.id).or_default() += (s.last_seq - old) as u32;
-                    }
+        for s in &fresh {
+            let from_me = s.last_event.as_ref().is_some_and(|e| e.actor.id == me);
+            if let Some(old) = before.get(&s.id) {
+                if s.last_seq > *old && Some(s.id) != open && !from_me {
+                    self.add_unread(s.id, (s.last_seq - old) as u32);
                 }
             }
-        });
+        }
         self.rooms.set(fresh);
     }
 
     /// Marks a room as read (it is open on screen).
     pub fn mark_read(&self, room_id: RoomId) {
-        self.unread.update(|u| {
-            u.remove(&room_id);
-        });
+        if let Some(s) = self.unread.with_value(|u| u.get(&room_id).cloned()) {
+            let n = s.get_untracked();
+            if n > 0 {
+                s.set(0);
+                self.unread_total.update(|t| *t = t.saturating_sub(n));
+            }
+        }
     }
 
     /// Adds or moves a room to the top of the list (after create/join).
@@ -180,5 +334,217 @@ impl ChatState {
             r.retain(|s| s.id != summary.id);
             r.insert(0, summary);
         });
+    }
+
+    /// Drops everything held for a room I left: its row, log and unread
+    /// count.
+    pub fn forget_room(&self, room_id: RoomId) {
+        self.mark_read(room_id);
+        self.rooms.update(|r| r.retain(|s| s.id != room_id));
+        self.logs.update_value(|l| {
+            l.remove(&room_id);
+        });
+        self.unread.update_value(|u| {
+            u.remove(&room_id);
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use teahouse_protocol::MsgType;
+
+    fn user(id: UserId) -> UserBrief {
+        UserBrief {
+            id,
+            username: format!("u{id}"),
+            nickname: format!("U{id}"),
+        }
+    }
+
+    fn summary(id: RoomId, last_seq: Seq) -> RoomSummary {
+        RoomSummary {
+            id,
+            name: format!("room {id}"),
+            description: String::new(),
+            owner_id: 1,
+            member_count: 2,
+            last_seq,
+            last_event: None,
+            joined: true,
+        }
+    }
+
+    fn message(room_id: RoomId, seq: Seq, from: UserId) -> RoomEvent {
+        RoomEvent {
+            room_id,
+            seq,
+            at_ms: 1_700_000_000_000 + seq,
+            actor: user(from),
+            body: EventBody::Message {
+                msgtype: MsgType::Text,
+                text: format!("m{seq}"),
+                client_id: format!("c{room_id}-{seq}"),
+            },
+        }
+    }
+
+    fn state() -> ChatState {
+        ChatState::new(user(1), vec![summary(10, 3), summary(20, 3)])
+    }
+
+    fn seqs(log: &ConversationLog) -> Vec<Seq> {
+        log.with(|m| m.keys().copied().collect())
+    }
+
+    #[test]
+    fn fetched_and_live_events_are_merged_by_seq_without_duplicates() {
+        let s = state();
+        let log = s.open_log(10);
+        log.merge(vec![message(10, 2, 2), message(10, 3, 2)]);
+        // A catch-up that overlaps what is loaded, and the same live frame twice.
+        log.merge(vec![message(10, 3, 2), message(10, 4, 2)]);
+        assert_eq!(s.apply_event(message(10, 5, 2)), Follow::Nothing);
+        assert_eq!(s.apply_event(message(10, 5, 2)), Follow::Nothing);
+        // An older page.
+        log.merge(vec![message(10, 1, 2)]);
+        assert_eq!(seqs(&log), vec![1, 2, 3, 4, 5]);
+        assert!(!log.has_hole());
+        assert_eq!(log.synced_through(), 5);
+    }
+
+    #[test]
+    fn a_live_event_past_the_last_loaded_asks_for_the_gap() {
+        let s = state();
+        let log = s.open_log(10);
+        log.merge(vec![message(10, 1, 2), message(10, 2, 2)]);
+        assert_eq!(
+            s.apply_event(message(10, 6, 2)),
+            Follow::FetchGap {
+                room_id: 10,
+                after: 2
+            }
+        );
+        // The event is kept, and the hole is known until it is filled.
+        assert_eq!(seqs(&log), vec![1, 2, 6]);
+        assert!(log.has_hole());
+        assert_eq!(log.synced_through(), 2);
+        log.merge((3..=5).map(|q| message(10, q, 2)).collect());
+        assert!(!log.has_hole());
+        assert_eq!(log.synced_through(), 6);
+        // Events of rooms that were never opened are not kept, and a room
+        // missing from the list asks for the list.
+        assert_eq!(s.apply_event(message(30, 9, 2)), Follow::ReloadRooms);
+        assert!(s.log(30).is_none());
+    }
+
+    #[test]
+    fn an_event_in_one_room_does_not_rerun_what_reads_another_rooms_log() {
+        let s = state();
+        let a = s.open_log(10);
+        let b = s.open_log(20);
+        a.merge(vec![message(10, 1, 2)]);
+        b.merge(vec![message(20, 1, 2)]);
+        let runs = Arc::new(AtomicUsize::new(0));
+        let rows_of_a = Memo::new({
+            let a = a.clone();
+            let runs = runs.clone();
+            move |_| {
+                runs.fetch_add(1, Ordering::SeqCst);
+                a.with(|m| m.len())
+            }
+        });
+        let unread_a = s.unread_of(10);
+        let badge_runs = Arc::new(AtomicUsize::new(0));
+        let badge_of_a = Memo::new({
+            let badge_runs = badge_runs.clone();
+            move |_| {
+                badge_runs.fetch_add(1, Ordering::SeqCst);
+                unread_a.get()
+            }
+        });
+        assert_eq!(rows_of_a.get(), 1);
+        assert_eq!(badge_of_a.get(), 0);
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+
+        // Room 20 gets a message (and an unread count): room 10's readers stay put.
+        s.open_room.set(Some(10));
+        assert_eq!(s.apply_event(message(20, 2, 2)), Follow::Nothing);
+        assert_eq!(rows_of_a.get(), 1);
+        assert_eq!(badge_of_a.get(), 0);
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        assert_eq!(badge_runs.load(Ordering::SeqCst), 1);
+        assert_eq!(seqs(&b), vec![1, 2]);
+        assert_eq!(s.unread_of(20).get_untracked(), 1);
+        assert_eq!(s.unread_total.get_untracked(), 1);
+
+        // Room 10's own event does re-run them.
+        assert_eq!(s.apply_event(message(10, 2, 2)), Follow::Nothing);
+        assert_eq!(rows_of_a.get(), 2);
+        assert_eq!(runs.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn leaving_a_room_drops_its_log_and_unread_count() {
+        let s = state();
+        let log = s.open_log(20);
+        log.merge(vec![message(20, 1, 2)]);
+        assert_eq!(s.apply_event(message(20, 2, 2)), Follow::Nothing);
+        assert_eq!(s.unread_total.get_untracked(), 1);
+        let mut left = message(20, 3, 1);
+        left.body = EventBody::MemberLeft;
+        assert_eq!(s.apply_event(left), Follow::Nothing);
+        assert!(s.log(20).is_none());
+        assert_eq!(s.loaded_rooms(), Vec::<RoomId>::new());
+        assert_eq!(s.unread_total.get_untracked(), 0);
+        assert!(s.rooms.with_untracked(|r| r.iter().all(|r| r.id != 20)));
+        // Opening it again (after a re-join) starts from an empty log.
+        assert!(!s.open_log(20).same_as(&log));
+        assert_eq!(s.open_log(20).last(), None);
+    }
+
+    #[test]
+    fn unread_counts_add_up_and_clear_per_room() {
+        let s = state();
+        s.open_room.set(Some(10));
+        s.apply_event(message(20, 4, 2));
+        s.apply_event(message(20, 5, 2));
+        // My own messages and the open room's do not count.
+        s.apply_event(message(20, 6, 1));
+        s.apply_event(message(10, 4, 2));
+        assert_eq!(s.unread_of(20).get_untracked(), 2);
+        assert_eq!(s.unread_of(10).get_untracked(), 0);
+        // A reconnect finds three more in room 10, which is no longer open.
+        s.open_room.set(None);
+        let mut fresh = summary(10, 7);
+        fresh.last_event = Some(message(10, 7, 2));
+        s.replace_rooms(vec![fresh, summary(20, 6)]);
+        assert_eq!(s.unread_of(10).get_untracked(), 3);
+        assert_eq!(s.unread_total.get_untracked(), 5);
+        s.mark_read(20);
+        assert_eq!(s.unread_of(20).get_untracked(), 0);
+        assert_eq!(s.unread_total.get_untracked(), 3);
+    }
+
+    #[test]
+    fn one_catch_up_at_a_time_and_a_second_request_wakes_a_waiting_one() {
+        let s = state();
+        let log = s.open_log(10);
+        assert!(log.claim_catch_up());
+        let woken = Arc::new(AtomicUsize::new(0));
+        let w = woken.clone();
+        log.on_wake(move || {
+            w.fetch_add(1, Ordering::SeqCst);
+        });
+        // A reconnect asks again while the first waits to retry.
+        assert!(!log.claim_catch_up());
+        assert_eq!(woken.load(Ordering::SeqCst), 1);
+        assert!(!log.claim_catch_up());
+        assert_eq!(woken.load(Ordering::SeqCst), 1);
+        log.release_catch_up();
+        assert!(log.claim_catch_up());
     }
 }

@@ -2,15 +2,14 @@
 //! two are separate screens (CSS), switched by whether a room is open.
 
 use leptos::prelude::*;
-use teahouse_protocol::{RoomId, RoomSummary, UserBrief};
+use teahouse_protocol::{ErrorCode, RoomId, RoomSummary, UserBrief};
 
 use crate::api::auth::{logout, me};
 use crate::api::rooms::my_rooms;
 use crate::components::auth::LangToggle;
-use crate::components::chat_pane::ChatPane;
-use crate::components::conversation_list::ConversationList;
+use crate::components::conversation::{ChatPane, ConversationList};
 use crate::components::discover::{Discover, NewRoomForm};
-use crate::components::widgets::{Avatar, ErrorNotice};
+use crate::components::widgets::{Avatar, ErrorNotice, ShowErrors};
 use crate::error::AppError;
 use crate::i18n::{use_i18n, T};
 use crate::nav::{load_page, RoomNav};
@@ -40,18 +39,19 @@ pub fn ChatPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| boot());
     view! {
         <Suspense fallback=move || view! { <p class="loading">{move || i18n.t(T::Loading)}</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(Some((user, rooms))) => view! { <ChatShell user rooms room_id/> }.into_any(),
-                    // Signed out meanwhile (the server sends signed-out
-                    // visitors of `/` to the log-in page before rendering).
-                    Ok(None) => {
-                        load_page("/login");
-                        view! { <a class="page-error" href="/login">{move || i18n.t(T::Login)}</a> }.into_any()
-                    }
-                    Err(err) => view! { <main class="page-error"><ErrorNotice err/></main> }.into_any(),
-                }
-            })}
+            <ShowErrors class="page-error" page=true>
+                {move || Suspend::new(async move {
+                    data.await.map(|data| match data {
+                        Some((user, rooms)) => view! { <ChatShell user rooms room_id/> }.into_any(),
+                        // Signed out meanwhile (the server sends signed-out
+                        // visitors of `/` to the log-in page before rendering).
+                        None => {
+                            load_page("/login");
+                            view! { <a class="page-error" href="/login">{move || i18n.t(T::Login)}</a> }.into_any()
+                        }
+                    })
+                })}
+            </ShowErrors>
         </Suspense>
     }
 }
@@ -80,13 +80,18 @@ fn ChatShell(
             crate::live::start(state);
         }
     });
+    // Leave the page only once the session is gone: after a failed log-out
+    // it is still valid, and the reason is shown.
+    let logout_error: RwSignal<Option<AppError>> = RwSignal::new(None);
     let on_logout = move |_| {
         leptos::task::spawn_local(async move {
-            let _ = logout().await;
-            load_page("/login");
+            match logout().await {
+                Err(err) if err.code != ErrorCode::Unauthenticated => logout_error.set(Some(err)),
+                _ => load_page("/login"),
+            }
         });
     };
-    let total_unread = move || state.unread.with(|u| u.values().sum::<u32>());
+    let total_unread = move || state.unread_total.get();
     view! {
         <div class="app" class:has-room=move || room_id.get().is_some()>
             <aside class="sidebar" aria-label=move || i18n.t(T::Chats)>
@@ -96,6 +101,7 @@ fn ChatShell(
                     <LangToggle/>
                     <button type="button" class="link-button" on:click=on_logout>{move || i18n.t(T::Logout)}</button>
                 </header>
+                {move || logout_error.get().map(|err| view! { <ErrorNotice err what=T::LogoutFailed/> })}
                 <nav class="tabs" aria-label="panels">
                     <button type="button" class:active=move || panel.get() == Panel::Chats on:click=move |_| panel.set(Panel::Chats)>
                         {move || i18n.t(T::Chats)}

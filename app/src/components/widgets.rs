@@ -22,16 +22,50 @@ pub fn Avatar(id: UserId, name: String, #[prop(optional)] large: bool) -> impl I
     }
 }
 
-/// A form-level or page-level error message.
+/// A form-level or page-level error message, optionally after a line
+/// saying what failed ("Could not load older messages · Network error").
 #[component]
-pub fn ErrorNotice(err: AppError) -> impl IntoView {
+pub fn ErrorNotice(err: AppError, #[prop(optional)] what: Option<T>) -> impl IntoView {
     let i18n = use_i18n();
     let code = err.code.as_str();
     view! {
         <p class="error-notice" role="alert" data-code=code>
+            {move || what.map(|w| format!("{} · ", i18n.t(w)))}
             {move || err.message(i18n.lang())}
         </p>
     }
+}
+
+/// Where a fetch's `Err` is shown: `children` render as usual until one of
+/// them renders an `Err(AppError)`; then this shows that error as an
+/// [`ErrorNotice`] instead, inside `<div class=class>` when a class is
+/// given (`<main class=class>` for a whole page). One boundary for every
+/// fetch keeps the error arm in one place and in the wasm once.
+#[component]
+pub fn ShowErrors(
+    children: Children,
+    /// The class of the element around the notice; none for a bare notice.
+    #[prop(optional)]
+    class: Option<&'static str>,
+    /// The notice stands for the whole page: wrap it in `<main>`.
+    #[prop(optional)]
+    page: bool,
+) -> impl IntoView {
+    let fallback = move |errors: ArcRwSignal<Errors>| {
+        let err = errors.with(|e| {
+            e.iter()
+                .next()
+                .map(|(_, e)| AppError::from_caught(e))
+                .unwrap_or_else(|| AppError::new(teahouse_protocol::ErrorCode::Internal))
+        });
+        let notice = view! { <ErrorNotice err/> };
+        match class {
+            Some(class) if page => view! { <main class=class>{notice}</main> }.into_any(),
+            Some(class) => view! { <div class=class>{notice}</div> }.into_any(),
+            None => notice.into_any(),
+        }
+    };
+    view! { <ErrorBoundary fallback>{children()}</ErrorBoundary> }
 }
 
 /// The one-line preview of an event, for the conversation list.

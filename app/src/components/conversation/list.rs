@@ -1,12 +1,15 @@
 //! The conversation list: room avatar, name, last-message preview, time and
-//! unread badge, most recently active first.
+//! unread badge, most recently active first; above it, a notice while a
+//! refresh of the list fails and is retried. A row re-renders when its own
+//! room changes (the `<For>` key) or its own unread count does.
 
 use leptos::prelude::*;
 use teahouse_protocol::{RoomId, RoomSummary};
 
+use crate::components::widgets::ErrorNotice;
 use crate::components::widgets::{preview, Avatar};
 use crate::format::{now_ms, time_label};
-use crate::i18n::use_i18n;
+use crate::i18n::{use_i18n, T};
 use crate::nav::{room_href, use_room_nav};
 use crate::state::ChatState;
 use crate::TzOffset;
@@ -15,6 +18,7 @@ use crate::TzOffset;
 pub fn ConversationList(selected: Memo<Option<RoomId>>) -> impl IntoView {
     let state = expect_context::<ChatState>();
     view! {
+        {move || state.list_error.get().map(|err| view! { <ErrorNotice err what=T::ListFailed/> })}
         <ul class="conversations" role="list">
             <For
                 each=move || state.rooms.get()
@@ -36,7 +40,8 @@ fn ConversationRow(room: RoomSummary, selected: Memo<Option<RoomId>>) -> impl In
     let me = state.me_id();
     let last = room.last_event.clone();
     let last_for_preview = last.clone();
-    let unread = move || state.unread.with(|u| u.get(&id).copied().unwrap_or(0));
+    let unread_count: Signal<u32> = state.unread_of(id).into();
+    let unread = move || unread_count.get();
     let now = now_ms();
     let nav = use_room_nav();
     view! {

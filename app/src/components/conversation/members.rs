@@ -1,0 +1,63 @@
+//! The member panel of the open conversation: members with the owner mark
+//! and online dots, and the "leave room" button.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use teahouse_protocol::RoomId;
+
+use crate::api::rooms::{leave_room, room_detail};
+use crate::components::widgets::{Avatar, ErrorNotice, ShowErrors};
+use crate::error::AppError;
+use crate::i18n::{use_i18n, T};
+use crate::nav::use_room_nav;
+use crate::state::ChatState;
+
+#[component]
+pub fn MemberPanel(room_id: RoomId) -> impl IntoView {
+    let i18n = use_i18n();
+    let state = expect_context::<ChatState>();
+    let detail = Resource::new(move || room_id, room_detail);
+    let leave_error: RwSignal<Option<AppError>> = RwSignal::new(None);
+    let nav = use_room_nav();
+    let on_leave = move |_| {
+        spawn_local(async move {
+            match leave_room(room_id).await {
+                Ok(()) => {
+                    state.forget_room(room_id);
+                    nav.go(None);
+                }
+                Err(e) => leave_error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <div class="member-panel">
+            <Suspense fallback=move || view! { <p class="loading">{move || i18n.t(T::Loading)}</p> }>
+                <ShowErrors>
+                    {move || Suspend::new(async move {
+                        detail.await.map(|d| {
+                            let owner = d.room.owner_id;
+                            view! {
+                                <ul class="members" aria-label=move || i18n.t(T::Members)>
+                                    {d.members.into_iter().map(|m| {
+                                        let id = m.id;
+                                        view! {
+                                            <li class="member">
+                                                <Avatar id=m.id name=m.nickname.clone()/>
+                                                <span>{m.nickname.clone()}</span>
+                                                {(id == owner).then(|| view! { <span class="owner-mark">{move || i18n.t(T::Owner)}</span> })}
+                                                <span class="presence" class:online=move || state.online.with(|o| o.contains(&id)) || id == state.me_id()></span>
+                                            </li>
+                                        }
+                                    }).collect_view()}
+                                </ul>
+                            }
+                        })
+                    })}
+                </ShowErrors>
+            </Suspense>
+            <button type="button" class="danger" on:click=on_leave>{move || i18n.t(T::Leave)}</button>
+            {move || leave_error.get().map(|err| view! { <ErrorNotice err/> })}
+        </div>
+    }
+}

@@ -1,0 +1,138 @@
+//! One row of a conversation's log: a message (avatar, name, owner mark,
+//! bubble), a system line (joined, left, created), or the time separator
+//! put before an event that follows a long pause.
+//!
+//! A message's content is rendered by [`content`], one arm per kind; image,
+//! voice and video messages and replies join there as new arms, and new
+//! kinds of event as new arms of [`MessageRow`].
+
+use leptos::prelude::*;
+use teahouse_protocol::{EventBody, MsgType, RoomEvent, Seq, UserId};
+
+use crate::components::widgets::Avatar;
+use crate::format::{now_ms, time_label, SEPARATOR_GAP_MS};
+use crate::i18n::{use_i18n, T};
+use crate::TzOffset;
+
+/// One line of the rendered log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Row {
+    /// A time label before the event with this seq.
+    Separator {
+        before: Seq,
+        at_ms: i64,
+    },
+    Event(RoomEvent),
+}
+
+impl Row {
+    /// A key that stays the same while the row does (for `<For>`).
+    pub fn key(&self) -> String {
+        match self {
+            Row::Separator { before, .. } => format!("s{before}"),
+            Row::Event(e) => format!("e{}", e.seq),
+        }
+    }
+}
+
+/// The rows for events in seq order: a separator before the first event and
+/// before any that follows a pause longer than [`SEPARATOR_GAP_MS`].
+pub fn rows_of(events: impl Iterator<Item = RoomEvent>) -> Vec<Row> {
+    let mut rows = Vec::new();
+    let mut prev_at: Option<i64> = None;
+    for e in events {
+        if prev_at.is_none_or(|p| e.at_ms - p > SEPARATOR_GAP_MS) {
+            rows.push(Row::Separator {
+                before: e.seq,
+                at_ms: e.at_ms,
+            });
+        }
+        prev_at = Some(e.at_ms);
+        rows.push(Row::Event(e));
+    }
+    rows
+}
+
+/// What a message shows in its bubble, by kind. Until media are stored,
+/// every kind carries text only.
+fn content(msgtype: MsgType, text: String) -> impl IntoView {
+    match msgtype {
+        MsgType::Text | MsgType::Image | MsgType::Voice | MsgType::Video => text,
+    }
+}
+
+#[component]
+pub fn MessageRow(row: Row, me: UserId, owner: Memo<Option<UserId>>) -> impl IntoView {
+    let i18n = use_i18n();
+    let tz = use_context::<TzOffset>()
+        .map(|t| t.0)
+        .unwrap_or(crate::format::DEFAULT_OFFSET_MIN);
+    let ev = match row {
+        Row::Separator { at_ms, .. } => {
+            let now = now_ms();
+            return view! { <div class="time-sep" role="separator">{move || time_label(at_ms, now, tz, i18n.lang())}</div> }.into_any();
+        }
+        Row::Event(ev) => ev,
+    };
+    let system = match ev.body {
+        EventBody::Message { msgtype, text, .. } => {
+            let mine = ev.actor.id == me;
+            let actor = ev.actor.id;
+            let is_owner = move || owner.get() == Some(actor);
+            return view! {
+                <div class="msg" class:mine=mine data-seq=ev.seq.to_string()>
+                    <Avatar id=ev.actor.id name=ev.actor.nickname.clone()/>
+                    <div class="msg-body">
+                        <div class="msg-meta">
+                            <span class="msg-name">{ev.actor.nickname}</span>
+                            <Show when=is_owner>
+                                <span class="owner-mark">{move || i18n.t(T::Owner)}</span>
+                            </Show>
+                        </div>
+                        <div class="bubble">{content(msgtype, text)}</div>
+                    </div>
+                </div>
+            }
+            .into_any();
+        }
+        EventBody::MemberJoined => T::JoinedRoom,
+        EventBody::MemberLeft => T::LeftRoom,
+        EventBody::RoomCreated { .. } => T::CreatedRoom,
+    };
+    view! { <div class="sys-line">{ev.actor.nickname} " " {move || i18n.t(system)}</div> }
+        .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use teahouse_protocol::UserBrief;
+
+    fn at(seq: Seq, at_ms: i64) -> RoomEvent {
+        RoomEvent {
+            room_id: 1,
+            seq,
+            at_ms,
+            actor: UserBrief {
+                id: 2,
+                username: "u".into(),
+                nickname: "U".into(),
+            },
+            body: EventBody::MemberJoined,
+        }
+    }
+
+    #[test]
+    fn a_separator_opens_the_log_and_follows_every_long_pause() {
+        let rows = rows_of(
+            [
+                at(1, 0),
+                at(2, SEPARATOR_GAP_MS),
+                at(3, 2 * SEPARATOR_GAP_MS + 1),
+            ]
+            .into_iter(),
+        );
+        let keys: Vec<String> = rows.iter().map(Row::key).collect();
+        assert_eq!(keys, ["s1", "e1", "e2", "s3", "e3"]);
+    }
+}

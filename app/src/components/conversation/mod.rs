@@ -1,0 +1,26 @@
+//! Conversations on screen, one file per part:
+//!
+//! - [`list`]: the conversation list: avatar, name, last-message preview,
+//!   time and unread badge per row.
+//! - [`pane`]: the open conversation: its header with the member-panel
+//!   toggle, and the log with the composer once the first page is loaded.
+//! - [`log`]: the message list: rows from the conversation's log, older
+//!   pages on scroll-up, following the newest while the reader is at the
+//!   end, and notices for fetches that failed.
+//! - [`message`]: one row of the log: a message bubble, a system line or a
+//!   time separator.
+//! - [`outbox`]: sends the server has not confirmed yet: their bubbles, and
+//!   retries under the same client id.
+//! - [`composer`]: the message input (Enter sends, never mid-IME).
+//! - [`members`]: the member panel and "leave room".
+
+pub mod composer;
+pub mod list;
+pub mod log;
+pub mod members;
+pub mod message;
+pub mod outbox;
+pub mod pane;
+
+pub use list::ConversationList;
+pub use pane::ChatPane;

@@ -1,0 +1,71 @@
+//! The open conversation: the header (back link, name, member count, the
+//! member-panel toggle), the member panel, and once the newest page of the
+//! log has loaded (server-rendered), the message list with the composer.
+
+use leptos::prelude::*;
+use teahouse_protocol::{RoomEvent, RoomId};
+
+use super::composer::Composer;
+use super::log::{MessageLog, PAGE};
+use super::members::MemberPanel;
+use super::outbox::Outbox;
+use crate::api::messages::history;
+use crate::components::widgets::ShowErrors;
+use crate::i18n::{use_i18n, T};
+use crate::nav::use_room_nav;
+use crate::state::ChatState;
+
+#[component]
+pub fn ChatPane(room_id: RoomId) -> impl IntoView {
+    let i18n = use_i18n();
+    let state = expect_context::<ChatState>();
+    let summary = Memo::new(move |_| {
+        state
+            .rooms
+            .with(|r| r.iter().find(|s| s.id == room_id).cloned())
+    });
+    let first_page = Resource::new(move || room_id, |id| history(id, None, None, Some(PAGE)));
+    let show_members = RwSignal::new(false);
+    let nav = use_room_nav();
+    view! {
+        <section class="chat" aria-label=move || summary.get().map(|s| s.name).unwrap_or_default()>
+            <header class="chat-head">
+                <a href="/" class="back" aria-label=move || i18n.t(T::Back) on:click=nav.on_link_click(None)>"‹"</a>
+                <h2 class="chat-title">
+                    {move || summary.get().map(|s| s.name)}
+                    <span class="chat-count">
+                        {move || summary.get().map(|s| format!(" ({})", s.member_count))}
+                    </span>
+                </h2>
+                <button
+                    type="button"
+                    class="icon-button"
+                    aria-expanded=move || show_members.get().to_string()
+                    on:click=move |_| show_members.update(|v| *v = !*v)
+                >
+                    {move || i18n.t(T::Members)}
+                </button>
+            </header>
+            <Show when=move || show_members.get()>
+                <MemberPanel room_id/>
+            </Show>
+            <Suspense fallback=move || view! { <div class="messages"><p class="loading">{move || i18n.t(T::Loading)}</p></div> }>
+                <ShowErrors class="messages">
+                    {move || Suspend::new(async move {
+                        first_page.await.map(|first| view! { <Conversation room_id first/> })
+                    })}
+                </ShowErrors>
+            </Suspense>
+        </section>
+    }
+}
+
+/// The message list and the composer, which share the outbox.
+#[component]
+fn Conversation(room_id: RoomId, first: Vec<RoomEvent>) -> impl IntoView {
+    let outbox = Outbox::new(room_id);
+    view! {
+        <MessageLog room_id first outbox/>
+        <Composer outbox/>
+    }
+}
