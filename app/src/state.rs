@@ -393,6 +393,11 @@ mod tests {
     }
 
     fn state() -> ChatState {
+        // Signals live in an owner's arena. With the server's features on
+        // (`cargo test --workspace` unifies them: `sandboxed-arenas`) there
+        // is none unless a root owner is set for this test's thread; it is
+        // kept for the whole test.
+        std::mem::forget(Owner::new_root(None));
         ChatState::new(user(1), vec![summary(10, 3), summary(20, 3)])
     }
 
