@@ -8,8 +8,11 @@ use server_fn::codec::JsonEncoding;
 use server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use teahouse_protocol::{ApiError, ErrorCode, Lang};
 
-/// A server function failure as both sides see it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+/// A server function failure as both sides see it. Serialized as the one
+/// JSON error shape of every route: `{code, field?, message, message_zh}`
+/// (the messages for clients that show them as they are; this app
+/// localizes from `code`).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, thiserror::Error)]
 #[error("{}", code.as_str())]
 pub struct AppError {
     /// What went wrong (stable, machine-readable).
@@ -48,6 +51,20 @@ impl AppError {
             .find(|c| c.as_str() == text)
             .unwrap_or(ErrorCode::Internal);
         AppError::new(code)
+    }
+}
+
+impl Serialize for AppError {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = s.serialize_struct("AppError", 4)?;
+        out.serialize_field("code", &self.code)?;
+        if let Some(field) = &self.field {
+            out.serialize_field("field", field)?;
+        }
+        out.serialize_field("message", self.code.message(Lang::En))?;
+        out.serialize_field("message_zh", self.code.message(Lang::Zh))?;
+        out.end()
     }
 }
 

@@ -3,31 +3,30 @@
 //!
 //! Layout:
 //! - [`config`]: flags and environment variables.
-//! - [`pages`]: the pages (`/`, `/login`, `/register`) and `POST /api/<name>`.
-//! - [`ws`]: `GET /ws`, the authenticated push channel.
+//! - [`routes`]: one module per resource with its own router: the pages,
+//!   the server functions (`POST /api/<name>`), `/ws`, `/healthz`.
 //! - [`security`]: CSRF protection (allowed origins), security headers and
 //!   the CSP nonce, the client address for login throttling.
-//! - [`error`]: the HTTP error type and start-up errors.
-//! - this file: shared state, the router, serving and graceful shutdown.
+//! - [`error`]: start-up errors (request errors are `app::error::AppError`,
+//!   the one JSON error shape of every route).
+//! - this file: the shared state, the router, serving and graceful shutdown.
 //!
 //! Integration tests build the same router with [`build`] and serve it on
 //! 127.0.0.1:0 with [`run`].
 
 pub mod config;
 pub mod error;
-pub mod pages;
+pub mod routes;
 pub mod security;
-pub mod ws;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::api::ssr::SessionRenewal;
-use axum::extract::{FromRef, State};
+use app::api::ssr::{Services, SessionRenewal};
+use axum::extract::FromRef;
 use axum::middleware;
-use axum::routing::get;
 use axum::serve::ListenerExt;
 use axum::Router;
 use leptos::prelude::*;
@@ -57,11 +56,14 @@ pub const MIN_COMPRESSED_BODY: u16 = 1024;
 /// Sessions kept in memory at most (least recently used are dropped first).
 pub const SESSION_CACHE_ENTRIES: u64 = 100_000;
 
-/// State shared by every handler.
+/// The one state shared by every handler; its [`Services`] are also what
+/// every server function gets in its context.
 #[derive(Clone, FromRef)]
 pub struct AppState {
     /// The chat service (database + fan-out hub).
     pub chat: Arc<Chat>,
+    /// The chat service and session renewal, as server functions see them.
+    pub services: Services,
     /// Leptos settings (site root, output name) for SSR and static files.
     pub leptos_options: LeptosOptions,
     /// Bounds the number of open WebSockets.
@@ -123,23 +125,27 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> Result<Ser
         SecurityHeaders::new(&config.frame_ancestors, dev_reload).map_err(StartError::Config)?,
     );
     let chat = Chat::start(Arc::new(store), config.chat_config()).await?;
+    let services = Services {
+        chat: chat.clone(),
+        renewal: SessionRenewal(Duration::from_secs(config.session_renew_secs)),
+    };
     let state = AppState {
         chat: chat.clone(),
+        services: services.clone(),
         leptos_options: leptos_options.clone(),
         conn_limit: Arc::new(Semaphore::new(config.max_connections)),
         origins: origins.clone(),
     };
-    let renewal = SessionRenewal(Duration::from_secs(config.session_renew_secs));
     let trust_proxy = config.trust_proxy;
     let router = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/ws", get(ws::upgrade))
-        .merge(pages::router(
+        .merge(routes::health::router())
+        .merge(routes::ws::router())
+        .merge(routes::pages::router(
             leptos_options,
-            chat.clone(),
-            renewal,
+            services.clone(),
             trust_proxy,
         ))
+        .merge(routes::api::router(services, trust_proxy))
         // Files under the site root; anything else is the app's 404 page
         // (with this response's nonce, like every page).
         .fallback(leptos_axum::file_and_error_handler_with_context::<
@@ -172,18 +178,6 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> Result<Ser
         .layer(TraceLayer::new_for_http())
         .with_state(state);
     Ok(Server { router, chat })
-}
-
-/// `GET /healthz`: 200 "ok" once the database answers.
-async fn healthz(State(chat): State<Arc<Chat>>) -> (axum::http::StatusCode, &'static str) {
-    if chat.is_healthy().await {
-        (axum::http::StatusCode::OK, "ok")
-    } else {
-        (
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            "database unavailable",
-        )
-    }
 }
 
 /// Serves until `shutdown` resolves, then stops accepting, lets in-flight

@@ -395,3 +395,48 @@ async fn logging_out_closes_that_sessions_sockets_at_once_and_no_others() {
     assert_upgrade_refused(&alice, Some(&stale)).await;
     server.stop().await;
 }
+
+#[tokio::test]
+async fn every_route_answers_errors_in_one_json_shape() {
+    let server = TestServer::start().await;
+    let anonymous = common::Client::new(&server);
+    let keys = |v: &serde_json::Value| {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    // A server function's refusal…
+    let (status, from_fn) = anonymous.call("my_rooms", &[]).await.unwrap_err();
+    assert_eq!(status, 401);
+    // …a refusal by the CSRF layer before any server function runs…
+    let res = anonymous
+        .http
+        .post(server.url("/api/logout"))
+        .header("origin", "http://elsewhere.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 403);
+    let from_layer: serde_json::Value = res.json().await.unwrap();
+    // …and the push channel's refusal of a signed-out upgrade.
+    let mut req = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+        format!("ws://{}/ws", server.addr),
+    )
+    .unwrap();
+    req.headers_mut().remove("cookie");
+    let from_ws = match tokio_tungstenite::connect_async(req).await {
+        Err(WsError::Http(res)) => {
+            assert_eq!(res.status().as_u16(), 401);
+            serde_json::from_slice::<serde_json::Value>(res.body().as_deref().unwrap()).unwrap()
+        }
+        other => panic!("expected a 401, got {:?}", other.map(|_| ())),
+    };
+    for body in [&from_fn, &from_layer, &from_ws] {
+        assert_eq!(keys(body), ["code", "message", "message_zh"], "{body}");
+        assert!(!body["message_zh"].as_str().unwrap().is_empty());
+    }
+    assert_eq!(from_fn["code"], "unauthenticated");
+    assert_eq!(from_layer["code"], "cross_origin");
+    assert_eq!(from_ws["code"], "unauthenticated");
+    server.stop().await;
+}

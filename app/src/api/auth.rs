@@ -48,16 +48,18 @@ pub async fn login(username: String, password: String) -> Result<UserBrief, AppE
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
     use super::ssr::*;
-    let chat = chat()?;
+    let services = services()?;
     let session = session()?;
-    let user = session_user_id(&session).await?;
+    let user = session_user_id(&session, services.renewal).await?;
     let key = session.id();
     session.flush().await.map_err(|e| {
         tracing::error!(error = %e, "session flush failed");
         reject(AppError::new(teahouse_protocol::ErrorCode::Internal))
     })?;
     if let (Some(user), Some(key)) = (user, key) {
-        chat.end_session(user, teahouse_domain::SessionKey(key.0));
+        services
+            .chat
+            .end_session(user, teahouse_domain::SessionKey(key.0));
     }
     Ok(())
 }
@@ -66,10 +68,5 @@ pub async fn logout() -> Result<(), AppError> {
 #[server(endpoint = "me")]
 pub async fn me() -> Result<Option<UserBrief>, AppError> {
     use super::ssr::*;
-    let chat = chat()?;
-    let session = session()?;
-    match session_user_id(&session).await? {
-        Some(id) => chat.user(id).await.map_err(fail),
-        None => Ok(None),
-    }
+    current_user(&session()?, &services()?).await
 }

@@ -15,7 +15,7 @@ pub async fn send_message(
 ) -> Result<RoomEvent, AppError> {
     use super::ssr::*;
     let chat = chat()?;
-    let me = require_user(&chat).await?;
+    let me = require_user().await?;
     chat.send_text(&me, room_id, &client_id, &text)
         .await
         .map_err(fail)
@@ -33,7 +33,7 @@ pub async fn history(
     use super::ssr::*;
     use teahouse_domain::log::Page;
     let chat = chat()?;
-    let me = require_user(&chat).await?;
+    let me = require_user().await?;
     let limit = limit
         .unwrap_or(50)
         .clamp(1, teahouse_protocol::limits::HISTORY_PAGE_MAX);

@@ -10,7 +10,7 @@ use crate::error::AppError;
 pub async fn my_rooms() -> Result<Vec<RoomSummary>, AppError> {
     use super::ssr::*;
     let chat = chat()?;
-    let me = require_user(&chat).await?;
+    let me = require_user().await?;
     chat.my_rooms(me.id).await.map_err(fail)
 }
 
@@ -24,7 +24,7 @@ pub async fn public_rooms(
 ) -> Result<RoomPage, AppError> {
     use super::ssr::*;
     let chat = chat()?;
-    let me = require_user(&chat).await?;
+    let me = require_user().await?;
     chat.public_rooms(
         me.id,
         query.as_deref().unwrap_or(""),
@@ -40,7 +40,7 @@ pub async fn public_rooms(
 pub async fn create_room(name: String, description: String) -> Result<RoomSummary, AppError> {
     use super::ssr::*;
     let chat = chat()?;
-    let me = require_user(&chat).await?;
+    let me = require_user().await?;
     chat.create_room(&me, &name, &description)
         .await
         .map_err(fail)
@@ -51,7 +51,7 @@ pub async fn create_room(name: String, description: String) -> Result<RoomSummar
 pub async fn join_room(room_id: RoomId) -> Result<RoomSummary, AppError> {
     use super::ssr::*;
     let chat = chat()?;
-    let me = require_user(&chat).await?;
+    let me = require_user().await?;
     chat.join_room(&me, room_id).await.map_err(fail)
 }
 
@@ -60,7 +60,7 @@ pub async fn join_room(room_id: RoomId) -> Result<RoomSummary, AppError> {
 pub async fn leave_room(room_id: RoomId) -> Result<(), AppError> {
     use super::ssr::*;
     let chat = chat()?;
-    let me = require_user(&chat).await?;
+    let me = require_user().await?;
     chat.leave_room(&me, room_id)
         .await
         .map_err(fail)
@@ -73,6 +73,6 @@ pub async fn leave_room(room_id: RoomId) -> Result<(), AppError> {
 pub async fn room_detail(room_id: RoomId) -> Result<RoomDetail, AppError> {
     use super::ssr::*;
     let chat = chat()?;
-    let me = require_user(&chat).await?;
+    let me = require_user().await?;
     chat.room_detail(me.id, room_id).await.map_err(fail)
 }

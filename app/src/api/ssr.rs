@@ -1,8 +1,13 @@
-//! Server-side helpers for server functions: reaching the [`Chat`] service,
-//! resolving the session's user, and turning domain errors into responses.
+//! The server side of the web layer, shared by server functions and the
+//! server's own handlers (`/ws`, the pages): the one state they reach the
+//! domain through ([`Services`]), the one current-user lookup (with session
+//! renewal: [`current_user`], and the [`CurrentUser`] extractor), and the
+//! mapping of domain errors onto [`AppError`] responses.
 
 use std::sync::Arc;
 
+use axum::extract::{FromRef, FromRequestParts};
+use http::request::Parts;
 use http::StatusCode;
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
@@ -90,12 +95,28 @@ pub fn client_ip() -> std::net::IpAddr {
         .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
 }
 
-/// The chat service, provided to every server function by the server.
-pub fn chat() -> Result<Arc<Chat>, AppError> {
-    use_context::<Arc<Chat>>().ok_or_else(|| {
-        tracing::error!("Chat service missing from context");
+/// What the web layer reaches the domain through: one state, given to
+/// server functions through Leptos context and to the server's axum
+/// handlers through `State` (it is part of the server's `AppState`).
+#[derive(Clone, Debug)]
+pub struct Services {
+    /// The chat service: every operation a request may ask for.
+    pub chat: Arc<Chat>,
+    /// How often a signed-in session is renewed.
+    pub renewal: SessionRenewal,
+}
+
+/// The services, provided to every server function by the server.
+pub fn services() -> Result<Services, AppError> {
+    use_context::<Services>().ok_or_else(|| {
+        tracing::error!("services missing from the server function's context");
         reject(AppError::new(ErrorCode::Internal))
     })
+}
+
+/// The chat service, provided to every server function by the server.
+pub fn chat() -> Result<Arc<Chat>, AppError> {
+    services().map(|s| s.chat)
 }
 
 /// The request's session, put in the request's extensions by the session
@@ -111,15 +132,18 @@ pub fn session() -> Result<Session, AppError> {
 }
 
 /// The logged-in user's id, if any. A signed-in session whose last renewal
-/// is older than [`SessionRenewal`] is renewed (stored again with a fresh
-/// 30-day expiry, and its cookie re-sent).
-pub async fn session_user_id(session: &Session) -> Result<Option<UserId>, AppError> {
+/// is older than `renewal` is renewed (stored again with a fresh 30-day
+/// expiry, and its cookie re-sent).
+pub async fn session_user_id(
+    session: &Session,
+    renewal: SessionRenewal,
+) -> Result<Option<UserId>, AppError> {
     let id = session
         .get::<UserId>(SESSION_USER)
         .await
         .map_err(store_failed)?;
     if id.is_some() {
-        let every = use_context::<SessionRenewal>().unwrap_or_default().0;
+        let every = renewal.0;
         let now = unix_secs();
         let renewed = session
             .get::<u64>(SESSION_RENEWED)
@@ -139,15 +163,64 @@ pub async fn session_user_id(session: &Session) -> Result<Option<UserId>, AppErr
     Ok(id)
 }
 
-/// The logged-in user, or `unauthenticated`.
-pub async fn require_user(chat: &Chat) -> Result<UserBrief, AppError> {
-    let session = session()?;
-    let Some(id) = session_user_id(&session).await? else {
-        return Err(reject(AppError::new(ErrorCode::Unauthenticated)));
-    };
-    match chat.user(id).await.map_err(fail)? {
-        Some(user) => Ok(user),
-        None => Err(reject(AppError::new(ErrorCode::Unauthenticated))),
+/// The one current-user lookup, for every route: the session's user id
+/// (renewing the session when due), then the account (None when signed out
+/// or the account is gone).
+pub async fn current_user(
+    session: &Session,
+    services: &Services,
+) -> Result<Option<UserBrief>, AppError> {
+    match session_user_id(session, services.renewal).await? {
+        Some(id) => services.chat.user(id).await.map_err(fail),
+        None => Ok(None),
+    }
+}
+
+/// The logged-in user of this server function's request, or
+/// `unauthenticated`.
+pub async fn require_user() -> Result<UserBrief, AppError> {
+    let services = services()?;
+    current_user(&session()?, &services)
+        .await?
+        .ok_or_else(|| reject(AppError::new(ErrorCode::Unauthenticated)))
+}
+
+/// The signed-in user of a request handled outside the server functions
+/// (`/ws`, the pages), found by the same [`current_user`], plus the session
+/// it came from (sockets are tied to it).
+#[derive(Clone, Debug)]
+pub struct CurrentUser {
+    /// The user, or None when signed out.
+    pub user: Option<UserBrief>,
+    /// The request's session.
+    pub session: Session,
+}
+
+impl<S> FromRequestParts<S> for CurrentUser
+where
+    Services: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let session = parts.extensions.get::<Session>().cloned().ok_or_else(|| {
+            tracing::error!("session layer missing");
+            AppError::new(ErrorCode::Internal)
+        })?;
+        let services = Services::from_ref(state);
+        let user = current_user(&session, &services).await?;
+        Ok(CurrentUser { user, session })
+    }
+}
+
+impl axum::response::IntoResponse for AppError {
+    /// The one JSON error shape of every route: `{code, field?, message,
+    /// message_zh}` with the code's status.
+    fn into_response(self) -> axum::response::Response {
+        let status = StatusCode::from_u16(self.code.http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (status, axum::Json(self)).into_response()
     }
 }
 

@@ -25,7 +25,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use teahouse_protocol::ErrorCode;
 
-use crate::error::HttpError;
+use app::error::AppError;
 
 /// The `Sec-Fetch-Site` request header (not in `http`'s list).
 const SEC_FETCH_SITE: &str = "sec-fetch-site";
@@ -153,7 +153,7 @@ pub async fn refuse_cross_origin(
     }
     if let Err(refusal) = policy.check(req.headers()) {
         log_refusal(&refusal, req.method().as_str(), req.uri().path());
-        return HttpError::new(ErrorCode::CrossOrigin).into_response();
+        return AppError::new(ErrorCode::CrossOrigin).into_response();
     }
     next.run(req).await
 }

@@ -18,10 +18,12 @@ use teahouse_domain::{KickReason, SessionKey, Subscription};
 use teahouse_protocol::{close_code, ClientFrame, ErrorCode, ServerFrame, UserBrief};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{interval_at, timeout, Instant, MissedTickBehavior};
-use tower_sessions::Session;
 
-use crate::error::{session_user, HttpError};
 use crate::AppState;
+use app::api::ssr::{fail, CurrentUser};
+use app::error::AppError;
+use axum::routing::get;
+use axum::Router;
 
 /// Largest frame a client may send (clients only send pings).
 const MAX_CLIENT_FRAME: usize = 4 * 1024;
@@ -38,9 +40,14 @@ const WRITE_BATCH: usize = 64;
 /// that never did holds only its largest frame.
 const WRITE_BUFFER: usize = 16 * 1024;
 
-pub async fn upgrade(
+/// The push channel's route.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/ws", get(upgrade))
+}
+
+async fn upgrade(
     State(app): State<AppState>,
-    session: Session,
+    current: CurrentUser,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
@@ -48,17 +55,11 @@ pub async fn upgrade(
     // origin must not open a socket with the user's cookie.
     if let Err(refusal) = app.origins.check(&headers) {
         crate::security::origin::log_refusal(&refusal, "GET", "/ws");
-        return HttpError::new(ErrorCode::CrossOrigin).into_response();
+        return AppError::new(ErrorCode::CrossOrigin).into_response();
     }
-    let user_id = match session_user(&session).await {
-        Ok(Some(id)) => id,
-        Ok(None) => return HttpError::new(ErrorCode::Unauthenticated).into_response(),
-        Err(e) => return e.into_response(),
-    };
-    let user = match app.chat.user(user_id).await {
-        Ok(Some(user)) => user,
-        Ok(None) => return HttpError::new(ErrorCode::Unauthenticated).into_response(),
-        Err(e) => return HttpError::from_domain(e).into_response(),
+    let CurrentUser { user, session } = current;
+    let Some(user) = user else {
+        return AppError::new(ErrorCode::Unauthenticated).into_response();
     };
     let Ok(permit) = app.conn_limit.clone().try_acquire_owned() else {
         tracing::warn!("connection limit reached");
@@ -69,7 +70,7 @@ pub async fn upgrade(
     // Subscribe before the upgrade completes so nothing published in between is missed.
     let sub = match app.chat.connect(user.id, session_key).await {
         Ok(sub) => sub,
-        Err(e) => return HttpError::from_domain(e).into_response(),
+        Err(e) => return fail(e).into_response(),
     };
     // Boxed once here: the upgrade task then carries a pointer, not the state.
     let conn = Box::new(ConnState {
