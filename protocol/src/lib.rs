@@ -9,8 +9,8 @@
 //! - [`error`]: stable error codes with their zh-CN / en messages.
 //! - [`limits`]: input limits both sides validate against.
 //!
-//! This crate depends on serde only, so it compiles for wasm, the server and
-//! tools alike.
+//! This crate depends on serde and serde_json only, so it compiles for wasm,
+//! the server and tools alike (and builds quickly for the fuzz targets).
 
 pub mod error;
 pub mod event;

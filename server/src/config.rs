@@ -1,7 +1,7 @@
 //! Command-line flags and environment variables.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Parser;
@@ -58,7 +58,7 @@ impl Config {
     pub fn database_url(&self) -> String {
         self.database_url
             .clone()
-            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("teahouse.db").display()))
+            .unwrap_or_else(|| default_database_url(&self.data_dir))
     }
 
     /// The domain's tunables.
@@ -87,4 +87,9 @@ impl Config {
             session_renew_secs: app::api::ssr::SessionRenewal::DEFAULT_SECS,
         }
     }
+}
+
+/// SQLite at `<data_dir>/teahouse.db`: the database when no URL is given.
+pub fn default_database_url(data_dir: &Path) -> String {
+    format!("sqlite://{}", data_dir.join("teahouse.db").display())
 }

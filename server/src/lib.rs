@@ -3,6 +3,8 @@
 //!
 //! Layout:
 //! - [`config`]: flags and environment variables.
+//! - [`backup`]: `teahouse backup`, a consistent copy of the database taken
+//!   while the server runs.
 //! - [`pages`]: the pages (`/`, `/login`, `/register`) and `POST /api/<name>`.
 //! - [`ws`]: `GET /ws`, the authenticated push channel.
 //! - [`error`]: the HTTP error type and start-up errors.
@@ -11,6 +13,7 @@
 //! Integration tests build the same router with [`build`] and serve it on
 //! 127.0.0.1:0 with [`run`].
 
+pub mod backup;
 pub mod config;
 pub mod error;
 pub mod pages;
