@@ -52,7 +52,8 @@ for target in "${targets[@]}"; do
       "$(ls "$scratch/$target" | wc -l)"
   else
     echo "[fuzz] $target FAILED:"
-    grep -v '^#' "$log" | tail -n 40
+    # The panic message and the input, without libFuzzer's progress lines.
+    grep -v -e '^#' -e '^ *[0-9]*: ' -e '^ *at ' "$log" | tail -n 30
     failed+=("$target")
   fi
 done

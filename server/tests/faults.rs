@@ -16,6 +16,10 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 
+/// One fault test at a time: the latency comparison must not share the
+/// machine with another test's send storm.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Events of a room as `(seq, client_id, text)` of its messages.
 fn messages(events: &[RoomEvent]) -> Vec<(i64, String, String)> {
     events
@@ -62,6 +66,7 @@ struct Outcomes {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn kill_9_during_sends_loses_no_acknowledged_message_and_retries_store_once() {
+    let _serial = SERIAL.lock().await;
     const SENDERS: usize = 4;
     const LANES: usize = 8; // requests in flight per sender
     const ACKS_BEFORE_KILL: usize = 400;
@@ -139,6 +144,11 @@ async fn kill_9_during_sends_loses_no_acknowledged_message_and_retries_store_onc
         SENDERS * LANES,
         "each lane ends on one unanswered send"
     );
+    eprintln!(
+        "killed with {} sends acknowledged and {} in flight",
+        acked.len(),
+        unanswered.len()
+    );
 
     // Restart on the same files: every acknowledged send is there, once.
     let server = Spawned::start(dir.path(), &[]).await;
@@ -164,6 +174,7 @@ async fn kill_9_during_sends_loses_no_acknowledged_message_and_retries_store_onc
     for k in 0..SENDERS {
         retriers.push(server.login(&format!("sender{k}")).await);
     }
+    let stored_before_retry: HashSet<String> = stored.keys().cloned().collect();
     let mut retried = HashMap::new();
     for (k, id, text) in &unanswered {
         let event = retriers[*k]
@@ -194,6 +205,11 @@ async fn kill_9_during_sends_loses_no_acknowledged_message_and_retries_store_onc
     for (id, seq) in &retried {
         assert_eq!(stored.get(id), Some(seq), "retried send {id}");
     }
+    let committed = unanswered
+        .iter()
+        .filter(|(_, id, _)| stored_before_retry.contains(id))
+        .count();
+    eprintln!("{committed} of the unanswered sends had been committed before the kill");
 }
 
 /// The room's latest seq as a member sees it.
@@ -267,6 +283,7 @@ fn kernel_buffering(reader_rcvbuf: usize) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_stalled_reader_slows_no_one_else_and_resumes_without_loss() {
+    let _serial = SERIAL.lock().await;
     const QUEUE: usize = 256;
     const TEXT_CHARS: usize = 1500; // ≈ 2.5 KB per frame
     const RCVBUF: usize = 4096;
@@ -350,6 +367,10 @@ async fn a_stalled_reader_slows_no_one_else_and_resumes_without_loss() {
         }
     };
     assert_eq!(code, Some(close_code::RESUME), "cut off as lagging");
+    eprintln!(
+        "the stalled socket got {} of {burst} events before close 4000",
+        got.len()
+    );
     assert!(
         got.len() < burst,
         "it was cut off before the end of the burst"
@@ -400,6 +421,7 @@ async fn stalled_socket(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_resumes_across_a_server_restart_with_exactly_the_missed_events() {
+    let _serial = SERIAL.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let server = Spawned::start(dir.path(), &[]).await;
     let alice = server.user("alice").await;
