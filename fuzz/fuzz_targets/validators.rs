@@ -32,8 +32,14 @@ fn single_line(
 ) {
     let Ok(out) = check(input) else { return };
     let n = out.chars().count();
-    assert!(n <= max_chars, "{field}: {n} characters accepted (max {max_chars})");
-    assert!(!required || n > 0, "{field}: empty value accepted from {input:?}");
+    assert!(
+        n <= max_chars,
+        "{field}: {n} characters accepted (max {max_chars})"
+    );
+    assert!(
+        !required || n > 0,
+        "{field}: empty value accepted from {input:?}"
+    );
     assert_no_control(field, &out, &[]);
     assert_eq!(
         check(&out).ok().as_deref(),
@@ -52,12 +58,33 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
 
-    single_line("username", validate::username, input, limits::USERNAME_MAX, true);
+    single_line(
+        "username",
+        validate::username,
+        input,
+        limits::USERNAME_MAX,
+        true,
+    );
     if let Ok(name) = validate::username(input) {
-        assert!(name.len() >= limits::USERNAME_MIN && name.is_ascii(), "username {name:?}");
+        assert!(
+            name.len() >= limits::USERNAME_MIN && name.is_ascii(),
+            "username {name:?}"
+        );
     }
-    single_line("nickname", validate::nickname, input, limits::NICKNAME_MAX, true);
-    single_line("room name", validate::room_name, input, limits::ROOM_NAME_MAX, true);
+    single_line(
+        "nickname",
+        validate::nickname,
+        input,
+        limits::NICKNAME_MAX,
+        true,
+    );
+    single_line(
+        "room name",
+        validate::room_name,
+        input,
+        limits::ROOM_NAME_MAX,
+        true,
+    );
     single_line(
         "room description",
         validate::room_description,
@@ -73,7 +100,10 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(text) = validate::message_text(input, limit) {
         let n = text.chars().count();
         assert!(n <= limit, "message: {n} characters accepted (max {limit})");
-        assert!(!text.trim().is_empty(), "message: blank text accepted from {input:?}");
+        assert!(
+            !text.trim().is_empty(),
+            "message: blank text accepted from {input:?}"
+        );
         assert_no_control("message", &text, &['\n', '\t']);
         assert_eq!(
             validate::message_text(&text, limit).ok().as_deref(),
