@@ -52,8 +52,9 @@ for target in "${targets[@]}"; do
       "$(ls "$scratch/$target" | wc -l)"
   else
     echo "[fuzz] $target FAILED:"
-    # The panic message and the input, without libFuzzer's progress lines.
-    grep -v -e '^#' -e '^ *[0-9]*: ' -e '^ *at ' "$log" | tail -n 30
+    # The panic message, then how to reproduce it.
+    grep -A2 'panicked at' "$log" | head -n 6 || true
+    grep -v -e '^#' -e '^ *[0-9]*: ' -e '^ *at ' "$log" | grep -A8 '^Failing input' || tail -n 20 "$log"
     failed+=("$target")
   fi
 done
