@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up the toolchain (first time only) and runs every check and test:
 # formatting, clippy (server and wasm), unit + integration tests (real SQLite,
-# real HTTP/WebSocket), the end-to-end tests in Debian Chromium, and the load
+# real HTTP/WebSocket, fault tests on the real binary), a fuzz smoke run of
+# every network-input parser, the end-to-end tests in Debian Chromium, and the load
 # tool's smoke run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -31,6 +32,9 @@ cargo clippy -p app -p frontend --target wasm32-unknown-unknown --features app/h
 
 step "unit and integration tests"
 cargo test --workspace
+
+step "fuzz smoke (each target ${FUZZ_SECONDS:-20} s)"
+bash scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
 
 step "build the site (server + wasm)"
 cargo leptos build

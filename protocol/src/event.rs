@@ -77,6 +77,15 @@ pub enum ClientFrame {
     Ping,
 }
 
+impl ClientFrame {
+    /// Decodes a text frame a client sent over `/ws`: the one parser of that
+    /// network input, used by the server's socket loop and by the fuzz
+    /// target `client_frame`. `None` for anything that is not a known frame.
+    pub fn parse(text: &str) -> Option<ClientFrame> {
+        serde_json::from_str(text).ok()
+    }
+}
+
 /// WebSocket close codes the server uses (4000–4999 is the application range).
 pub mod close_code {
     /// The connection fell too far behind; reconnect and fetch events after
@@ -161,5 +170,15 @@ mod tests {
         );
         assert!(serde_json::from_str::<ClientFrame>(r#"{"type":"send"}"#).is_err());
         assert!(serde_json::from_str::<ClientFrame>("not json").is_err());
+        assert_eq!(
+            ClientFrame::parse(r#"{"type":"ping"}"#),
+            Some(ClientFrame::Ping)
+        );
+        assert_eq!(
+            ClientFrame::parse(r#"{"type":"ping","x":[1]}"#),
+            Some(ClientFrame::Ping)
+        );
+        assert_eq!(ClientFrame::parse(r#"{"type":"send"}"#), None);
+        assert_eq!(ClientFrame::parse("\u{0}"), None);
     }
 }

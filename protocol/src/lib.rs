@@ -12,8 +12,8 @@
 //! - [`validate`]: the pure input checks (free text, usernames, passwords…),
 //!   run by the server and, for early hints, by the browser.
 //!
-//! This crate depends on serde only, so it compiles for wasm, the server and
-//! tools alike.
+//! This crate depends on serde and serde_json only, so it compiles for wasm,
+//! the server and tools alike (and builds quickly for the fuzz targets).
 
 pub mod error;
 pub mod event;

@@ -1,7 +1,7 @@
 //! Command-line flags and environment variables.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Parser;
@@ -80,7 +80,7 @@ impl Config {
     pub fn database_url(&self) -> String {
         self.database_url
             .clone()
-            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("teahouse.db").display()))
+            .unwrap_or_else(|| default_database_url(&self.data_dir))
     }
 
     /// The domain's tunables.
@@ -114,4 +114,9 @@ impl Config {
             login_throttle: teahouse_domain::ThrottleConfig::default(),
         }
     }
+}
+
+/// SQLite at `<data_dir>/teahouse.db`: the database when no URL is given.
+pub fn default_database_url(data_dir: &Path) -> String {
+    format!("sqlite://{}", data_dir.join("teahouse.db").display())
 }

@@ -3,6 +3,8 @@
 //!
 //! Layout:
 //! - [`config`]: flags and environment variables.
+//! - [`backup`]: `teahouse backup`, a consistent copy of the database taken
+//!   while the server runs.
 //! - [`routes`]: one module per resource with its own router: the pages,
 //!   the server functions (`POST /api/<name>`), `/ws`, `/healthz`.
 //! - [`security`]: CSRF protection (allowed origins), security headers and
@@ -14,6 +16,7 @@
 //! Integration tests build the same router with [`build`] and serve it on
 //! 127.0.0.1:0 with [`run`].
 
+pub mod backup;
 pub mod config;
 pub mod error;
 pub mod routes;

@@ -1,7 +1,9 @@
-//! `teahouse`: run the chat server. See `teahouse --help`.
+//! `teahouse`: run the chat server, or (`teahouse backup`) copy its
+//! database. See `teahouse --help`.
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use leptos::config::get_configuration;
+use server::backup::{backup, BackupArgs};
 use server::{build, run, shutdown_signal, Config, StartError};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
@@ -10,6 +12,31 @@ use tracing_subscriber::EnvFilter;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Teahouse (茶馆): self-hosted real-time chat. Without a command, runs the server.
+#[derive(Parser)]
+#[command(version, args_conflicts_with_subcommands = true)]
+struct Cli {
+    /// The server's flags.
+    #[command(flatten)]
+    serve: Config,
+    /// Something to do instead of serving.
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Copy the database to a new file, consistently, while the server runs.
+    ///
+    /// The copy is the database as of one moment (SQLite VACUUM INTO),
+    /// checked before it is given its name; an existing FILE is never
+    /// overwritten. To restore: stop the server, put the file in place as
+    /// <data-dir>/teahouse.db, remove <data-dir>/teahouse.db-wal and
+    /// <data-dir>/teahouse.db-shm if present, start the server
+    /// (README: "Backup and restore").
+    Backup(BackupArgs),
+}
+
 #[tokio::main]
 async fn main() {
     tracing_subscriber::fmt()
@@ -17,8 +44,23 @@ async fn main() {
             EnvFilter::new("info,sqlx=warn,tower_sessions=warn,tower_http=warn")
         }))
         .init();
-    let config = Config::parse();
-    if let Err(e) = start(config).await {
+    let cli = Cli::parse();
+    if let Some(Command::Backup(args)) = cli.command {
+        match backup(&args.database_url(), &args.to).await {
+            Ok(done) => println!(
+                "backup written to {}: {} bytes, {} events",
+                args.to.display(),
+                done.bytes,
+                done.events
+            ),
+            Err(e) => {
+                eprintln!("teahouse backup: {e}");
+                std::process::exit(1);
+            }
+        }
+        return;
+    }
+    if let Err(e) = start(cli.serve).await {
         tracing::error!("{e}");
         eprintln!("teahouse: {e}");
         std::process::exit(1);

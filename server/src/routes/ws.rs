@@ -182,7 +182,7 @@ async fn serve(mut live: Box<Live>) {
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Text(t))) => {
                     last_heard = Instant::now();
-                    if let Ok(ClientFrame::Ping) = serde_json::from_str::<ClientFrame>(t.as_str()) {
+                    if let Some(ClientFrame::Ping) = ClientFrame::parse(t.as_str()) {
                         if let Some(pong) = encode(&ServerFrame::Pong) {
                             if Box::pin(socket.send(pong)).await.is_err() {
                                 break Stop::WriteFailed;

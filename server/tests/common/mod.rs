@@ -293,3 +293,203 @@ impl Socket {
             .unwrap();
     }
 }
+
+/// The real `teahouse` binary as a child process on a data dir of the
+/// caller's (so a test can kill it and start another on the same files).
+pub struct Spawned {
+    pub child: std::process::Child,
+    pub addr: SocketAddr,
+}
+
+impl Spawned {
+    /// Starts `teahouse --data-dir <data_dir> --addr 127.0.0.1:0
+    /// --sends-per-sec 0 <extra>` and waits for the address it prints.
+    pub async fn start(data_dir: &std::path::Path, extra: &[&str]) -> Spawned {
+        use std::io::BufRead;
+        use std::process::{Command, Stdio};
+        let mut child = Command::new(env!("CARGO_BIN_EXE_teahouse"))
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["--addr", "127.0.0.1:0", "--sends-per-sec", "0"])
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn teahouse");
+        let stdout = child.stdout.take().expect("stdout");
+        // The first line naming the address; the rest is drained so the
+        // server never blocks on a full pipe.
+        let (tx, rx) = oneshot::channel::<Option<SocketAddr>>();
+        std::thread::spawn(move || {
+            let mut tx = Some(tx);
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let addr = line.split("http://").nth(1).map(str::trim);
+                if let Some(Ok(addr)) = addr.map(str::parse::<SocketAddr>) {
+                    if let Some(tx) = tx.take() {
+                        let _ = tx.send(Some(addr));
+                    }
+                }
+            }
+            if let Some(tx) = tx.take() {
+                let _ = tx.send(None);
+            }
+        });
+        let addr = tokio::time::timeout(Duration::from_secs(60), rx)
+            .await
+            .expect("teahouse did not print its address within 60 s")
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| panic!("teahouse exited before listening: {:?}", child.try_wait()));
+        Spawned { child, addr }
+    }
+}
+
+impl Spawned {
+    /// `kill -9`: the process dies wherever it is, nothing is flushed.
+    pub fn kill(mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reap");
+    }
+
+    /// SIGTERM, then waits for the graceful shutdown to finish.
+    pub async fn stop(mut self) {
+        let pid = self.child.id().to_string();
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -TERM {pid}");
+        let waited = tokio::task::spawn_blocking(move || self.child.wait())
+            .await
+            .unwrap()
+            .expect("wait");
+        assert!(waited.success(), "teahouse exited with {waited}");
+    }
+
+    /// A client with its own cookie jar (not signed in).
+    pub fn client(&self) -> Client {
+        Client::at(self.addr)
+    }
+
+    /// A client registered as `username`.
+    pub async fn user(&self, username: &str) -> Client {
+        self.client().register(username).await
+    }
+
+    /// A client signed in as `username` (registered earlier, maybe on
+    /// another run of the server on the same data).
+    pub async fn login(&self, username: &str) -> Client {
+        let client = self.client();
+        let me = client
+            .call(
+                "login",
+                &[("username", username), ("password", "tea-leaves-42")],
+            )
+            .await
+            .expect("login");
+        Client {
+            id: me["id"].as_i64().unwrap(),
+            ..client
+        }
+    }
+}
+
+impl Drop for Spawned {
+    /// A failing test does not leave its server running.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+impl Client {
+    /// A client with its own cookie jar for the server at `addr`.
+    pub fn at(addr: SocketAddr) -> Client {
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        Client {
+            http: reqwest::Client::builder()
+                .cookie_provider(jar.clone())
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
+            jar,
+            base: format!("http://{addr}"),
+            addr,
+            id: 0,
+        }
+    }
+
+    /// Registers this client as `username` (password "tea-leaves-42").
+    pub async fn register(self, username: &str) -> Client {
+        let me = self
+            .call(
+                "register",
+                &[
+                    ("username", username),
+                    ("nickname", &format!("{username}-nick")),
+                    ("password", "tea-leaves-42"),
+                ],
+            )
+            .await
+            .expect("register");
+        Client {
+            id: me["id"].as_i64().unwrap(),
+            ..self
+        }
+    }
+
+    /// Like [`Client::call`], but a failed connection (server gone) is
+    /// `Err(None)` instead of a panic.
+    pub async fn try_call(
+        &self,
+        name: &str,
+        form: &[(&str, &str)],
+    ) -> Result<Value, Option<(u16, Value)>> {
+        let res = self
+            .http
+            .post(format!("{}/api/{name}", self.base))
+            .form(form)
+            .send()
+            .await
+            .map_err(|_| None)?;
+        let status = res.status().as_u16();
+        let body = res.bytes().await.map_err(|_| None)?;
+        let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        if (200..300).contains(&status) {
+            Ok(body)
+        } else {
+            Err(Some((status, body)))
+        }
+    }
+
+    /// Every event of `room` after `after`, in order, fetched page by page.
+    pub async fn events_after(&self, room: i64, after: i64) -> Vec<teahouse_protocol::RoomEvent> {
+        let mut events: Vec<teahouse_protocol::RoomEvent> = Vec::new();
+        let mut cursor = after;
+        loop {
+            let page = self
+                .call(
+                    "history",
+                    &[
+                        ("room_id", &room.to_string()),
+                        ("after", &cursor.to_string()),
+                        ("limit", "200"),
+                    ],
+                )
+                .await
+                .expect("history");
+            let page: Vec<teahouse_protocol::RoomEvent> =
+                serde_json::from_value(page).expect("history is a list of events");
+            let Some(last) = page.last() else {
+                return events;
+            };
+            cursor = last.seq;
+            events.extend(page);
+        }
+    }
+}
