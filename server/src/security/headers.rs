@@ -26,7 +26,7 @@ use leptos::nonce::Nonce;
 
 /// Features the app may use (its own origin only) and the ones no one may.
 const PERMISSIONS_POLICY: &str = "microphone=(self), camera=(self), geolocation=(), \
-     payment=(), usb=(), serial=(), bluetooth=(), hid=(), midi=(), display-capture=(), \
+     payment=(), usb=(), serial=(), hid=(), midi=(), display-capture=(), \
      accelerometer=(), gyroscope=(), magnetometer=()";
 
 /// The headers, built once at start-up.
