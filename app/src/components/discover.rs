@@ -201,7 +201,9 @@ fn DirectoryRow(room: RoomSummary) -> impl IntoView {
             <span class="conv-main">
                 <span class="conv-name">{room.name.clone()}</span>
                 <span class="conv-preview">
-                    {room.description.clone()} " · " {room.member_count} " " {move || i18n.t(T::MembersCount)}
+                    {(!room.description.is_empty()).then(|| format!("{} · ", room.description))}
+                    {room.member_count} " "
+                    {move || i18n.t(if room.member_count == 1 { T::MemberCountOne } else { T::MembersCount })}
                 </span>
                 {move || error.get().map(|err| view! { <ErrorNotice err/> })}
             </span>
