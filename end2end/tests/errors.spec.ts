@@ -113,12 +113,14 @@ test("a room one cannot read shows the reason, server-rendered and live after hy
   await expect(notice).toHaveText("找不到该房间或用户");
   await hydrated(page);
   await expect(notice).toHaveAttribute("data-code", "not_found");
-  // The member panel's own fetch fails the same way, through the same boundary.
+  // The member panel's own fetch (made in the browser) fails the same way,
+  // through the same boundary, and its notice follows the language switch.
   await page.getByRole("button", { name: "群成员" }).click();
-  await expect(page.locator(".member-panel .error-notice")).toHaveText("找不到该房间或用户");
-  // Hydrated notices follow the language switch.
+  const panelNotice = page.locator(".member-panel .error-notice");
+  await expect(panelNotice).toHaveText("找不到该房间或用户");
+  await expect(panelNotice).toHaveAttribute("data-code", "not_found");
   await page.locator(".lang-toggle").click();
-  await expect(notice).toHaveText("That room or user does not exist");
+  await expect(panelNotice).toHaveText("That room or user does not exist");
 });
 
 test("a failed log-out is shown and keeps the page; the next one leaves", async ({ page }) => {
