@@ -11,7 +11,8 @@
 # processes used in every row.
 #
 # Usage: bench/run.sh [--quick] [--out DIR] [SCENARIO...]
-#   SCENARIO: idle fanout rooms persist (default: all)
+#   SCENARIO: idle fanout rooms persist (default: all), and soak (only when
+#             named: 10k churning sockets for 10 minutes; RSS and fd slopes)
 #   --quick   small sizes, for trying the scripts (about 2 minutes)
 #   --out DIR results directory (default bench/results/<date>-<time>)
 # Env: LOADTOOL_QUIET_WAIT  seconds to wait for a quiet machine per row (default 60)
@@ -26,7 +27,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
     --out) out="$2"; shift ;;
-    idle|fanout|rooms|persist) scenarios+=("$1") ;;
+    idle|fanout|rooms|persist|soak) scenarios+=("$1") ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -54,7 +55,7 @@ row() {
   echo "=== $*"
   # One failing row (e.g. a server that cannot take 19k sockets) must not
   # stop the others; it is reported at the end.
-  if ! timeout 600 "${lt[@]}" "$@"; then
+  if ! timeout "${row_timeout:-600}" "${lt[@]}" "$@"; then
     echo "run.sh: row failed: $*" >&2
     failed=$((failed + 1))
   fi
@@ -106,6 +107,13 @@ for s in "${scenarios[@]}"; do
         # History pages with 10M messages stored (fills ~1.5 GB under $TMPDIR).
         bash bench/history10m.sh --out "$out" || { echo "run.sh: history10m failed" >&2; failed=$((failed + 1)); }
       fi
+      ;;
+    soak)
+      # Ten minutes of churn and sends plus set-up and the silent sockets'
+      # last heartbeats; --quick: 500 sockets for 20 s.
+      args=()
+      [ -n "$quick" ] && args=(--quick)
+      row_timeout=1200 row soak --target teahouse "${args[@]}"
       ;;
   esac
 done

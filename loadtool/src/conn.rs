@@ -4,7 +4,9 @@
 //! pushed frames, times every delivery of one of our messages into the
 //! [`Recorder`], answers protocol pings and writes frames the scenario queues
 //! for it (peer sends). The task ends when the scenario signals stop, the
-//! server closes the socket, or the socket fails.
+//! server closes the socket, the socket fails, or the scenario tells it to
+//! [`Leave`] (the soak's churn: a clean close, a TCP reset, or going silent
+//! until the server gives up on it).
 
 use std::collections::{HashMap, HashSet};
 use std::net::{Ipv4Addr, SocketAddr};
@@ -14,7 +16,7 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context, Result};
 use teahouse_protocol::{close_code, RoomId, Seq};
 use tokio::net::{TcpSocket, TcpStream};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::stats::{bump, now_ns, Marker, Recorder};
@@ -53,7 +55,47 @@ pub struct ConnPlan {
     /// When non-zero, count deliveries per message number below this bound
     /// and check per-room seq order (the smoke test's exactly-once check).
     pub track: usize,
+    /// Parse every event and check that each room's seqs arrive without a
+    /// gap, a repeat or a step back, keeping the last seq per room (the
+    /// soak's check, which cannot keep a count per message for hours).
+    pub check_seqs: bool,
 }
+
+/// How a connection is told to go away (the soak's churn).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Leave {
+    /// Send a close frame (1000) and wait for the server to answer or hang up.
+    Close,
+    /// Drop the socket with a TCP reset (`SO_LINGER` 0): no close frame.
+    Reset,
+    /// Stop reading and answering pings, as a peer whose network vanished,
+    /// for `hold`; then read what is left and see whether the server ended
+    /// the connection meanwhile (its heartbeat or slow-consumer path).
+    Silent {
+        /// How long to stay silent before checking.
+        hold: Duration,
+    },
+}
+
+/// How a connection that was told to [`Leave`] went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Left {
+    /// Close sent; the server answered with a close frame or hung up.
+    Closed,
+    /// Close sent; the server did neither within [`LEAVE_WAIT`].
+    CloseUnanswered,
+    /// Reset sent.
+    Reset,
+    /// Silent; the server had ended the connection when checked, with this
+    /// close code (`None`: it hung up without a close frame).
+    SilentEnded(Option<u16>),
+    /// Silent; the server was still holding the connection open when checked.
+    SilentNotEnded,
+}
+
+/// How long a leaving connection waits for the server's side of the close,
+/// and a silent one reads what is left before deciding it was not ended.
+pub const LEAVE_WAIT: Duration = Duration::from_secs(10);
 
 /// A connection that completed its handshake and is reading.
 pub struct ConnHandle {
@@ -62,6 +104,9 @@ pub struct ConnHandle {
     pub tx: mpsc::Sender<String>,
     /// The reading task; yields its report once stopped.
     pub task: JoinHandle<ConnReport>,
+    /// Tells the connection to leave (see [`Leave`]); dropping it unused
+    /// changes nothing.
+    pub leave: oneshot::Sender<Leave>,
 }
 
 /// What a connection saw, returned when its task ends.
@@ -73,6 +118,13 @@ pub struct ConnReport {
     pub counts: Vec<u32>,
     /// With tracking: events whose seq did not increase within their room.
     pub order_violations: u64,
+    /// With seq checking: events missing between two consecutive events of
+    /// a room (seq jumped by more than one).
+    pub seq_gaps: u64,
+    /// With seq checking: the last seq received per room.
+    pub last_seqs: HashMap<RoomId, Seq>,
+    /// How the connection went when it was told to leave.
+    pub left: Option<Left>,
     /// Why the connection ended before the stop signal, if it did.
     pub ended_early: Option<String>,
 }
@@ -87,8 +139,9 @@ pub async fn open(plan: ConnPlan, ctx: Arc<Ctx>, timeout: Duration) -> Result<Co
         .await
         .map_err(|_| anyhow!("connection {}: handshake timed out", plan.idx))??;
     let (tx, rx) = mpsc::channel(OUT_QUEUE);
-    let task = tokio::spawn(run(ws, rx, plan, ctx));
-    Ok(ConnHandle { tx, task })
+    let (leave, leave_rx) = oneshot::channel();
+    let task = tokio::spawn(run(ws, rx, leave_rx, plan, ctx));
+    Ok(ConnHandle { tx, task, leave })
 }
 
 /// Opens the TCP connection from source address 127.0.0.(2 + idx % n).
@@ -194,10 +247,12 @@ fn close_of(payload: &[u8]) -> Option<(u16, String)> {
 struct Tracker {
     /// See [`ConnReport`].
     report: ConnReport,
-    /// Last seq seen per room (tracking only).
+    /// Last seq seen per room (tracking or seq checking only).
     last_seq: HashMap<RoomId, Seq>,
     /// Tracking enabled.
     track: bool,
+    /// Seq checking enabled (see [`ConnPlan::check_seqs`]).
+    check_seqs: bool,
 }
 
 impl Tracker {
@@ -208,12 +263,15 @@ impl Tracker {
         shard: usize,
         recorder: &Recorder,
     ) {
-        if self.track {
-            let last = self.last_seq.entry(ev.room_id).or_insert(0);
-            if ev.seq <= *last {
-                self.report.order_violations += 1;
+        if self.track || self.check_seqs {
+            let last = self.last_seq.insert(ev.room_id, ev.seq);
+            if let Some(last) = last {
+                if ev.seq <= last {
+                    self.report.order_violations += 1;
+                } else if self.check_seqs && ev.seq > last + 1 {
+                    self.report.seq_gaps += (ev.seq - last - 1) as u64;
+                }
             }
-            *last = ev.seq;
         }
         let (true, Some(text)) = (ev.body.kind == "message", &ev.body.text) else {
             bump(&recorder.other_frames);
@@ -253,11 +311,13 @@ enum After {
     Nothing,
     Reply(Opcode, Vec<u8>),
     End(String),
+    Leave(Leave),
 }
 
 async fn run(
     mut ws: WsConn,
     mut rx: mpsc::Receiver<String>,
+    mut leave_rx: oneshot::Receiver<Leave>,
     plan: ConnPlan,
     ctx: Arc<Ctx>,
 ) -> ConnReport {
@@ -273,7 +333,11 @@ async fn run(
         },
         last_seq: HashMap::new(),
         track: plan.track > 0,
+        check_seqs: plan.check_seqs,
     };
+    // Until the scenario drops its sender unused.
+    let mut leave_open = true;
+    let mut leave = None;
     // Teahouse sends over HTTP, never on the socket: not polling the empty
     // queue after every frame saves ~2% of the tool's core.
     let mut rx_open = ctx.target != Target::Teahouse;
@@ -327,6 +391,13 @@ async fn run(
                     After::Nothing
                 }
             },
+            how = &mut leave_rx, if leave_open => match how {
+                Ok(how) => After::Leave(how),
+                Err(_) => {
+                    leave_open = false;
+                    After::Nothing
+                }
+            },
             () = &mut stopped => break,
         };
         match after {
@@ -342,9 +413,61 @@ async fn run(
                 tracker.report.ended_early = Some(why);
                 break;
             }
+            After::Leave(how) => {
+                leave = Some(how);
+                break;
+            }
         }
     }
+    if let Some(how) = leave {
+        tracker.report.left = Some(depart(ws, how).await);
+    }
+    if tracker.check_seqs {
+        tracker.report.last_seqs = std::mem::take(&mut tracker.last_seq);
+    }
     tracker.report
+}
+
+/// Leaves as told; bounded by `hold` plus [`LEAVE_WAIT`]. Frames that
+/// arrive meanwhile are not counted: the connection is no longer a member
+/// whose deliveries are checked.
+async fn depart(mut ws: WsConn, how: Leave) -> Left {
+    match how {
+        Leave::Reset => {
+            ws.reset();
+            Left::Reset
+        }
+        Leave::Close => {
+            let normal = 1000u16.to_be_bytes();
+            if ws.send(Opcode::Close, &normal).await.is_err() {
+                // The server hung up first: it ended the connection anyway.
+                return Left::Closed;
+            }
+            match tokio::time::timeout(LEAVE_WAIT, ended_by_server(&mut ws)).await {
+                Ok(_) => Left::Closed,
+                Err(_) => Left::CloseUnanswered,
+            }
+        }
+        Leave::Silent { hold } => {
+            tokio::time::sleep(hold).await;
+            match tokio::time::timeout(LEAVE_WAIT, ended_by_server(&mut ws)).await {
+                Ok(code) => Left::SilentEnded(code),
+                Err(_) => Left::SilentNotEnded,
+            }
+        }
+    }
+}
+
+/// Reads (and drops) frames until the server's close frame, whose code it
+/// returns, or until the socket ends (`None`).
+async fn ended_by_server(ws: &mut WsConn) -> Option<u16> {
+    loop {
+        match ws.next_frame().await {
+            Ok((Opcode::Close, range)) => return close_of(ws.payload(range)).map(|c| c.0),
+            Ok(_) => {}
+            Err(_) => return None,
+        }
+    }
 }
 
 /// Counts a text frame and says what it asks for. Without seq tracking only
@@ -362,7 +485,7 @@ fn on_text(
         bump(&recorder.errors.parse);
         return After::Nothing;
     };
-    if !tracker.track {
+    if !tracker.track && !tracker.check_seqs {
         if let Some(marker) = Marker::find_in_frame(text) {
             tracker.on_marker(marker, arrived_ns, shard, recorder);
             return After::Nothing;

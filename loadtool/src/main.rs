@@ -23,7 +23,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 
 use crate::procfs::Machine;
@@ -114,6 +114,9 @@ enum Command {
     Persist(scenario::PersistArgs),
     /// Seconds-long correctness check for CI: exactly-once delivery to every member.
     Smoke(scenario::SmokeArgs),
+    /// Teahouse only: sockets churning for minutes under steady sends; slopes
+    /// of the server's RSS and open descriptors, every delivery checked.
+    Soak(scenario::soak::SoakArgs),
     /// Build RESULTS.md from the result JSON files of a directory.
     Report {
         /// Directory holding the JSON files (default: --out).
@@ -199,11 +202,18 @@ fn run(cli: Cli) -> Result<()> {
     // Stamps are relative to the first use of the clock: take it now.
     let _ = stats::now_ns();
     rt.block_on(async move {
+        // Problems that fail the run after its result is written (soak).
+        let mut problems = Vec::new();
         let result = match &cli.command {
             Command::Idle(a) => scenario::idle(&env, a).await?,
             Command::Fanout(a) => scenario::fanout(&env, a).await?,
             Command::Rooms(a) => scenario::rooms(&env, a).await?,
             Command::Persist(a) => scenario::persist(&env, a).await?,
+            Command::Soak(a) => {
+                let (result, found) = scenario::soak::soak(&env, a).await?;
+                problems = found;
+                result
+            }
             Command::Smoke(a) => return scenario::smoke(&env, a).await,
             Command::Report { .. } => return Ok(()),
         };
@@ -221,6 +231,9 @@ fn run(cli: Cli) -> Result<()> {
                 .unwrap_or_else(|| "n/a".into()),
             path.display()
         );
+        if !problems.is_empty() {
+            bail!("{} FAILED:\n  {}", result.scenario, problems.join("\n  "));
+        }
         Ok(())
     })
 }

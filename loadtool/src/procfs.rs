@@ -167,6 +167,24 @@ pub async fn wait_until_quiet(threshold_pct: f64, max: std::time::Duration) -> f
     }
 }
 
+/// Number of open file descriptors of `pid` (entries of `/proc/<pid>/fd`;
+/// reading another user's process needs the same user or root).
+pub fn open_fds(pid: u32) -> Result<u64> {
+    let dir = format!("/proc/{pid}/fd");
+    let entries = std::fs::read_dir(&dir).with_context(|| format!("listing {dir}"))?;
+    Ok(entries.filter(|e| e.is_ok()).count() as u64)
+}
+
+/// The machine's 1-minute load average (`/proc/loadavg`).
+pub fn load_average_1m() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_ascii_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 /// `utime + stime` (fields 14 and 15) from a `/proc/<pid>/stat` line. The
 /// command name (field 2) may contain spaces and parentheses, so fields are
 /// counted from the last `)`.
@@ -302,5 +320,15 @@ mod tests {
     fn reads_own_process() {
         let s = ProcSample::read(None).unwrap();
         assert!(s.rss_bytes > 0);
+    }
+
+    #[test]
+    fn counts_own_fds_including_a_new_one() {
+        let me = std::process::id();
+        let before = open_fds(me).unwrap();
+        let file = std::fs::File::open("/proc/self/status").unwrap();
+        assert_eq!(open_fds(me).unwrap(), before + 1);
+        drop(file);
+        assert!(load_average_1m().is_some_and(|l| l >= 0.0));
     }
 }

@@ -77,6 +77,50 @@ pub struct Step {
     pub within_limit: bool,
 }
 
+/// One reading of a long run's time series (the soak scenario), so that
+/// growth of the server's memory or descriptors over time can be seen.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Sample {
+    /// Seconds since the churn and sends began (negative: before them).
+    pub t_s: f64,
+    /// Server resident memory (`VmRSS`), KiB.
+    pub server_rss_kib: Option<u64>,
+    /// Server open file descriptors (entries of `/proc/<pid>/fd`).
+    pub server_fds: Option<u64>,
+    /// Sockets the load tool held to the server at that moment (open ones
+    /// and those still leaving), to read the server's descriptors against.
+    pub client_sockets: u64,
+    /// The load tool's open file descriptors: every socket to the server
+    /// (WebSockets, leaving ones, pooled HTTP connections) has one end here
+    /// and one in the server, so "server fds − these" stays flat unless the
+    /// server keeps descriptors it should have closed.
+    #[serde(default)]
+    pub loadtool_fds: Option<u64>,
+    /// Load tool resident memory, KiB.
+    pub loadtool_rss_kib: Option<u64>,
+    /// Server CPU since the previous sample, % of one core.
+    pub server_cpu_pct: Option<f64>,
+    /// Load tool CPU since the previous sample, % of one core.
+    pub loadtool_cpu_pct: Option<f64>,
+    /// Every other process's CPU since the previous sample, % of one core.
+    pub others_cpu_pct: Option<f64>,
+    /// The machine's 1-minute load average.
+    pub load1: Option<f64>,
+    /// Connections that had left and been replaced so far.
+    pub churned: u64,
+    /// Sends acknowledged so far.
+    pub sends_ok: u64,
+    /// Deliveries received so far.
+    pub deliveries: u64,
+}
+
+impl Sample {
+    /// Server descriptors minus the load tool's (see [`Sample::loadtool_fds`]).
+    pub fn fd_excess(&self) -> Option<f64> {
+        Some(self.server_fds? as f64 - self.loadtool_fds? as f64)
+    }
+}
+
 /// Everything one scenario run against one server produced.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunResult {
@@ -99,6 +143,9 @@ pub struct RunResult {
     pub figures: Vec<Figure>,
     /// Measuring phases.
     pub steps: Vec<Step>,
+    /// Time series of a long run (soak only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub samples: Vec<Sample>,
     /// Errors over the whole run.
     pub errors: ErrorSnapshot,
     /// Free-form remarks (limits hit, caveats).
@@ -194,7 +241,8 @@ fn scenario_order(s: &str) -> u8 {
         "fanout" => 1,
         "rooms" => 2,
         "persist" => 3,
-        _ => 4,
+        "soak" => 4,
+        _ => 5,
     }
 }
 
@@ -410,8 +458,45 @@ pub fn markdown(results: &[RunResult]) -> String {
             }
             let _ = writeln!(md, "</details>\n");
         }
+        for r in rows.iter().filter(|r| !r.samples.is_empty()) {
+            samples_table(&mut md, r);
+        }
     }
     md
+}
+
+/// The time series of a long run, in a collapsed block.
+fn samples_table(md: &mut String, r: &RunResult) {
+    let opt = |v: Option<u64>| fmt_num(v.map(|v| v as f64));
+    let _ = writeln!(
+        md,
+        "\n<details><summary>Samples ({}, cores {})</summary>\n\n| t s | server RSS MiB | server fds | client sockets | loadtool fds | server − loadtool fds | loadtool RSS MiB | server CPU % | loadtool CPU % | others CPU % | load 1 min | churned | sends ok | deliveries |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        r.server_label(),
+        r.server_cores
+    );
+    for s in &r.samples {
+        let mib = |kib: Option<u64>| fmt_num(kib.map(|k| k as f64 / 1024.0));
+        let excess = s.fd_excess();
+        let _ = writeln!(
+            md,
+            "| {:.0} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            s.t_s,
+            mib(s.server_rss_kib),
+            opt(s.server_fds),
+            fmt_num(Some(s.client_sockets as f64)),
+            opt(s.loadtool_fds),
+            fmt_num(excess),
+            mib(s.loadtool_rss_kib),
+            fmt_num(s.server_cpu_pct),
+            fmt_num(s.loadtool_cpu_pct),
+            fmt_num(s.others_cpu_pct),
+            fmt_num(s.load1),
+            fmt_num(Some(s.churned as f64)),
+            fmt_num(Some(s.sends_ok as f64)),
+            fmt_num(Some(s.deliveries as f64)),
+        );
+    }
+    let _ = writeln!(md, "\n</details>\n");
 }
 
 #[cfg(test)]
@@ -436,6 +521,7 @@ mod tests {
                 value: Some(v),
             }],
             steps: vec![],
+            samples: vec![],
             errors: ErrorSnapshot::default(),
             notes: vec![],
             machine: Machine::default(),

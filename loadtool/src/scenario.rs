@@ -1,6 +1,6 @@
-//! The scenarios (idle, fanout, rooms, persist, smoke) and the shared
-//! machinery they are built from: a [`World`] (server, users, rooms, open
-//! connections), a paced sender that goes through each target's real send
+//! The scenarios (idle, fanout, rooms, persist, smoke; soak in [`soak`]) and
+//! the shared machinery they are built from: a [`World`] (server, users,
+//! rooms, open connections), a paced sender that goes through each target's real send
 //! path, and the measured phase / rate ramp. Every loop here is bounded by a
 //! count or a deadline.
 
@@ -22,6 +22,8 @@ use crate::report::{Figure, Headline, RunResult, Step};
 use crate::server::{Server, SpawnOpts};
 use crate::stats::{bump, new_histogram, now_ns, ErrorSnapshot, LatencySummary, Marker, Recorder};
 use crate::target::{send_frame, Api, Session, Target};
+
+pub mod soak;
 
 /// Options every scenario shares (resolved from the command line).
 #[derive(Clone, Debug)]
@@ -78,6 +80,7 @@ impl Env {
             },
             figures: Vec::new(),
             steps: Vec::new(),
+            samples: Vec::new(),
             errors: ErrorSnapshot::default(),
             notes: Vec::new(),
             machine: self.machine.clone(),
@@ -394,6 +397,7 @@ impl World {
                     session: self.users[user].clone(),
                     rooms: user_rooms[user].clone(),
                     track,
+                    check_seqs: false,
                 }
             })
             .collect();
@@ -463,6 +467,7 @@ impl World {
                 session: self.users[user].clone(),
                 rooms: user_rooms[user].clone(),
                 track: 0,
+                check_seqs: false,
             });
         }
         let mut reopened = 0;

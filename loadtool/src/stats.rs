@@ -304,6 +304,53 @@ impl Recorder {
     }
 }
 
+/// A straight line fitted to points by least squares.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Fit {
+    /// Change of y per unit of x.
+    pub slope: f64,
+    /// y at x = 0.
+    pub intercept: f64,
+    /// Standard error of the slope (0 with two points or a perfect fit).
+    pub slope_stderr: f64,
+    /// Points used.
+    pub n: usize,
+}
+
+/// Ordinary least squares over `(x, y)`; `None` with fewer than two points
+/// or when every x is the same.
+pub fn least_squares(points: &[(f64, f64)]) -> Option<Fit> {
+    let n = points.len();
+    if n < 2 {
+        return None;
+    }
+    let nf = n as f64;
+    let mean_x = points.iter().map(|p| p.0).sum::<f64>() / nf;
+    let mean_y = points.iter().map(|p| p.1).sum::<f64>() / nf;
+    let sxx: f64 = points.iter().map(|p| (p.0 - mean_x).powi(2)).sum();
+    if sxx <= 0.0 {
+        return None;
+    }
+    let sxy: f64 = points.iter().map(|p| (p.0 - mean_x) * (p.1 - mean_y)).sum();
+    let slope = sxy / sxx;
+    let intercept = mean_y - slope * mean_x;
+    let slope_stderr = if n > 2 {
+        let sse: f64 = points
+            .iter()
+            .map(|p| (p.1 - (intercept + slope * p.0)).powi(2))
+            .sum();
+        (sse / (nf - 2.0) / sxx).sqrt()
+    } else {
+        0.0
+    };
+    Some(Fit {
+        slope,
+        intercept,
+        slope_stderr,
+        n,
+    })
+}
+
 /// Adds one to a counter.
 pub fn bump(counter: &AtomicU64) {
     counter.fetch_add(1, Ordering::Relaxed);
@@ -324,6 +371,24 @@ mod tests {
         assert_eq!(Marker::parse("hello"), None);
         assert_eq!(Marker::parse("lt 1 2"), None);
         assert_eq!(Marker::parse("lt a b c"), None);
+    }
+
+    #[test]
+    fn least_squares_finds_the_line_and_its_uncertainty() {
+        let line: Vec<(f64, f64)> = (0..10).map(|i| (i as f64, 3.0 + 2.0 * i as f64)).collect();
+        let fit = least_squares(&line).unwrap();
+        assert!((fit.slope - 2.0).abs() < 1e-9, "{fit:?}");
+        assert!((fit.intercept - 3.0).abs() < 1e-9, "{fit:?}");
+        assert!(fit.slope_stderr < 1e-9, "{fit:?}");
+        // Flat data with noise: slope near zero, an uncertainty that covers it.
+        let noisy: Vec<(f64, f64)> = (0..20)
+            .map(|i| (i as f64, 100.0 + if i % 2 == 0 { 1.0 } else { -1.0 }))
+            .collect();
+        let fit = least_squares(&noisy).unwrap();
+        assert!(fit.slope.abs() < 0.1 && fit.slope_stderr > 0.0, "{fit:?}");
+        assert!(fit.slope.abs() < 3.0 * fit.slope_stderr, "{fit:?}");
+        assert_eq!(least_squares(&[(1.0, 1.0)]), None);
+        assert_eq!(least_squares(&[(1.0, 1.0), (1.0, 2.0)]), None);
     }
 
     #[test]

@@ -343,6 +343,14 @@ impl WsConn {
         result.context("writing to the socket")
     }
 
+    /// Drops the connection with a TCP reset instead of an orderly close
+    /// (`SO_LINGER` 0; the close does not block).
+    pub fn reset(self) {
+        if let Err(e) = self.stream.set_zero_linger() {
+            eprintln!("loadtool: SO_LINGER 0 failed, closing normally: {e}");
+        }
+    }
+
     /// Queues and writes one frame.
     pub async fn send(&mut self, op: Opcode, payload: &[u8]) -> Result<()> {
         self.queue(op, payload);
