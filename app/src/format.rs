@@ -1,16 +1,43 @@
 //! Pure presentation helpers: generated avatars and time labels. Identical on
 //! server and browser, so server-rendered HTML hydrates without surprises.
 
-use teahouse_protocol::{Lang, UserId};
+use teahouse_protocol::{ConversationId, Lang, UserId};
 
 /// How many avatar colours there are: classes `avatar-c0` … `avatar-c23` in
 /// the style sheet, hues 15° apart. Classes rather than a `style` attribute:
 /// the Content-Security-Policy allows no inline styles.
 pub const AVATAR_COLORS: u64 = 24;
 
-/// The class giving a user's generated avatar its background colour,
-/// derived from their id.
-pub fn avatar_color(id: UserId) -> String {
+/// Whose generated avatar is drawn: a user's or a conversation's (the
+/// conversation list and the directory). Two cases, so that a conversation
+/// id can never be taken for a user id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AvatarOf {
+    /// A person.
+    User(UserId),
+    /// A conversation (a room's avatar in lists).
+    Conversation(ConversationId),
+}
+
+impl From<UserId> for AvatarOf {
+    fn from(id: UserId) -> Self {
+        AvatarOf::User(id)
+    }
+}
+
+impl From<ConversationId> for AvatarOf {
+    fn from(id: ConversationId) -> Self {
+        AvatarOf::Conversation(id)
+    }
+}
+
+/// The class giving a generated avatar its background colour, derived from
+/// the id (the same colours as before ids had their own types).
+pub fn avatar_color(of: AvatarOf) -> String {
+    let id = match of {
+        AvatarOf::User(id) => id.0,
+        AvatarOf::Conversation(id) => id.0,
+    };
     let hue = (id.unsigned_abs().wrapping_mul(137)) % 360;
     format!("avatar-c{}", hue * AVATAR_COLORS / 360)
 }
@@ -146,8 +173,13 @@ mod tests {
 
     #[test]
     fn avatars_are_stable_and_never_empty() {
-        assert_eq!(avatar_color(7), avatar_color(7));
-        assert_ne!(avatar_color(7), avatar_color(8));
+        let user = |id| avatar_color(AvatarOf::User(UserId(id)));
+        assert_eq!(user(7), user(7));
+        assert_ne!(user(7), user(8));
+        assert_eq!(
+            user(7),
+            avatar_color(AvatarOf::Conversation(ConversationId(7)))
+        );
         assert_eq!(avatar_initial("alice"), "A");
         assert_eq!(avatar_initial(" 小明"), "小");
         assert_eq!(avatar_initial(""), "?");

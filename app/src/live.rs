@@ -18,7 +18,7 @@ use gloo_net::websocket::{futures::WebSocket, Message, WebSocketError};
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use teahouse_protocol::{close_code, ClientFrame, RoomId, ServerFrame};
+use teahouse_protocol::{close_code, ClientFrame, ConversationId, ServerFrame};
 
 use crate::api::{messages::history, rooms::my_rooms};
 use crate::state::{ChatState, ConversationLog, Follow, Live};
@@ -220,7 +220,7 @@ async fn reload_rooms(state: ChatState) {
 /// Makes sure `room_id`'s log gets every event after
 /// [`ConversationLog::synced_through`]: starts a catch-up, or wakes the one
 /// that is waiting to retry. No-op for a room whose log is not loaded.
-pub fn request_catch_up(state: ChatState, room_id: RoomId) {
+pub fn request_catch_up(state: ChatState, room_id: ConversationId) {
     if let Some(log) = state.log(room_id) {
         if log.claim_catch_up() {
             spawn_local(catch_up(state, room_id, log));
@@ -232,7 +232,7 @@ pub fn request_catch_up(state: ChatState, room_id: RoomId) {
 /// hole and the server has nothing newer. A failed fetch is shown in the
 /// pane and retried with backoff (or at once on a reconnect), never
 /// dropped; the task ends when the room is left.
-async fn catch_up(state: ChatState, room_id: RoomId, log: ConversationLog) {
+async fn catch_up(state: ChatState, room_id: ConversationId, log: ConversationLog) {
     const PAGE: u32 = 200;
     // Bounded: at most 50 pages (10k events) per catch-up; the next
     // reconnect or gap goes on from where it stopped.

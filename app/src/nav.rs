@@ -10,7 +10,7 @@
 //! chat page's 249 KB of compressed wasm; this is a few hundred bytes.
 
 use leptos::prelude::*;
-use teahouse_protocol::RoomId;
+use teahouse_protocol::ConversationId;
 
 /// The pages, by path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,7 +74,7 @@ pub fn current_page() -> Page {
 }
 
 /// The room named by a query string (`room=ID`), if any.
-pub fn room_in_query(query: &str) -> Option<RoomId> {
+pub fn room_in_query(query: &str) -> Option<ConversationId> {
     query
         .split('&')
         .find_map(|kv| kv.strip_prefix("room="))
@@ -82,7 +82,7 @@ pub fn room_in_query(query: &str) -> Option<RoomId> {
 }
 
 /// The address of the chat page with `room` open (or none).
-pub fn room_href(room: Option<RoomId>) -> String {
+pub fn room_href(room: Option<ConversationId>) -> String {
     match room {
         Some(id) => format!("/?room={id}"),
         None => "/".to_owned(),
@@ -95,7 +95,7 @@ pub fn room_href(room: Option<RoomId>) -> String {
 pub struct RoomNav {
     /// The room in the address bar; `None` shows the list alone on narrow
     /// screens and a placeholder on wide ones.
-    room: RwSignal<Option<RoomId>>,
+    room: RwSignal<Option<ConversationId>>,
 }
 
 impl RoomNav {
@@ -118,13 +118,13 @@ impl RoomNav {
     }
 
     /// The open room.
-    pub fn room(self) -> Signal<Option<RoomId>> {
+    pub fn room(self) -> Signal<Option<ConversationId>> {
         self.room.into()
     }
 
     /// Opens `room` (or closes the open one) and records it in the
     /// browser's history.
-    pub fn go(self, room: Option<RoomId>) {
+    pub fn go(self, room: Option<ConversationId>) {
         if self.room.get_untracked() == room {
             return;
         }
@@ -142,7 +142,10 @@ impl RoomNav {
     /// A click handler for a link to `room`: a plain click opens it in
     /// place; a click with a modifier (new tab, new window…) is left to
     /// the browser.
-    pub fn on_link_click(self, room: Option<RoomId>) -> impl Fn(leptos::ev::MouseEvent) + Copy {
+    pub fn on_link_click(
+        self,
+        room: Option<ConversationId>,
+    ) -> impl Fn(leptos::ev::MouseEvent) + Copy {
         move |ev| {
             let plain = ev.button() == 0
                 && !(ev.ctrl_key() || ev.meta_key() || ev.shift_key() || ev.alt_key());
@@ -185,11 +188,11 @@ mod tests {
 
     #[test]
     fn room_from_query() {
-        assert_eq!(room_in_query("room=12"), Some(12));
-        assert_eq!(room_in_query("x=1&room=7"), Some(7));
+        assert_eq!(room_in_query("room=12"), Some(ConversationId(12)));
+        assert_eq!(room_in_query("x=1&room=7"), Some(ConversationId(7)));
         assert_eq!(room_in_query("room=abc"), None);
         assert_eq!(room_in_query(""), None);
-        assert_eq!(room_href(Some(3)), "/?room=3");
+        assert_eq!(room_href(Some(ConversationId(3))), "/?room=3");
         assert_eq!(room_href(None), "/");
     }
 }

@@ -12,7 +12,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use leptos::prelude::*;
-use teahouse_protocol::{EventBody, RoomEvent, RoomId, RoomSummary, Seq, UserBrief, UserId};
+use teahouse_protocol::{
+    ConversationEvent, ConversationId, ConversationSummary, EventBody, Seq, UserBrief, UserId,
+};
 
 use crate::error::AppError;
 
@@ -31,14 +33,14 @@ pub struct ChatState {
     /// The logged-in user.
     pub me: StoredValue<UserBrief>,
     /// Conversation list, most recently active first.
-    pub rooms: RwSignal<Vec<RoomSummary>>,
+    pub rooms: RwSignal<Vec<ConversationSummary>>,
     /// Loaded logs of the conversations that were opened. The map itself is
     /// not reactive (each log is its own signal), so adding a log re-renders
     /// nothing.
-    logs: StoredValue<HashMap<RoomId, ConversationLog>>,
+    logs: StoredValue<HashMap<ConversationId, ConversationLog>>,
     /// Unread message counts of conversations not currently open, one
     /// signal each, so a new message re-renders only its own badge.
-    unread: StoredValue<HashMap<RoomId, ArcRwSignal<u32>>>,
+    unread: StoredValue<HashMap<ConversationId, ArcRwSignal<u32>>>,
     /// The sum of all unread counts, for the tab badge.
     pub unread_total: RwSignal<u32>,
     /// Why the last refresh of the conversation list failed; shown above the
@@ -47,7 +49,7 @@ pub struct ChatState {
     /// Users known to be online.
     pub online: RwSignal<HashSet<UserId>>,
     /// The room shown in the chat pane.
-    pub open_room: RwSignal<Option<RoomId>>,
+    pub open_room: RwSignal<Option<ConversationId>>,
     /// Push connection status.
     pub live: RwSignal<Live>,
 }
@@ -58,7 +60,7 @@ pub enum Follow {
     Nothing,
     /// Events between `after` and the new one are missing: fetch them.
     FetchGap {
-        room_id: RoomId,
+        room_id: ConversationId,
         after: Seq,
     },
     /// The room is not in the list (joined elsewhere): reload the list.
@@ -71,7 +73,7 @@ pub enum Follow {
 pub struct ConversationLog {
     /// The loaded events by seq: pages and live frames land here, so an
     /// event fetched twice is kept once.
-    events: ArcRwSignal<BTreeMap<Seq, RoomEvent>>,
+    events: ArcRwSignal<BTreeMap<Seq, ConversationEvent>>,
     /// Why the catch-up under way last failed; shown at the end of the pane
     /// while it is retried, cleared when it succeeds.
     pub catch_up_error: ArcRwSignal<Option<AppError>>,
@@ -100,12 +102,12 @@ impl ConversationLog {
     }
 
     /// Runs `f` over the events (tracked: re-runs the caller on change).
-    pub fn with<R>(&self, f: impl FnOnce(&BTreeMap<Seq, RoomEvent>) -> R) -> R {
+    pub fn with<R>(&self, f: impl FnOnce(&BTreeMap<Seq, ConversationEvent>) -> R) -> R {
         self.events.with(f)
     }
 
     /// Adds fetched events (a page of history or a catch-up).
-    pub fn merge(&self, events: Vec<RoomEvent>) {
+    pub fn merge(&self, events: Vec<ConversationEvent>) {
         if events.is_empty() {
             return;
         }
@@ -116,7 +118,7 @@ impl ConversationLog {
         });
     }
 
-    fn insert(&self, ev: RoomEvent) {
+    fn insert(&self, ev: ConversationEvent) {
         self.events.update(|log| {
             log.insert(ev.seq, ev);
         });
@@ -192,7 +194,7 @@ impl ConversationLog {
 }
 
 impl ChatState {
-    pub fn new(me: UserBrief, rooms: Vec<RoomSummary>) -> Self {
+    pub fn new(me: UserBrief, rooms: Vec<ConversationSummary>) -> Self {
         ChatState {
             me: StoredValue::new(me),
             rooms: RwSignal::new(rooms),
@@ -211,7 +213,7 @@ impl ChatState {
     }
 
     /// The log of `room_id`, made (empty) if it was not loaded yet.
-    pub fn open_log(&self, room_id: RoomId) -> ConversationLog {
+    pub fn open_log(&self, room_id: ConversationId) -> ConversationLog {
         if let Some(log) = self.log(room_id) {
             return log;
         }
@@ -223,17 +225,17 @@ impl ChatState {
     }
 
     /// The log of `room_id`, if it was loaded.
-    pub fn log(&self, room_id: RoomId) -> Option<ConversationLog> {
+    pub fn log(&self, room_id: ConversationId) -> Option<ConversationLog> {
         self.logs.with_value(|l| l.get(&room_id).cloned())
     }
 
     /// The conversations whose logs are loaded.
-    pub fn loaded_rooms(&self) -> Vec<RoomId> {
+    pub fn loaded_rooms(&self) -> Vec<ConversationId> {
         self.logs.with_value(|l| l.keys().copied().collect())
     }
 
     /// The unread count of `room_id`, as a signal of its own.
-    pub fn unread_of(&self, room_id: RoomId) -> ArcRwSignal<u32> {
+    pub fn unread_of(&self, room_id: ConversationId) -> ArcRwSignal<u32> {
         if let Some(s) = self.unread.with_value(|u| u.get(&room_id).cloned()) {
             return s;
         }
@@ -244,7 +246,7 @@ impl ChatState {
         s
     }
 
-    fn add_unread(&self, room_id: RoomId, n: u32) {
+    fn add_unread(&self, room_id: ConversationId, n: u32) {
         if n == 0 {
             return;
         }
@@ -253,8 +255,8 @@ impl ChatState {
     }
 
     /// Applies a live event; returns what else needs fetching.
-    pub fn apply_event(&self, ev: RoomEvent) -> Follow {
-        let room_id = ev.room_id;
+    pub fn apply_event(&self, ev: ConversationEvent) -> Follow {
+        let room_id = ev.conversation_id;
         let me = self.me_id();
         let mut follow = Follow::Nothing;
         // 1. The log, if this room's log is loaded.
@@ -300,9 +302,9 @@ impl ChatState {
 
     /// Replaces the conversation list after a reconnect, counting events that
     /// arrived meanwhile as unread.
-    pub fn replace_rooms(&self, fresh: Vec<RoomSummary>) {
+    pub fn replace_rooms(&self, fresh: Vec<ConversationSummary>) {
         let open = self.open_room.get_untracked();
-        let before: HashMap<RoomId, Seq> = self
+        let before: HashMap<ConversationId, Seq> = self
             .rooms
             .with_untracked(|r| r.iter().map(|s| (s.id, s.last_seq)).collect());
         let me = self.me_id();
@@ -318,7 +320,7 @@ impl ChatState {
     }
 
     /// Marks a room as read (it is open on screen).
-    pub fn mark_read(&self, room_id: RoomId) {
+    pub fn mark_read(&self, room_id: ConversationId) {
         if let Some(s) = self.unread.with_value(|u| u.get(&room_id).cloned()) {
             let n = s.get_untracked();
             if n > 0 {
@@ -329,7 +331,7 @@ impl ChatState {
     }
 
     /// Adds or moves a room to the top of the list (after create/join).
-    pub fn upsert_room(&self, summary: RoomSummary) {
+    pub fn upsert_room(&self, summary: ConversationSummary) {
         self.rooms.update(|r| {
             r.retain(|s| s.id != summary.id);
             r.insert(0, summary);
@@ -338,7 +340,7 @@ impl ChatState {
 
     /// Drops everything held for a room I left: its row, log and unread
     /// count.
-    pub fn forget_room(&self, room_id: RoomId) {
+    pub fn forget_room(&self, room_id: ConversationId) {
         self.mark_read(room_id);
         self.rooms.update(|r| r.retain(|s| s.id != room_id));
         self.logs.update_value(|l| {
@@ -357,20 +359,20 @@ mod tests {
     use super::*;
     use teahouse_protocol::MsgType;
 
-    fn user(id: UserId) -> UserBrief {
+    fn user(id: i64) -> UserBrief {
         UserBrief {
-            id,
+            id: UserId(id),
             username: format!("u{id}"),
             nickname: format!("U{id}"),
         }
     }
 
-    fn summary(id: RoomId, last_seq: Seq) -> RoomSummary {
-        RoomSummary {
-            id,
+    fn summary(id: i64, last_seq: Seq) -> ConversationSummary {
+        ConversationSummary {
+            id: ConversationId(id),
             name: format!("room {id}"),
             description: String::new(),
-            owner_id: 1,
+            owner_id: UserId(1),
             member_count: 2,
             last_seq,
             last_event: None,
@@ -378,9 +380,9 @@ mod tests {
         }
     }
 
-    fn message(room_id: RoomId, seq: Seq, from: UserId) -> RoomEvent {
-        RoomEvent {
-            room_id,
+    fn message(room_id: i64, seq: Seq, from: i64) -> ConversationEvent {
+        ConversationEvent {
+            conversation_id: ConversationId(room_id),
             seq,
             at_ms: 1_700_000_000_000 + seq,
             actor: user(from),
@@ -408,7 +410,7 @@ mod tests {
     #[test]
     fn fetched_and_live_events_are_merged_by_seq_without_duplicates() {
         let s = state();
-        let log = s.open_log(10);
+        let log = s.open_log(ConversationId(10));
         log.merge(vec![message(10, 2, 2), message(10, 3, 2)]);
         // A catch-up that overlaps what is loaded, and the same live frame twice.
         log.merge(vec![message(10, 3, 2), message(10, 4, 2)]);
@@ -424,12 +426,12 @@ mod tests {
     #[test]
     fn a_live_event_past_the_last_loaded_asks_for_the_gap() {
         let s = state();
-        let log = s.open_log(10);
+        let log = s.open_log(ConversationId(10));
         log.merge(vec![message(10, 1, 2), message(10, 2, 2)]);
         assert_eq!(
             s.apply_event(message(10, 6, 2)),
             Follow::FetchGap {
-                room_id: 10,
+                room_id: ConversationId(10),
                 after: 2
             }
         );
@@ -443,14 +445,14 @@ mod tests {
         // Events of rooms that were never opened are not kept, and a room
         // missing from the list asks for the list.
         assert_eq!(s.apply_event(message(30, 9, 2)), Follow::ReloadRooms);
-        assert!(s.log(30).is_none());
+        assert!(s.log(ConversationId(30)).is_none());
     }
 
     #[test]
     fn an_event_in_one_room_does_not_rerun_what_reads_another_rooms_log() {
         let s = state();
-        let a = s.open_log(10);
-        let b = s.open_log(20);
+        let a = s.open_log(ConversationId(10));
+        let b = s.open_log(ConversationId(20));
         a.merge(vec![message(10, 1, 2)]);
         b.merge(vec![message(20, 1, 2)]);
         let runs = Arc::new(AtomicUsize::new(0));
@@ -462,7 +464,7 @@ mod tests {
                 a.with(|m| m.len())
             }
         });
-        let unread_a = s.unread_of(10);
+        let unread_a = s.unread_of(ConversationId(10));
         let badge_runs = Arc::new(AtomicUsize::new(0));
         let badge_of_a = Memo::new({
             let badge_runs = badge_runs.clone();
@@ -476,14 +478,14 @@ mod tests {
         assert_eq!(runs.load(Ordering::SeqCst), 1);
 
         // Room 20 gets a message (and an unread count): room 10's readers stay put.
-        s.open_room.set(Some(10));
+        s.open_room.set(Some(ConversationId(10)));
         assert_eq!(s.apply_event(message(20, 2, 2)), Follow::Nothing);
         assert_eq!(rows_of_a.get(), 1);
         assert_eq!(badge_of_a.get(), 0);
         assert_eq!(runs.load(Ordering::SeqCst), 1);
         assert_eq!(badge_runs.load(Ordering::SeqCst), 1);
         assert_eq!(seqs(&b), vec![1, 2]);
-        assert_eq!(s.unread_of(20).get_untracked(), 1);
+        assert_eq!(s.unread_of(ConversationId(20)).get_untracked(), 1);
         assert_eq!(s.unread_total.get_untracked(), 1);
 
         // Room 10's own event does re-run them.
@@ -495,49 +497,51 @@ mod tests {
     #[test]
     fn leaving_a_room_drops_its_log_and_unread_count() {
         let s = state();
-        let log = s.open_log(20);
+        let log = s.open_log(ConversationId(20));
         log.merge(vec![message(20, 1, 2)]);
         assert_eq!(s.apply_event(message(20, 2, 2)), Follow::Nothing);
         assert_eq!(s.unread_total.get_untracked(), 1);
         let mut left = message(20, 3, 1);
         left.body = EventBody::MemberLeft;
         assert_eq!(s.apply_event(left), Follow::Nothing);
-        assert!(s.log(20).is_none());
-        assert_eq!(s.loaded_rooms(), Vec::<RoomId>::new());
+        assert!(s.log(ConversationId(20)).is_none());
+        assert_eq!(s.loaded_rooms(), Vec::<ConversationId>::new());
         assert_eq!(s.unread_total.get_untracked(), 0);
-        assert!(s.rooms.with_untracked(|r| r.iter().all(|r| r.id != 20)));
+        assert!(s
+            .rooms
+            .with_untracked(|r| r.iter().all(|r| r.id != ConversationId(20))));
         // Opening it again (after a re-join) starts from an empty log.
-        assert!(!s.open_log(20).same_as(&log));
-        assert_eq!(s.open_log(20).last(), None);
+        assert!(!s.open_log(ConversationId(20)).same_as(&log));
+        assert_eq!(s.open_log(ConversationId(20)).last(), None);
     }
 
     #[test]
     fn unread_counts_add_up_and_clear_per_room() {
         let s = state();
-        s.open_room.set(Some(10));
+        s.open_room.set(Some(ConversationId(10)));
         s.apply_event(message(20, 4, 2));
         s.apply_event(message(20, 5, 2));
         // My own messages and the open room's do not count.
         s.apply_event(message(20, 6, 1));
         s.apply_event(message(10, 4, 2));
-        assert_eq!(s.unread_of(20).get_untracked(), 2);
-        assert_eq!(s.unread_of(10).get_untracked(), 0);
+        assert_eq!(s.unread_of(ConversationId(20)).get_untracked(), 2);
+        assert_eq!(s.unread_of(ConversationId(10)).get_untracked(), 0);
         // A reconnect finds three more in room 10, which is no longer open.
         s.open_room.set(None);
         let mut fresh = summary(10, 7);
         fresh.last_event = Some(message(10, 7, 2));
         s.replace_rooms(vec![fresh, summary(20, 6)]);
-        assert_eq!(s.unread_of(10).get_untracked(), 3);
+        assert_eq!(s.unread_of(ConversationId(10)).get_untracked(), 3);
         assert_eq!(s.unread_total.get_untracked(), 5);
-        s.mark_read(20);
-        assert_eq!(s.unread_of(20).get_untracked(), 0);
+        s.mark_read(ConversationId(20));
+        assert_eq!(s.unread_of(ConversationId(20)).get_untracked(), 0);
         assert_eq!(s.unread_total.get_untracked(), 3);
     }
 
     #[test]
     fn one_catch_up_at_a_time_and_a_second_request_wakes_a_waiting_one() {
         let s = state();
-        let log = s.open_log(10);
+        let log = s.open_log(ConversationId(10));
         assert!(log.claim_catch_up());
         let woken = Arc::new(AtomicUsize::new(0));
         let w = woken.clone();

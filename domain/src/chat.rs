@@ -11,8 +11,8 @@ use std::time::Instant;
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use teahouse_protocol::{
-    ErrorCode, MsgType, RoomDetail, RoomEvent, RoomId, RoomPage, RoomSummary, ServerFrame,
-    UserBrief, UserId,
+    ConversationDetail, ConversationEvent, ConversationId, ConversationSummary, ErrorCode, MsgType,
+    RoomPage, ServerFrame, UserBrief, UserId,
 };
 
 use crate::accounts::{self, NewAccount, PasswordHasherPool};
@@ -137,10 +137,10 @@ impl Chat {
     pub async fn send_text(
         &self,
         sender: &UserBrief,
-        room_id: RoomId,
+        room_id: ConversationId,
         client_id: &str,
         text: &str,
-    ) -> Result<RoomEvent> {
+    ) -> Result<ConversationEvent> {
         let client_id = validate::client_id(client_id)?;
         let text = validate::message_text(text, self.config.max_message_chars)?;
         if let Some(limiter) = &self.send_limiter {
@@ -149,7 +149,7 @@ impl Chat {
             }
         }
         let msg = NewMessage {
-            room_id,
+            conversation_id: room_id,
             client_id,
             msgtype: MsgType::Text,
             text,
@@ -165,7 +165,7 @@ impl Chat {
         owner: &UserBrief,
         name: &str,
         description: &str,
-    ) -> Result<RoomSummary> {
+    ) -> Result<ConversationSummary> {
         let room = CheckedRoom::new(name, description)?;
         let (summary, created) = self.store.create_room(owner, room.as_new_room()).await?;
         self.publish_membership(owner, created, true);
@@ -173,7 +173,11 @@ impl Chat {
     }
 
     /// Joins a public room; members (the joiner's other tabs included) are told.
-    pub async fn join_room(&self, user: &UserBrief, room_id: RoomId) -> Result<RoomSummary> {
+    pub async fn join_room(
+        &self,
+        user: &UserBrief,
+        room_id: ConversationId,
+    ) -> Result<ConversationSummary> {
         let event = self.store.join(user, room_id).await?;
         self.publish_membership(user, event, true);
         self.store.summary(user.id, room_id).await
@@ -181,7 +185,11 @@ impl Chat {
 
     /// Leaves a room; the leaver's own connections get the event too, then
     /// stop receiving the room.
-    pub async fn leave_room(&self, user: &UserBrief, room_id: RoomId) -> Result<RoomEvent> {
+    pub async fn leave_room(
+        &self,
+        user: &UserBrief,
+        room_id: ConversationId,
+    ) -> Result<ConversationEvent> {
         let event = self.store.leave(user, room_id).await?;
         self.publish_membership(user, event.clone(), false);
         Ok(event)
@@ -189,8 +197,8 @@ impl Chat {
 
     /// Publishes a stored membership event; a joiner's sockets are
     /// subscribed before it (so they get it), a leaver's unsubscribed after.
-    fn publish_membership(&self, user: &UserBrief, event: RoomEvent, joined: bool) {
-        let (conversation, seq) = (event.room_id, event.seq);
+    fn publish_membership(&self, user: &UserBrief, event: ConversationEvent, joined: bool) {
+        let (conversation, seq) = (event.conversation_id, event.seq);
         let signal = |joined| {
             if joined {
                 Signal::Joined {
@@ -214,7 +222,7 @@ impl Chat {
         }
     }
 
-    pub async fn my_rooms(&self, user_id: UserId) -> Result<Vec<RoomSummary>> {
+    pub async fn my_rooms(&self, user_id: UserId) -> Result<Vec<ConversationSummary>> {
         self.store.list_mine(user_id).await
     }
 
@@ -238,20 +246,24 @@ impl Chat {
     }
 
     /// A room with its members; members only.
-    pub async fn room_detail(&self, user_id: UserId, room_id: RoomId) -> Result<RoomDetail> {
+    pub async fn room_detail(
+        &self,
+        user_id: UserId,
+        room_id: ConversationId,
+    ) -> Result<ConversationDetail> {
         self.store.check_member(room_id, user_id).await?;
         let room = self.store.summary(user_id, room_id).await?;
         let members = self.store.members(room_id).await?;
-        Ok(RoomDetail { room, members })
+        Ok(ConversationDetail { room, members })
     }
 
     /// A page of a room's log; members only.
     pub async fn history(
         &self,
         user_id: UserId,
-        room_id: RoomId,
+        room_id: ConversationId,
         page: Page,
-    ) -> Result<Vec<RoomEvent>> {
+    ) -> Result<Vec<ConversationEvent>> {
         self.store.check_member(room_id, user_id).await?;
         self.store.read(room_id, page).await
     }

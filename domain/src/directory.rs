@@ -16,7 +16,7 @@
 //! plain characters and Chinese matches as typed. The rows are the store's
 //! ([`ConversationStore::directory_page`](crate::store::ConversationStore::directory_page)).
 
-use teahouse_protocol::{ErrorCode, RoomId};
+use teahouse_protocol::{ConversationId, ErrorCode};
 
 use crate::{DomainError, Result};
 
@@ -26,7 +26,7 @@ pub struct Cursor {
     /// The last listed room's member count (the primary sort key).
     pub member_count: i64,
     /// The last listed room's id (breaks ties).
-    pub id: RoomId,
+    pub id: ConversationId,
 }
 
 impl Cursor {
@@ -60,7 +60,7 @@ mod tests {
     fn cursors_round_trip_and_garbage_is_a_bad_request() {
         let c = Cursor {
             member_count: 12,
-            id: 345,
+            id: ConversationId(345),
         };
         assert_eq!(Cursor::parse(&c.encode()).unwrap(), c);
         for raw in [

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use bytes::Bytes;
-use teahouse_protocol::{RoomId, Seq, ServerFrame, UserId};
+use teahouse_protocol::{ConversationId, Seq, ServerFrame, UserId};
 use tokio::sync::Notify;
 
 use crate::publish::{Publisher, SessionKey, Signal};
@@ -151,13 +151,13 @@ struct UserEntry {
     /// The user's open connections (several tabs/devices).
     conns: HashMap<ConnId, ConnHandle>,
     /// Rooms the user is a member of (kept in step with joins/leaves).
-    rooms: HashSet<RoomId>,
+    rooms: HashSet<ConversationId>,
 }
 
 #[derive(Debug, Default)]
 struct State {
     /// Subscribed connections per room: the fan-out lists.
-    rooms: HashMap<RoomId, HashMap<ConnId, ConnHandle>>,
+    rooms: HashMap<ConversationId, HashMap<ConnId, ConnHandle>>,
     /// Online users and their connections.
     users: HashMap<UserId, UserEntry>,
 }
@@ -256,7 +256,7 @@ impl Hub {
         publisher: Arc<dyn Publisher>,
         user_id: UserId,
         session: Option<SessionKey>,
-        rooms: &[RoomId],
+        rooms: &[ConversationId],
     ) -> Subscription {
         let conn_id = self.next_conn.fetch_add(1, Ordering::Relaxed);
         let handle: ConnHandle = Arc::new(ConnShared {
@@ -269,7 +269,7 @@ impl Hub {
             let first = entry.conns.is_empty();
             entry.conns.insert(conn_id, handle.clone());
             entry.rooms.extend(rooms.iter().copied());
-            let all_rooms: Arc<[RoomId]> = entry.rooms.iter().copied().collect();
+            let all_rooms: Arc<[ConversationId]> = entry.rooms.iter().copied().collect();
             for room in all_rooms.iter() {
                 st.rooms
                     .entry(*room)
@@ -296,11 +296,11 @@ impl Hub {
 
     /// Forgets a connection. Returns the user's rooms if it was their last
     /// one (they went offline).
-    fn unregister(&self, user_id: UserId, conn_id: ConnId) -> Option<Arc<[RoomId]>> {
+    fn unregister(&self, user_id: UserId, conn_id: ConnId) -> Option<Arc<[ConversationId]>> {
         let mut st = self.write();
         let entry = st.users.get_mut(&user_id)?;
         entry.conns.remove(&conn_id);
-        let rooms: Arc<[RoomId]> = entry.rooms.iter().copied().collect();
+        let rooms: Arc<[ConversationId]> = entry.rooms.iter().copied().collect();
         let last = entry.conns.is_empty();
         if last {
             st.users.remove(&user_id);
@@ -318,7 +318,7 @@ impl Hub {
 
     /// Pushes a serialized frame to every connection subscribed to
     /// `room_id`. Returns how many queues accepted it.
-    pub fn publish_bytes(&self, room_id: RoomId, bytes: Bytes) -> usize {
+    pub fn publish_bytes(&self, room_id: ConversationId, bytes: Bytes) -> usize {
         let st = self.read();
         let Some(subs) = st.rooms.get(&room_id) else {
             return 0;
@@ -351,7 +351,7 @@ impl Hub {
     }
 
     /// `user_id` joined `room_id`: subscribe their open connections.
-    fn add_member(&self, user_id: UserId, room_id: RoomId) {
+    fn add_member(&self, user_id: UserId, room_id: ConversationId) {
         let mut st = self.write();
         let Some(entry) = st.users.get_mut(&user_id) else {
             return;
@@ -363,7 +363,7 @@ impl Hub {
     }
 
     /// `user_id` left `room_id`: unsubscribe their connections.
-    fn remove_member(&self, user_id: UserId, room_id: RoomId) {
+    fn remove_member(&self, user_id: UserId, room_id: ConversationId) {
         let mut st = self.write();
         let Some(entry) = st.users.get_mut(&user_id) else {
             return;
@@ -410,7 +410,7 @@ impl Hub {
 
     /// Tells the other online members of `rooms` (those not too large) that
     /// `user_id` came online / went offline. Each connection gets it once.
-    fn broadcast_presence(&self, user_id: UserId, rooms: &[RoomId], online: bool) {
+    fn broadcast_presence(&self, user_id: UserId, rooms: &[ConversationId], online: bool) {
         let bytes = encode(&ServerFrame::Presence { user_id, online });
         let st = self.read();
         let own: HashSet<ConnId> = st
@@ -436,7 +436,7 @@ impl Hub {
 }
 
 impl Publisher for Hub {
-    fn publish(&self, conversation: RoomId, _seq: Seq, frame: Bytes) {
+    fn publish(&self, conversation: ConversationId, _seq: Seq, frame: Bytes) {
         self.publish_bytes(conversation, frame);
     }
 

@@ -7,13 +7,13 @@
 //! Messages carry the sender's `client_id`; a retry with the same id returns
 //! the stored event instead of storing a second copy.
 
-use teahouse_protocol::{MsgType, RoomEvent, RoomId, Seq};
+use teahouse_protocol::{ConversationEvent, ConversationId, MsgType, Seq};
 
 /// A validated message to store.
 #[derive(Clone, Debug)]
 pub struct NewMessage {
     /// The conversation it is sent to.
-    pub room_id: RoomId,
+    pub conversation_id: ConversationId,
     /// The sender's idempotency key.
     pub client_id: String,
     /// What kind of content it carries.
@@ -27,7 +27,7 @@ pub struct NewMessage {
 #[derive(Clone, Debug)]
 pub struct Sent {
     /// The event as stored.
-    pub event: RoomEvent,
+    pub event: ConversationEvent,
     /// True if this send stored it (and it must be published).
     pub fresh: bool,
 }

@@ -18,7 +18,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use teahouse_protocol::{RoomId, Seq, UserId};
+use teahouse_protocol::{ConversationId, Seq, UserId};
 
 /// Identifies one signed-in session (a browser's cookie), so that ending it
 /// closes exactly the sockets opened under it and no others of the same user.
@@ -30,10 +30,16 @@ pub struct SessionKey(pub i128);
 pub enum Signal {
     /// `user` became a member of `conversation`: their open sockets start
     /// receiving its events (published right before the membership event).
-    Joined { user: UserId, conversation: RoomId },
+    Joined {
+        user: UserId,
+        conversation: ConversationId,
+    },
     /// `user` is no longer a member: their sockets stop receiving it at
     /// once (published right after the event that says so).
-    Left { user: UserId, conversation: RoomId },
+    Left {
+        user: UserId,
+        conversation: ConversationId,
+    },
     /// The session ended (logout): its sockets close with "session ended".
     EndSession { user: UserId, session: SessionKey },
     /// Every socket of `user` closes with "session ended" (password change,
@@ -45,7 +51,7 @@ pub enum Signal {
     Presence {
         user: UserId,
         online: bool,
-        conversations: Arc<[RoomId]>,
+        conversations: Arc<[ConversationId]>,
     },
 }
 
@@ -55,7 +61,7 @@ pub enum Signal {
 pub trait Publisher: Send + Sync + std::fmt::Debug {
     /// A committed event of `conversation` at `seq`, already serialized as
     /// the frame every recipient gets (the same bytes for all of them).
-    fn publish(&self, conversation: RoomId, seq: Seq, frame: Bytes);
+    fn publish(&self, conversation: ConversationId, seq: Seq, frame: Bytes);
 
     /// A control or ephemeral signal.
     fn signal(&self, signal: Signal);

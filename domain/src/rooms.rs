@@ -2,7 +2,7 @@
 //! lands in, and the rules for creating and joining rooms. The rows live
 //! behind [`ConversationStore`].
 
-use teahouse_protocol::{ErrorCode, RoomEvent, UserBrief};
+use teahouse_protocol::{ConversationEvent, ErrorCode, UserBrief};
 
 use crate::store::{ConversationStore, NewRoom};
 use crate::{validate, DomainError, Result};
@@ -51,7 +51,7 @@ pub(crate) fn lobby() -> NewRoom<'static> {
 pub(crate) async fn join_defaults(
     store: &dyn ConversationStore,
     user: &UserBrief,
-) -> Result<Vec<RoomEvent>> {
+) -> Result<Vec<ConversationEvent>> {
     let mut events = Vec::new();
     for room_id in store.default_rooms().await? {
         match store.join(user, room_id).await {

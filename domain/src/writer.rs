@@ -61,7 +61,7 @@ pub struct WriterStats {
 impl std::fmt::Debug for Job {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Job")
-            .field("room_id", &self.msg.room_id)
+            .field("conversation_id", &self.msg.conversation_id)
             .finish_non_exhaustive()
     }
 }
@@ -193,7 +193,7 @@ impl WriterThread {
                         event: sent.event.clone(),
                     });
                     self.publisher
-                        .publish(sent.event.room_id, sent.event.seq, frame);
+                        .publish(sent.event.conversation_id, sent.event.seq, frame);
                 }
             }
             if job.reply.send(outcome).is_err() {

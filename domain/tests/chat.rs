@@ -7,7 +7,7 @@ use std::sync::Arc;
 use teahouse_domain::accounts::NewAccount;
 use teahouse_domain::log::Page;
 use teahouse_domain::{Chat, ChatConfig, DomainError, KickReason, SqliteStore, Store};
-use teahouse_protocol::{ErrorCode, EventBody, ServerFrame, UserBrief};
+use teahouse_protocol::{ConversationId, ErrorCode, EventBody, ServerFrame, UserBrief};
 
 struct Fixture {
     chat: Arc<Chat>,
@@ -55,7 +55,7 @@ fn frame(bytes: &[u8]) -> ServerFrame {
 }
 
 /// The seqs of `events`, in order.
-fn seqs(events: &[teahouse_protocol::RoomEvent]) -> Vec<i64> {
+fn seqs(events: &[teahouse_protocol::ConversationEvent]) -> Vec<i64> {
     events.iter().map(|e| e.seq).collect()
 }
 
@@ -181,7 +181,7 @@ async fn non_members_can_neither_read_nor_send_nor_hear() {
     assert_eq!(code(e), ErrorCode::NotMember);
     let e = f
         .chat
-        .send_text(&alice, 999_999, "x", "hi")
+        .send_text(&alice, ConversationId(999_999), "x", "hi")
         .await
         .unwrap_err();
     assert_eq!(code(e), ErrorCode::NotFound);
@@ -490,7 +490,7 @@ async fn a_mixed_batch_answers_each_send_on_its_own() {
         (alice.clone(), coffee, "c1"),
         (alice.clone(), tea, "t1"),
         (mallory.clone(), tea, "m1"),
-        (alice.clone(), 999_999, "gone"),
+        (alice.clone(), ConversationId(999_999), "gone"),
         (alice.clone(), tea, "early"),
         (alice.clone(), tea, "t2"),
         (alice.clone(), coffee, "c2"),
@@ -515,16 +515,19 @@ async fn a_mixed_batch_answers_each_send_on_its_own() {
     );
     let ok = |i: usize| answers[i].as_ref().unwrap().clone();
     let start = earlier.seq;
-    assert_eq!((ok(0).room_id, ok(0).seq), (tea, start + 1));
+    assert_eq!((ok(0).conversation_id, ok(0).seq), (tea, start + 1));
     assert_eq!(ok(2), ok(0), "a retry inside the batch gets the first copy");
     assert_eq!(
         ok(5),
         earlier,
         "a retry of an earlier send gets the stored event"
     );
-    assert_eq!((ok(6).room_id, ok(6).seq), (tea, start + 2));
+    assert_eq!((ok(6).conversation_id, ok(6).seq), (tea, start + 2));
     let coffee_first = ok(1).seq;
-    assert_eq!((ok(7).room_id, ok(7).seq), (coffee, coffee_first + 1));
+    assert_eq!(
+        (ok(7).conversation_id, ok(7).seq),
+        (coffee, coffee_first + 1)
+    );
     let err = |i: usize| answers[i].as_ref().unwrap_err().to_api().code;
     assert_eq!(err(3), ErrorCode::NotMember);
     assert_eq!(err(4), ErrorCode::NotFound);
@@ -535,7 +538,7 @@ async fn a_mixed_batch_answers_each_send_on_its_own() {
     let mut pushed = Vec::new();
     while let Some(bytes) = sub.rx.try_recv() {
         if let ServerFrame::Event { event } = frame(&bytes) {
-            pushed.push((event.room_id, event.seq));
+            pushed.push((event.conversation_id, event.seq));
         }
     }
     assert_eq!(
@@ -587,7 +590,7 @@ async fn joins_and_leaves_during_a_flood_of_sends_share_one_gap_free_log() {
     loop {
         let from = log
             .last()
-            .map_or(0, |e: &teahouse_protocol::RoomEvent| e.seq);
+            .map_or(0, |e: &teahouse_protocol::ConversationEvent| e.seq);
         let page = f
             .chat
             .history(owner.id, room, after(from, 500))
@@ -634,7 +637,7 @@ async fn a_created_room_is_announced_to_its_owners_open_sockets() {
     let room = f.chat.create_room(&alice, "new", "").await.unwrap().id;
     match frame(&tab.rx.recv().await) {
         ServerFrame::Event { event } => {
-            assert_eq!((event.room_id, event.seq), (room, 1));
+            assert_eq!((event.conversation_id, event.seq), (room, 1));
             assert!(matches!(event.body, EventBody::RoomCreated { .. }));
         }
         other => panic!("expected the creation event, got {other:?}"),

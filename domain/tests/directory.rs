@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use teahouse_domain::accounts::NewAccount;
 use teahouse_domain::{Chat, ChatConfig, SqliteStore};
-use teahouse_protocol::{ErrorCode, RoomId, RoomPage, UserBrief};
+use teahouse_protocol::{ConversationId, ErrorCode, RoomPage, UserBrief};
 
 struct Fixture {
     chat: Arc<Chat>,
@@ -87,7 +87,7 @@ async fn paging_through_250_rooms_lists_each_exactly_once_largest_first() {
     );
     assert!(pages[2].next_cursor.is_none());
     let listed: Vec<_> = pages.iter().flat_map(|p| &p.rooms).collect();
-    let mut seen: HashMap<RoomId, usize> = HashMap::new();
+    let mut seen: HashMap<ConversationId, usize> = HashMap::new();
     for room in &listed {
         *seen.entry(room.id).or_default() += 1;
     }
@@ -100,7 +100,7 @@ async fn paging_through_250_rooms_lists_each_exactly_once_largest_first() {
     for pair in listed.windows(2) {
         let (a, b) = (pair[0], pair[1]);
         assert!(
-            (a.member_count, -a.id) > (b.member_count, -b.id),
+            (a.member_count, -a.id.0) > (b.member_count, -b.id.0),
             "{} ({}) before {} ({})",
             a.id,
             a.member_count,
@@ -142,7 +142,7 @@ async fn rooms_whose_count_does_not_change_are_listed_once_while_others_join_and
         );
     }
     let first = page(&f.chat, &owner, "", None).await;
-    let seen_first: Vec<RoomId> = first.rooms.iter().map(|r| r.id).collect();
+    let seen_first: Vec<ConversationId> = first.rooms.iter().map(|r| r.id).collect();
     // Between the pages, a room not yet listed and one already listed each
     // gain a member, and so move within the order.
     let unseen = *ids
@@ -155,7 +155,7 @@ async fn rooms_whose_count_does_not_change_are_listed_once_while_others_join_and
     f.chat.join_room(&mover, listed).await.unwrap();
     let second = page(&f.chat, &owner, "", first.next_cursor.as_deref()).await;
     assert!(second.next_cursor.is_none());
-    let mut count: HashMap<RoomId, usize> = HashMap::new();
+    let mut count: HashMap<ConversationId, usize> = HashMap::new();
     for r in first.rooms.iter().chain(&second.rooms) {
         *count.entry(r.id).or_default() += 1;
     }

@@ -16,7 +16,7 @@
 
 use app::api::auth::{Login, Logout, Me, Register};
 use app::api::messages::{History, SendMessage};
-use app::api::rooms::{CreateRoom, JoinRoom, LeaveRoom, MyRooms, PublicRooms, RoomInfo};
+use app::api::rooms::{CreateRoom, JoinRoom, LeaveRoom, MyRooms, PublicRooms, RoomDetailArgs};
 use libfuzzer_sys::fuzz_target;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -66,7 +66,7 @@ fuzz_target!(|data: &[u8]| {
         CreateRoom,
         JoinRoom,
         LeaveRoom,
-        RoomInfo,
+        RoomDetailArgs,
     );
     all[usize::from(which) % all.len()](&body);
 });

@@ -14,7 +14,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
-use teahouse_protocol::{close_code, RoomId, Seq};
+use teahouse_protocol::{close_code, Seq};
+
+use crate::target::RoomId;
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;

@@ -11,9 +11,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::target::RoomId;
 use anyhow::{bail, Context, Result};
 use futures::StreamExt;
-use teahouse_protocol::RoomId;
 use tokio::sync::{watch, Semaphore};
 
 use crate::conn::{self, ConnHandle, ConnPlan, ConnReport, Ctx};

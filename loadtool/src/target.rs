@@ -12,7 +12,11 @@ use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
-use teahouse_protocol::{RoomEvent, RoomId, Seq};
+use teahouse_protocol::{ConversationEvent, Seq};
+
+/// A room's id as the load tool handles it: the plain number every peer
+/// (Teahouse, ws, Socket.IO, the bare peer) puts on the wire.
+pub type RoomId = i64;
 
 /// Which server is under test.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, ValueEnum, Serialize, Deserialize)]
@@ -212,7 +216,7 @@ impl Api {
             form.push(("before", b.as_str()));
         }
         let (body, _) = self.call("history", s.cookie.as_deref(), &form).await?;
-        let events: Vec<RoomEvent> =
+        let events: Vec<ConversationEvent> =
             serde_json::from_slice(&body).context("history answer is not a list of events")?;
         Ok(events.iter().map(|e| e.seq).collect())
     }
@@ -231,7 +235,7 @@ pub fn ws_url(target: Target, addr: SocketAddr, session: &Session) -> String {
     }
 }
 
-/// The parts of a pushed [`RoomEvent`] the load tool needs, borrowed from
+/// The parts of a pushed [`ConversationEvent`] the load tool needs, borrowed from
 /// the frame (no allocation per delivery; unknown fields such as the actor
 /// are skipped). The tests check it against frames built with
 /// `teahouse_protocol::ServerFrame`, so it cannot drift from the protocol.
@@ -433,12 +437,12 @@ mod tests {
         };
         let frame = |text: &str, nickname: &str| {
             serde_json::to_string(&ServerFrame::Event {
-                event: RoomEvent {
-                    room_id: 4,
+                event: ConversationEvent {
+                    conversation_id: teahouse_protocol::ConversationId(4),
                     seq: 11,
                     at_ms: 5,
                     actor: UserBrief {
-                        id: 9,
+                        id: teahouse_protocol::UserId(9),
                         username: "bob".into(),
                         nickname: nickname.into(),
                     },
@@ -469,13 +473,13 @@ mod tests {
     fn lite_parser_reads_frames_built_with_the_protocol_types() {
         use teahouse_protocol::{EventBody, MsgType, ServerFrame, UserBrief};
         let actor = UserBrief {
-            id: 9,
+            id: teahouse_protocol::UserId(9),
             username: "bob".into(),
             nickname: "鲍勃 \"b\"".into(),
         };
         let message = ServerFrame::Event {
-            event: RoomEvent {
-                room_id: 4,
+            event: ConversationEvent {
+                conversation_id: teahouse_protocol::ConversationId(4),
                 seq: 11,
                 at_ms: 5,
                 actor: actor.clone(),
@@ -496,8 +500,8 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let joined = ServerFrame::Event {
-            event: RoomEvent {
-                room_id: 4,
+            event: ConversationEvent {
+                conversation_id: teahouse_protocol::ConversationId(4),
                 seq: 12,
                 at_ms: 5,
                 actor: actor.clone(),
@@ -517,7 +521,7 @@ mod tests {
             Incoming::Ready
         ));
         let presence = ServerFrame::Presence {
-            user_id: 1,
+            user_id: teahouse_protocol::UserId(1),
             online: true,
         };
         assert!(matches!(

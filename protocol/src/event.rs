@@ -1,12 +1,12 @@
 //! The per-room event log and the WebSocket frames that push it.
 //!
-//! A room is an ordered log: every [`RoomEvent`] has the next [`Seq`] of its
+//! A room is an ordered log: every [`ConversationEvent`] has the next [`Seq`] of its
 //! room. The socket only pushes; the browser remembers the last seq it holds
 //! per room and asks for the rest over HTTP after any disconnect.
 
 use serde::{Deserialize, Serialize};
 
-use crate::{RoomId, Seq, UserBrief, UserId};
+use crate::{ConversationId, Seq, UserBrief, UserId};
 
 /// The kind of content a message carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
@@ -18,11 +18,14 @@ pub enum MsgType {
     Video,
 }
 
-/// One entry of a room's log.
+/// One entry of a conversation's log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RoomEvent {
-    /// The room whose log this entry belongs to.
-    pub room_id: RoomId,
+pub struct ConversationEvent {
+    /// The conversation whose log this entry belongs to. (Named `room_id`
+    /// on the wire since v1, when every conversation was a room; kept so
+    /// existing clients keep working.)
+    #[serde(rename = "room_id")]
+    pub conversation_id: ConversationId,
     /// Position in that log; assigned by the server when the event is stored.
     pub seq: Seq,
     /// Server time of storage, milliseconds since the Unix epoch.
@@ -62,7 +65,7 @@ pub enum ServerFrame {
         heartbeat_secs: u32,
     },
     /// A stored event of a room the user belongs to.
-    Event { event: RoomEvent },
+    Event { event: ConversationEvent },
     /// A user sharing a room with you came online or went offline (ephemeral).
     Presence { user_id: UserId, online: bool },
     /// Answer to [`ClientFrame::Ping`].
@@ -105,7 +108,7 @@ mod tests {
 
     fn alice() -> UserBrief {
         UserBrief {
-            id: 7,
+            id: UserId(7),
             username: "alice".into(),
             nickname: "爱丽丝".into(),
         }
@@ -114,8 +117,8 @@ mod tests {
     #[test]
     fn message_event_round_trips_with_stable_tags() {
         let frame = ServerFrame::Event {
-            event: RoomEvent {
-                room_id: 3,
+            event: ConversationEvent {
+                conversation_id: ConversationId(3),
                 seq: 42,
                 at_ms: 1_700_000_000_000,
                 actor: alice(),
@@ -129,6 +132,9 @@ mod tests {
         let json = serde_json::to_string(&frame).unwrap();
         // The tags are the public protocol: other clients depend on them.
         assert!(json.contains(r#""type":"event""#), "{json}");
+        // v1 field names stay: the conversation is still `room_id` on the wire.
+        assert!(json.contains(r#""room_id":3"#), "{json}");
+        assert!(json.contains(r#""actor":{"id":7"#), "{json}");
         assert!(json.contains(r#""kind":"message""#), "{json}");
         assert!(json.contains(r#""msgtype":"text""#), "{json}");
         let back: ServerFrame = serde_json::from_str(&json).unwrap();
@@ -139,7 +145,7 @@ mod tests {
     fn membership_and_presence_frames_round_trip() {
         for frame in [
             ServerFrame::Presence {
-                user_id: 9,
+                user_id: UserId(9),
                 online: true,
             },
             ServerFrame::Pong,
@@ -148,8 +154,8 @@ mod tests {
                 heartbeat_secs: 25,
             },
             ServerFrame::Event {
-                event: RoomEvent {
-                    room_id: 1,
+                event: ConversationEvent {
+                    conversation_id: ConversationId(1),
                     seq: 2,
                     at_ms: 5,
                     actor: alice(),

@@ -3,9 +3,12 @@
 //! Everything the browser, the server and the load tool exchange is defined
 //! here once, so the two sides cannot drift apart:
 //!
-//! - [`event`]: the ordered per-room log ([`RoomEvent`]) and the WebSocket
-//!   frames built on it ([`ServerFrame`], [`ClientFrame`]).
-//! - [`view`]: read models returned by server functions (users, rooms).
+//! - [`ids`]: [`UserId`] and [`ConversationId`], distinct types that are
+//!   plain numbers on the wire.
+//! - [`event`]: the ordered per-conversation log ([`ConversationEvent`]) and
+//!   the WebSocket frames built on it ([`ServerFrame`], [`ClientFrame`]).
+//! - [`view`]: read models returned by server functions (users,
+//!   conversations, the room directory).
 //! - [`error`]: stable error codes with their zh-CN / en messages.
 //! - [`limits`]: input limits both sides validate against.
 //! - [`text`]: the one normalisation of every free-text field.
@@ -17,18 +20,17 @@
 
 pub mod error;
 pub mod event;
+pub mod ids;
 pub mod limits;
 pub mod text;
 pub mod validate;
 pub mod view;
 
 pub use error::{ApiError, ErrorCode, Lang};
-pub use event::{close_code, ClientFrame, EventBody, MsgType, RoomEvent, ServerFrame};
-pub use view::{RoomDetail, RoomPage, RoomSummary, UserBrief};
+pub use event::{close_code, ClientFrame, ConversationEvent, EventBody, MsgType, ServerFrame};
+pub use view::{ConversationDetail, ConversationSummary, RoomPage, UserBrief};
 
-/// A user's id (server-assigned, never taken from a client).
-pub type UserId = i64;
-/// A room's id.
-pub type RoomId = i64;
-/// A position in a room's event log: 1, 2, 3, … with no gaps.
+pub use ids::{ConversationId, UserId};
+
+/// A position in a conversation's event log: 1, 2, 3, … with no gaps.
 pub type Seq = i64;

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{RoomEvent, RoomId, Seq, UserId};
+use crate::{ConversationEvent, ConversationId, Seq, UserId};
 
 /// The public face of a user: enough to draw a bubble and an avatar.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
@@ -17,8 +17,8 @@ pub struct UserBrief {
 
 /// One row of the conversation list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RoomSummary {
-    pub id: RoomId,
+pub struct ConversationSummary {
+    pub id: ConversationId,
     pub name: String,
     pub description: String,
     /// The creator; their messages carry an owner mark.
@@ -27,15 +27,15 @@ pub struct RoomSummary {
     /// Highest seq stored in the room's log.
     pub last_seq: Seq,
     /// The newest event, for the preview line (None only if the log is empty).
-    pub last_event: Option<RoomEvent>,
+    pub last_event: Option<ConversationEvent>,
     /// Whether the asking user is a member.
     pub joined: bool,
 }
 
 /// A room with its members, for the member panel.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RoomDetail {
-    pub room: RoomSummary,
+pub struct ConversationDetail {
+    pub room: ConversationSummary,
     pub members: Vec<UserBrief>,
 }
 
@@ -43,7 +43,7 @@ pub struct RoomDetail {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoomPage {
     /// Matching public rooms, largest first (ties: oldest first).
-    pub rooms: Vec<RoomSummary>,
+    pub rooms: Vec<ConversationSummary>,
     /// Pass back as `cursor` for the next page; None on the last page.
     pub next_cursor: Option<String>,
 }

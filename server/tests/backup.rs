@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::Spawned;
-use teahouse_protocol::{EventBody, RoomEvent};
+use teahouse_protocol::{ConversationEvent, EventBody};
 use tokio::sync::watch;
 
 fn run_backup(data_dir: &Path, to: &Path) -> Output {
@@ -26,7 +26,7 @@ fn run_backup(data_dir: &Path, to: &Path) -> Output {
 }
 
 /// client_id → seq of the messages in `events`.
-fn message_seqs(events: &[RoomEvent]) -> HashMap<String, i64> {
+fn message_seqs(events: &[ConversationEvent]) -> HashMap<String, i64> {
     events
         .iter()
         .filter_map(|e| match &e.body {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use common::{Client, Spawned};
 use futures::StreamExt;
-use teahouse_protocol::{close_code, EventBody, RoomEvent, ServerFrame};
+use teahouse_protocol::{close_code, ConversationEvent, EventBody, ServerFrame};
 use tokio::sync::{mpsc, watch};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -21,7 +21,7 @@ use tokio_tungstenite::tungstenite::Message;
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Events of a room as `(seq, client_id, text)` of its messages.
-fn messages(events: &[RoomEvent]) -> Vec<(i64, String, String)> {
+fn messages(events: &[ConversationEvent]) -> Vec<(i64, String, String)> {
     events
         .iter()
         .filter_map(|e| match &e.body {
@@ -34,14 +34,14 @@ fn messages(events: &[RoomEvent]) -> Vec<(i64, String, String)> {
 }
 
 /// Asserts the log has seq 1, 2, …, n with no gap and no repeat.
-fn assert_contiguous_from(events: &[RoomEvent], first: i64) {
+fn assert_contiguous_from(events: &[ConversationEvent], first: i64) {
     for (i, e) in events.iter().enumerate() {
         assert_eq!(e.seq, first + i as i64, "gap or repeat at index {i}");
     }
 }
 
 /// Asserts no client_id appears twice among the room's messages.
-fn assert_no_duplicate(events: &[RoomEvent]) {
+fn assert_no_duplicate(events: &[ConversationEvent]) {
     let mut seen = HashSet::new();
     for (seq, id, _) in messages(events) {
         assert!(

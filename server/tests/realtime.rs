@@ -41,15 +41,15 @@ async fn a_message_sent_by_one_member_reaches_the_others_socket_but_no_outsider(
     let ServerFrame::Event { event } = got else {
         unreachable!()
     };
-    assert_eq!(event.room_id, room);
-    assert_eq!(event.actor.id, alice.id);
+    assert_eq!(event.conversation_id.0, room);
+    assert_eq!(event.actor.id.0, alice.id);
     assert_eq!(event.seq, sent["seq"].as_i64().unwrap());
 
     // Eve is online but not in the room: she must hear nothing of it.
     // A ping/pong round trip proves everything queued before it was delivered.
     for frame in eve_ws.frames_until_pong().await {
         if let ServerFrame::Event { event } = frame {
-            assert_ne!(event.room_id, room, "outsider heard {event:?}");
+            assert_ne!(event.conversation_id.0, room, "outsider heard {event:?}");
         }
     }
     // …and cannot read or post there either.
@@ -204,24 +204,24 @@ async fn membership_changes_and_presence_are_pushed() {
     let mut bob_ws = bob.connect().await;
     alice_ws
         .until(
-            |f| matches!(f, ServerFrame::Presence { user_id, online: true } if *user_id == bob.id),
+            |f| matches!(f, ServerFrame::Presence { user_id, online: true } if user_id.0 == bob.id),
         )
         .await;
     bob.join(room).await;
     for ws in [&mut alice_ws, &mut bob_ws] {
-        ws.until(|f| matches!(f, ServerFrame::Event { event } if event.room_id == room && event.body == EventBody::MemberJoined))
+        ws.until(|f| matches!(f, ServerFrame::Event { event } if event.conversation_id.0 == room && event.body == EventBody::MemberJoined))
             .await;
     }
     bob.call("leave_room", &[("room_id", &room.to_string())])
         .await
         .unwrap();
     alice_ws
-        .until(|f| matches!(f, ServerFrame::Event { event } if event.room_id == room && event.body == EventBody::MemberLeft))
+        .until(|f| matches!(f, ServerFrame::Event { event } if event.conversation_id.0 == room && event.body == EventBody::MemberLeft))
         .await;
     drop(bob_ws);
     alice_ws
         .until(
-            |f| matches!(f, ServerFrame::Presence { user_id, online: false } if *user_id == bob.id),
+            |f| matches!(f, ServerFrame::Presence { user_id, online: false } if user_id.0 == bob.id),
         )
         .await;
     server.stop().await;

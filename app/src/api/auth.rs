@@ -23,7 +23,7 @@ pub async fn register(
         .await
         .map_err(fail)?;
     log_in(&user).await?;
-    tracing::info!(user_id = user.id, "registered");
+    tracing::info!(user_id = %user.id, "registered");
     leptos_axum::redirect("/");
     Ok(user)
 }

@@ -1,7 +1,7 @@
 //! Messages: sending, and reading a room's log by sequence cursor.
 
 use leptos::prelude::*;
-use teahouse_protocol::{RoomEvent, RoomId, Seq};
+use teahouse_protocol::{ConversationEvent, ConversationId, Seq};
 
 use crate::error::AppError;
 
@@ -9,10 +9,10 @@ use crate::error::AppError;
 /// safe: the same id returns the already stored event.
 #[server(endpoint = "send_message")]
 pub async fn send_message(
-    room_id: RoomId,
+    room_id: ConversationId,
     client_id: String,
     text: String,
-) -> Result<RoomEvent, AppError> {
+) -> Result<ConversationEvent, AppError> {
     use super::ssr::*;
     let chat = chat()?;
     let me = require_user().await?;
@@ -25,11 +25,11 @@ pub async fn send_message(
 /// after a disconnect); otherwise the newest `limit` before `before` (history).
 #[server(endpoint = "history")]
 pub async fn history(
-    room_id: RoomId,
+    room_id: ConversationId,
     before: Option<Seq>,
     after: Option<Seq>,
     limit: Option<u32>,
-) -> Result<Vec<RoomEvent>, AppError> {
+) -> Result<Vec<ConversationEvent>, AppError> {
     use super::ssr::*;
     use teahouse_domain::log::Page;
     let chat = chat()?;

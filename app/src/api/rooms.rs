@@ -1,13 +1,13 @@
 //! Rooms: my conversations, the public directory, create/join/leave, members.
 
 use leptos::prelude::*;
-use teahouse_protocol::{RoomDetail, RoomId, RoomPage, RoomSummary};
+use teahouse_protocol::{ConversationDetail, ConversationId, ConversationSummary, RoomPage};
 
 use crate::error::AppError;
 
 /// The rooms I belong to, most recently active first.
 #[server(endpoint = "my_rooms")]
-pub async fn my_rooms() -> Result<Vec<RoomSummary>, AppError> {
+pub async fn my_rooms() -> Result<Vec<ConversationSummary>, AppError> {
     use super::ssr::*;
     let chat = chat()?;
     let me = require_user().await?;
@@ -37,7 +37,10 @@ pub async fn public_rooms(
 
 /// Creates a room; the caller becomes its owner.
 #[server(endpoint = "create_room")]
-pub async fn create_room(name: String, description: String) -> Result<RoomSummary, AppError> {
+pub async fn create_room(
+    name: String,
+    description: String,
+) -> Result<ConversationSummary, AppError> {
     use super::ssr::*;
     let chat = chat()?;
     let me = require_user().await?;
@@ -48,7 +51,7 @@ pub async fn create_room(name: String, description: String) -> Result<RoomSummar
 
 /// Joins a public room.
 #[server(endpoint = "join_room")]
-pub async fn join_room(room_id: RoomId) -> Result<RoomSummary, AppError> {
+pub async fn join_room(room_id: ConversationId) -> Result<ConversationSummary, AppError> {
     use super::ssr::*;
     let chat = chat()?;
     let me = require_user().await?;
@@ -57,7 +60,7 @@ pub async fn join_room(room_id: RoomId) -> Result<RoomSummary, AppError> {
 
 /// Leaves a room (owners cannot).
 #[server(endpoint = "leave_room")]
-pub async fn leave_room(room_id: RoomId) -> Result<(), AppError> {
+pub async fn leave_room(room_id: ConversationId) -> Result<(), AppError> {
     use super::ssr::*;
     let chat = chat()?;
     let me = require_user().await?;
@@ -68,9 +71,9 @@ pub async fn leave_room(room_id: RoomId) -> Result<(), AppError> {
 }
 
 /// A room and its members (members only). The arguments' struct is named
-/// apart from the `RoomDetail` view it returns.
+/// apart from the `ConversationDetail` view it returns.
 #[server(name = RoomDetailArgs, endpoint = "room_detail")]
-pub async fn room_detail(room_id: RoomId) -> Result<RoomDetail, AppError> {
+pub async fn room_detail(room_id: ConversationId) -> Result<ConversationDetail, AppError> {
     use super::ssr::*;
     let chat = chat()?;
     let me = require_user().await?;

@@ -2,7 +2,7 @@
 //! two are separate screens (CSS), switched by whether a room is open.
 
 use leptos::prelude::*;
-use teahouse_protocol::{ErrorCode, RoomId, RoomSummary, UserBrief};
+use teahouse_protocol::{ConversationId, ConversationSummary, ErrorCode, UserBrief};
 
 use crate::api::auth::{logout, me};
 use crate::api::rooms::my_rooms;
@@ -23,7 +23,7 @@ pub enum Panel {
     NewRoom,
 }
 
-async fn boot() -> Result<Option<(UserBrief, Vec<RoomSummary>)>, AppError> {
+async fn boot() -> Result<Option<(UserBrief, Vec<ConversationSummary>)>, AppError> {
     match me().await? {
         Some(user) => Ok(Some((user, my_rooms().await?))),
         None => Ok(None),
@@ -59,8 +59,8 @@ pub fn ChatPage() -> impl IntoView {
 #[component]
 fn ChatShell(
     user: UserBrief,
-    rooms: Vec<RoomSummary>,
-    room_id: Memo<Option<RoomId>>,
+    rooms: Vec<ConversationSummary>,
+    room_id: Memo<Option<ConversationId>>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let state = ChatState::new(user.clone(), rooms);
@@ -96,7 +96,7 @@ fn ChatShell(
         <div class="app" class:has-room=move || room_id.get().is_some()>
             <aside class="sidebar" aria-label=move || i18n.t(T::Chats)>
                 <header class="sidebar-head">
-                    <Avatar id=user.id name=user.nickname.clone()/>
+                    <Avatar of=user.id name=user.nickname.clone()/>
                     <span class="me-name" data-testid="me">{user.nickname.clone()}</span>
                     <LangToggle/>
                     <button type="button" class="link-button" on:click=on_logout>{move || i18n.t(T::Logout)}</button>

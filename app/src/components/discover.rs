@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use teahouse_protocol::{limits, RoomId, RoomSummary};
+use teahouse_protocol::{limits, ConversationId, ConversationSummary};
 
 use crate::api::rooms::{create_room, join_room, public_rooms};
 use crate::components::chat_page::Panel;
@@ -14,7 +14,7 @@ use crate::nav::{use_room_nav, RoomNav};
 use crate::state::ChatState;
 
 /// Opens `room` in the pane after it was joined or created.
-fn open_room(state: ChatState, panel: RwSignal<Panel>, room: RoomSummary, nav: RoomNav) {
+fn open_room(state: ChatState, panel: RwSignal<Panel>, room: ConversationSummary, nav: RoomNav) {
     let id = room.id;
     state.upsert_room(room);
     panel.set(Panel::Chats);
@@ -31,7 +31,7 @@ pub fn Discover() -> impl IntoView {
     let i18n = use_i18n();
     // The query searched for; every change starts again from the first page.
     let query = RwSignal::new(String::new());
-    let rooms: RwSignal<Vec<RoomSummary>> = RwSignal::new(Vec::new());
+    let rooms: RwSignal<Vec<ConversationSummary>> = RwSignal::new(Vec::new());
     let next_cursor: RwSignal<Option<String>> = RwSignal::new(None);
     let loading = RwSignal::new(true);
     let error: RwSignal<Option<AppError>> = RwSignal::new(None);
@@ -171,12 +171,12 @@ fn SearchBox(query: RwSignal<String>) -> impl IntoView {
 }
 
 #[component]
-fn DirectoryRow(room: RoomSummary) -> impl IntoView {
+fn DirectoryRow(room: ConversationSummary) -> impl IntoView {
     let i18n = use_i18n();
     let state = expect_context::<ChatState>();
     let panel = expect_context::<RwSignal<Panel>>();
     let nav = use_room_nav();
-    let id: RoomId = room.id;
+    let id: ConversationId = room.id;
     let joined = room.joined;
     let error: RwSignal<Option<AppError>> = RwSignal::new(None);
     let busy = RwSignal::new(false);
@@ -197,7 +197,7 @@ fn DirectoryRow(room: RoomSummary) -> impl IntoView {
     };
     view! {
         <li class="directory-row" data-room-id=id.to_string()>
-            <Avatar id=id name=room.name.clone() large=true/>
+            <Avatar of=id name=room.name.clone() large=true/>
             <span class="conv-main">
                 <span class="conv-name">{room.name.clone()}</span>
                 <span class="conv-preview">

@@ -1,19 +1,24 @@
 //! Small shared widgets.
 
 use leptos::prelude::*;
-use teahouse_protocol::{EventBody, RoomEvent, UserId};
+use teahouse_protocol::{ConversationEvent, EventBody, UserId};
 
 use crate::error::AppError;
-use crate::format::{avatar_color, avatar_initial};
+use crate::format::{avatar_color, avatar_initial, AvatarOf};
 use crate::i18n::{use_i18n, T};
 
-/// A generated avatar: the first letter on a colour derived from the id.
+/// A generated avatar: the first letter on a colour derived from the id of
+/// whoever it stands for (a [`UserId`] or a conversation's id).
 #[component]
-pub fn Avatar(id: UserId, name: String, #[prop(optional)] large: bool) -> impl IntoView {
+pub fn Avatar(
+    #[prop(into)] of: AvatarOf,
+    name: String,
+    #[prop(optional)] large: bool,
+) -> impl IntoView {
     let initial = avatar_initial(&name);
     view! {
         <span
-            class=format!("avatar {}", avatar_color(id))
+            class=format!("avatar {}", avatar_color(of))
             class:avatar-lg=large
             aria-hidden="true"
         >
@@ -69,7 +74,7 @@ pub fn ShowErrors(
 }
 
 /// The one-line preview of an event, for the conversation list.
-pub fn preview(ev: &RoomEvent, me: UserId, lang: crate::i18n::Lang) -> String {
+pub fn preview(ev: &ConversationEvent, me: UserId, lang: crate::i18n::Lang) -> String {
     let who = if ev.actor.id == me {
         None
     } else {

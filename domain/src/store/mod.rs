@@ -24,7 +24,9 @@
 pub mod sqlite;
 
 use async_trait::async_trait;
-use teahouse_protocol::{RoomEvent, RoomId, RoomPage, RoomSummary, UserBrief, UserId};
+use teahouse_protocol::{
+    ConversationEvent, ConversationId, ConversationSummary, RoomPage, UserBrief, UserId,
+};
 use tokio::sync::OwnedMutexGuard;
 
 use crate::directory::Cursor;
@@ -75,25 +77,25 @@ pub trait ConversationStore: Send + Sync {
         &self,
         owner: &UserBrief,
         room: NewRoom<'_>,
-    ) -> Result<(RoomSummary, RoomEvent)>;
+    ) -> Result<(ConversationSummary, ConversationEvent)>;
 
     /// The lobby every new account joins, created (owned by `system`) if
     /// missing. Idempotent.
-    async fn ensure_lobby(&self, system: &UserBrief, room: NewRoom<'_>) -> Result<RoomId>;
+    async fn ensure_lobby(&self, system: &UserBrief, room: NewRoom<'_>) -> Result<ConversationId>;
 
     /// The rooms new accounts join.
-    async fn default_rooms(&self) -> Result<Vec<RoomId>>;
+    async fn default_rooms(&self) -> Result<Vec<ConversationId>>;
 
     /// Adds `user` to a public room and logs `member_joined`:
     /// `not_found`, `already_member`, `forbidden` (not public).
-    async fn join(&self, user: &UserBrief, room: RoomId) -> Result<RoomEvent>;
+    async fn join(&self, user: &UserBrief, room: ConversationId) -> Result<ConversationEvent>;
 
     /// Removes `user` and logs `member_left`: `not_found`, `not_member`,
     /// `owner_cannot_leave`.
-    async fn leave(&self, user: &UserBrief, room: RoomId) -> Result<RoomEvent>;
+    async fn leave(&self, user: &UserBrief, room: ConversationId) -> Result<ConversationEvent>;
 
     /// The conversations `user` belongs to, most recently active first.
-    async fn list_mine(&self, user: UserId) -> Result<Vec<RoomSummary>>;
+    async fn list_mine(&self, user: UserId) -> Result<Vec<ConversationSummary>>;
 
     /// A page of the public room directory as seen by `user`: rooms whose
     /// name contains `query` (already validated; empty: all), largest first,
@@ -107,24 +109,24 @@ pub trait ConversationStore: Send + Sync {
     ) -> Result<RoomPage>;
 
     /// One conversation's summary as seen by `user`; `not_found`.
-    async fn summary(&self, user: UserId, room: RoomId) -> Result<RoomSummary>;
+    async fn summary(&self, user: UserId, room: ConversationId) -> Result<ConversationSummary>;
 
     /// A conversation's members, in the order they joined.
-    async fn members(&self, room: RoomId) -> Result<Vec<UserBrief>>;
+    async fn members(&self, room: ConversationId) -> Result<Vec<UserBrief>>;
 
     /// `not_found` if the conversation does not exist, `not_member` if
     /// `user` is not in it.
-    async fn check_member(&self, room: RoomId, user: UserId) -> Result<()>;
+    async fn check_member(&self, room: ConversationId, user: UserId) -> Result<()>;
 
     /// Ids of the conversations `user` is in (to subscribe a new socket).
-    async fn conversations_of(&self, user: UserId) -> Result<Vec<RoomId>>;
+    async fn conversations_of(&self, user: UserId) -> Result<Vec<ConversationId>>;
 }
 
 /// Reading and appending conversation logs.
 #[async_trait]
 pub trait EventLog: Send + Sync {
     /// A page of `room`'s log, ascending by seq (the caller authorizes).
-    async fn read(&self, room: RoomId, page: Page) -> Result<Vec<RoomEvent>>;
+    async fn read(&self, room: ConversationId, page: Page) -> Result<Vec<ConversationEvent>>;
 
     /// Opens what the group-commit writer appends batches with (its own
     /// connection, driven on the writer's thread).

@@ -25,7 +25,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use teahouse_protocol::{close_code, RoomId, Seq};
+use teahouse_protocol::{close_code, Seq};
+
+use crate::target::RoomId;
 use tokio::task::JoinHandle;
 
 use super::{figures, mib, unix_now, Env, World};

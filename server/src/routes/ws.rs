@@ -155,7 +155,7 @@ async fn serve(mut live: Box<Live>) {
     } = &mut **conn;
     let heartbeat = *heartbeat;
     let conn_id = sub.conn_id;
-    tracing::debug!(user_id = user.id, conn_id, "socket open");
+    tracing::debug!(user_id = %user.id, conn_id, "socket open");
     let hello = encode(&ServerFrame::Hello {
         user: user.clone(),
         heartbeat_secs: heartbeat.as_secs() as u32,
@@ -212,7 +212,7 @@ async fn say_goodbye(socket: &mut WebSocket, stop: Stop, user: &UserBrief, conn_
     match stop {
         Stop::Kicked(KickReason::Lagging) => {
             tracing::info!(
-                user_id = user.id,
+                user_id = %user.id,
                 conn_id,
                 "slow connection closed; it will resume"
             );
@@ -232,7 +232,7 @@ async fn say_goodbye(socket: &mut WebSocket, stop: Stop, user: &UserBrief, conn_
         Stop::Silent => close(socket, close_code::HEARTBEAT_TIMEOUT, "heartbeat timeout").await,
         Stop::PeerClosed | Stop::WriteFailed => {}
     }
-    tracing::debug!(user_id = user.id, conn_id, "socket closed");
+    tracing::debug!(user_id = %user.id, conn_id, "socket closed");
 }
 
 /// Writes `first` and whatever else is already queued, then flushes once.

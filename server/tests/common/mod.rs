@@ -196,7 +196,7 @@ impl Client {
         let cookie = self.cookie().expect("logged in");
         let mut socket = self.socket(Some(&cookie)).await.expect("upgrade");
         match socket.next().await {
-            ServerFrame::Hello { user, .. } => assert_eq!(user.id, self.id),
+            ServerFrame::Hello { user, .. } => assert_eq!(user.id.0, self.id),
             other => panic!("expected hello, got {other:?}"),
         }
         socket
@@ -468,8 +468,12 @@ impl Client {
     }
 
     /// Every event of `room` after `after`, in order, fetched page by page.
-    pub async fn events_after(&self, room: i64, after: i64) -> Vec<teahouse_protocol::RoomEvent> {
-        let mut events: Vec<teahouse_protocol::RoomEvent> = Vec::new();
+    pub async fn events_after(
+        &self,
+        room: i64,
+        after: i64,
+    ) -> Vec<teahouse_protocol::ConversationEvent> {
+        let mut events: Vec<teahouse_protocol::ConversationEvent> = Vec::new();
         let mut cursor = after;
         loop {
             let page = self
@@ -483,7 +487,7 @@ impl Client {
                 )
                 .await
                 .expect("history");
-            let page: Vec<teahouse_protocol::RoomEvent> =
+            let page: Vec<teahouse_protocol::ConversationEvent> =
                 serde_json::from_value(page).expect("history is a list of events");
             let Some(last) = page.last() else {
                 return events;

@@ -4,7 +4,7 @@
 //! room changes (the `<For>` key) or its own unread count does.
 
 use leptos::prelude::*;
-use teahouse_protocol::{RoomId, RoomSummary};
+use teahouse_protocol::{ConversationId, ConversationSummary};
 
 use crate::components::widgets::ErrorNotice;
 use crate::components::widgets::{preview, Avatar};
@@ -15,7 +15,7 @@ use crate::state::ChatState;
 use crate::TzOffset;
 
 #[component]
-pub fn ConversationList(selected: Memo<Option<RoomId>>) -> impl IntoView {
+pub fn ConversationList(selected: Memo<Option<ConversationId>>) -> impl IntoView {
     let state = expect_context::<ChatState>();
     view! {
         {move || state.list_error.get().map(|err| view! { <ErrorNotice err what=T::ListFailed/> })}
@@ -30,7 +30,10 @@ pub fn ConversationList(selected: Memo<Option<RoomId>>) -> impl IntoView {
 }
 
 #[component]
-fn ConversationRow(room: RoomSummary, selected: Memo<Option<RoomId>>) -> impl IntoView {
+fn ConversationRow(
+    room: ConversationSummary,
+    selected: Memo<Option<ConversationId>>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let state = expect_context::<ChatState>();
     let tz = use_context::<TzOffset>()
@@ -52,7 +55,7 @@ fn ConversationRow(room: RoomSummary, selected: Memo<Option<RoomId>>) -> impl In
                 class=move || if selected.get() == Some(id) { "conversation selected" } else { "conversation" }
                 data-room-id=id.to_string()
             >
-                <Avatar id=id name=room.name.clone() large=true/>
+                <Avatar of=id name=room.name.clone() large=true/>
                 <span class="conv-main">
                     <span class="conv-top">
                         <span class="conv-name">{room.name.clone()}</span>

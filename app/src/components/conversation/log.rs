@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use leptos::html::Div;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use teahouse_protocol::{EventBody, RoomEvent, RoomId};
+use teahouse_protocol::{ConversationEvent, ConversationId, EventBody};
 
 use super::message::{rows_of, MessageRow, Row};
 use super::outbox::{Outbox, PendingBubble};
@@ -25,7 +25,11 @@ use crate::state::ChatState;
 pub const PAGE: u32 = 50;
 
 #[component]
-pub fn MessageLog(room_id: RoomId, first: Vec<RoomEvent>, outbox: Outbox) -> impl IntoView {
+pub fn MessageLog(
+    room_id: ConversationId,
+    first: Vec<ConversationEvent>,
+    outbox: Outbox,
+) -> impl IntoView {
     let i18n = use_i18n();
     let state = expect_context::<ChatState>();
     let me = state.me_id();
@@ -64,7 +68,7 @@ pub fn MessageLog(room_id: RoomId, first: Vec<RoomEvent>, outbox: Outbox) -> imp
         rows.with(|r| {
             r.iter()
                 .filter_map(|row| match row {
-                    Row::Event(RoomEvent {
+                    Row::Event(ConversationEvent {
                         actor,
                         body: EventBody::Message { client_id, .. },
                         ..

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use teahouse_protocol::RoomId;
+use teahouse_protocol::ConversationId;
 
 use crate::api::rooms::{leave_room, room_detail};
 use crate::components::widgets::{Avatar, ErrorNotice, ShowErrors};
@@ -13,7 +13,7 @@ use crate::nav::use_room_nav;
 use crate::state::ChatState;
 
 #[component]
-pub fn MemberPanel(room_id: RoomId) -> impl IntoView {
+pub fn MemberPanel(room_id: ConversationId) -> impl IntoView {
     let i18n = use_i18n();
     let state = expect_context::<ChatState>();
     let detail = Resource::new(move || room_id, room_detail);
@@ -43,7 +43,7 @@ pub fn MemberPanel(room_id: RoomId) -> impl IntoView {
                                         let id = m.id;
                                         view! {
                                             <li class="member">
-                                                <Avatar id=m.id name=m.nickname.clone()/>
+                                                <Avatar of=m.id name=m.nickname.clone()/>
                                                 <span>{m.nickname.clone()}</span>
                                                 {(id == owner).then(|| view! { <span class="owner-mark">{move || i18n.t(T::Owner)}</span> })}
                                                 <span class="presence" class:online=move || state.online.with(|o| o.contains(&id)) || id == state.me_id()></span>

@@ -7,7 +7,7 @@
 //! kinds of event as new arms of [`MessageRow`].
 
 use leptos::prelude::*;
-use teahouse_protocol::{EventBody, MsgType, RoomEvent, Seq, UserId};
+use teahouse_protocol::{ConversationEvent, EventBody, MsgType, Seq, UserId};
 
 use crate::components::widgets::Avatar;
 use crate::format::{now_ms, time_label, SEPARATOR_GAP_MS};
@@ -22,7 +22,7 @@ pub enum Row {
         before: Seq,
         at_ms: i64,
     },
-    Event(RoomEvent),
+    Event(ConversationEvent),
 }
 
 impl Row {
@@ -37,7 +37,7 @@ impl Row {
 
 /// The rows for events in seq order: a separator before the first event and
 /// before any that follows a pause longer than [`SEPARATOR_GAP_MS`].
-pub fn rows_of(events: impl Iterator<Item = RoomEvent>) -> Vec<Row> {
+pub fn rows_of(events: impl Iterator<Item = ConversationEvent>) -> Vec<Row> {
     let mut rows = Vec::new();
     let mut prev_at: Option<i64> = None;
     for e in events {
@@ -81,7 +81,7 @@ pub fn MessageRow(row: Row, me: UserId, owner: Memo<Option<UserId>>) -> impl Int
             let is_owner = move || owner.get() == Some(actor);
             return view! {
                 <div class="msg" class:mine=mine data-seq=ev.seq.to_string()>
-                    <Avatar id=ev.actor.id name=ev.actor.nickname.clone()/>
+                    <Avatar of=ev.actor.id name=ev.actor.nickname.clone()/>
                     <div class="msg-body">
                         <div class="msg-meta">
                             <span class="msg-name">{ev.actor.nickname}</span>
@@ -108,13 +108,13 @@ mod tests {
     use super::*;
     use teahouse_protocol::UserBrief;
 
-    fn at(seq: Seq, at_ms: i64) -> RoomEvent {
-        RoomEvent {
-            room_id: 1,
+    fn at(seq: Seq, at_ms: i64) -> ConversationEvent {
+        ConversationEvent {
+            conversation_id: teahouse_protocol::ConversationId(1),
             seq,
             at_ms,
             actor: UserBrief {
-                id: 2,
+                id: teahouse_protocol::UserId(2),
                 username: "u".into(),
                 nickname: "U".into(),
             },

@@ -6,7 +6,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use teahouse_protocol::{ErrorCode, RoomId};
+use teahouse_protocol::{ConversationId, ErrorCode};
 
 use crate::api::messages::send_message;
 use crate::components::widgets::Avatar;
@@ -28,7 +28,7 @@ pub struct Pending {
 #[derive(Clone, Copy)]
 pub struct Outbox {
     /// The conversation they go to.
-    room_id: RoomId,
+    room_id: ConversationId,
     /// Where a confirmed send's event goes (it may arrive before its push).
     state: ChatState,
     /// In the order they were typed.
@@ -37,7 +37,7 @@ pub struct Outbox {
 
 impl Outbox {
     /// The outbox of `room_id` (made while rendering: it reads the context).
-    pub fn new(room_id: RoomId) -> Self {
+    pub fn new(room_id: ConversationId) -> Self {
         Outbox {
             room_id,
             state: expect_context::<ChatState>(),
@@ -102,7 +102,7 @@ pub fn PendingBubble(p: Pending, outbox: Outbox) -> impl IntoView {
     let retry = move |_| outbox.retry(&p);
     view! {
         <div class="msg mine pending" class:failed=failed.is_some()>
-            <Avatar id=me.id name=me.nickname.clone()/>
+            <Avatar of=me.id name=me.nickname.clone()/>
             <div class="msg-body">
                 <div class="bubble">{text}</div>
                 <div class="pending-state" role="status">

@@ -3,7 +3,7 @@
 //! log has loaded (server-rendered), the message list with the composer.
 
 use leptos::prelude::*;
-use teahouse_protocol::{RoomEvent, RoomId};
+use teahouse_protocol::{ConversationEvent, ConversationId};
 
 use super::composer::Composer;
 use super::log::{MessageLog, PAGE};
@@ -16,7 +16,7 @@ use crate::nav::use_room_nav;
 use crate::state::ChatState;
 
 #[component]
-pub fn ChatPane(room_id: RoomId) -> impl IntoView {
+pub fn ChatPane(room_id: ConversationId) -> impl IntoView {
     let i18n = use_i18n();
     let state = expect_context::<ChatState>();
     let summary = Memo::new(move |_| {
@@ -62,7 +62,7 @@ pub fn ChatPane(room_id: RoomId) -> impl IntoView {
 
 /// The message list and the composer, which share the outbox.
 #[component]
-fn Conversation(room_id: RoomId, first: Vec<RoomEvent>) -> impl IntoView {
+fn Conversation(room_id: ConversationId, first: Vec<ConversationEvent>) -> impl IntoView {
     let outbox = Outbox::new(room_id);
     view! {
         <MessageLog room_id first outbox/>

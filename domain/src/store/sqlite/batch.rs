@@ -23,7 +23,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-use teahouse_protocol::{ErrorCode, EventBody, RoomEvent, RoomId, Seq, UserId};
+use teahouse_protocol::{ConversationEvent, ConversationId, ErrorCode, EventBody, Seq, UserId};
 use tokio::sync::Mutex;
 
 use super::conversations::{membership_columns, membership_verdict};
@@ -73,10 +73,10 @@ pub(crate) fn store(conn: &Connection, sends: &[Send<'_>]) -> Result<Vec<Result<
     let verdicts = check(conn, sends)?;
     // A client id repeated inside the batch is stored once: the first copy
     // decides, the later ones repeat its answer.
-    let mut first_of: HashMap<(RoomId, UserId, &str), usize> = HashMap::new();
+    let mut first_of: HashMap<(ConversationId, UserId, &str), usize> = HashMap::new();
     let mut repeat_of: Vec<Option<usize>> = vec![None; sends.len()];
     for (i, (sender, msg)) in sends.iter().enumerate() {
-        let key = (msg.room_id, sender.id, msg.client_id.as_str());
+        let key = (msg.conversation_id, sender.id, msg.client_id.as_str());
         match first_of.get(&key) {
             Some(&first) => repeat_of[i] = Some(first),
             None => {
@@ -86,10 +86,10 @@ pub(crate) fn store(conn: &Connection, sends: &[Send<'_>]) -> Result<Vec<Result<
     }
 
     // Sequence numbers: each room's new messages in batch order.
-    let mut per_room: HashMap<RoomId, i64> = HashMap::new();
+    let mut per_room: HashMap<ConversationId, i64> = HashMap::new();
     for (i, (_, msg)) in sends.iter().enumerate() {
         if repeat_of[i].is_none() && matches!(verdicts[i], Verdict::Fresh) {
-            *per_room.entry(msg.room_id).or_default() += 1;
+            *per_room.entry(msg.conversation_id).or_default() += 1;
         }
     }
     let mut next_seq = bump_seqs(conn, &per_room)?;
@@ -102,8 +102,9 @@ pub(crate) fn store(conn: &Connection, sends: &[Send<'_>]) -> Result<Vec<Result<
             (Some(first), _) => repeat(&outcomes[first]),
             (None, Verdict::Rejected(code)) => Some(Err(DomainError::code(*code))),
             (None, Verdict::Stored) => {
-                let stored = find_by_client_id(conn, msg.room_id, sender.id, &msg.client_id)?
-                    .ok_or_else(|| DomainError::Internal("stored event vanished".into()))?;
+                let stored =
+                    find_by_client_id(conn, msg.conversation_id, sender.id, &msg.client_id)?
+                        .ok_or_else(|| DomainError::Internal("stored event vanished".into()))?;
                 Some(Ok(Sent {
                     event: stored,
                     fresh: false,
@@ -111,7 +112,7 @@ pub(crate) fn store(conn: &Connection, sends: &[Send<'_>]) -> Result<Vec<Result<
             }
             (None, Verdict::Fresh) => {
                 let seq = next_seq
-                    .get_mut(&msg.room_id)
+                    .get_mut(&msg.conversation_id)
                     .map(|seq| {
                         *seq += 1;
                         *seq - 1
@@ -124,7 +125,7 @@ pub(crate) fn store(conn: &Connection, sends: &[Send<'_>]) -> Result<Vec<Result<
                 };
                 let (kind, msgtype, text, client_id) = body_columns(&body);
                 insert.execute(params![
-                    msg.room_id,
+                    msg.conversation_id,
                     seq,
                     at_ms,
                     sender.id,
@@ -134,8 +135,8 @@ pub(crate) fn store(conn: &Connection, sends: &[Send<'_>]) -> Result<Vec<Result<
                     client_id
                 ])?;
                 Some(Ok(Sent {
-                    event: RoomEvent {
-                        room_id: msg.room_id,
+                    event: ConversationEvent {
+                        conversation_id: msg.conversation_id,
                         seq,
                         at_ms,
                         actor: (*sender).clone(),
@@ -181,10 +182,10 @@ fn check(conn: &Connection, sends: &[Send<'_>]) -> Result<Vec<Verdict>> {
     sends
         .iter()
         .map(|(sender, msg)| {
-            let (room, member, stored): (bool, bool, bool) = stmt
-                .query_row(params![msg.room_id, sender.id, msg.client_id], |row| {
-                    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-                })?;
+            let (room, member, stored): (bool, bool, bool) = stmt.query_row(
+                params![msg.conversation_id, sender.id, msg.client_id],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )?;
             Ok(match membership_verdict(room, member) {
                 Err(DomainError::Rejected(e)) => Verdict::Rejected(e.code),
                 Err(e) => return Err(e),
@@ -197,7 +198,10 @@ fn check(conn: &Connection, sends: &[Send<'_>]) -> Result<Vec<Verdict>> {
 
 /// Step 2: adds each room's count of new messages to its `last_seq` and
 /// returns the first new seq of each room.
-fn bump_seqs(conn: &Connection, per_room: &HashMap<RoomId, i64>) -> Result<HashMap<RoomId, Seq>> {
+fn bump_seqs(
+    conn: &Connection,
+    per_room: &HashMap<ConversationId, i64>,
+) -> Result<HashMap<ConversationId, Seq>> {
     let mut stmt = conn.prepare_cached(
         "UPDATE rooms SET last_seq = last_seq + ?2 WHERE id = ?1 RETURNING last_seq",
     )?;

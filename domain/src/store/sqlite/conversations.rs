@@ -4,7 +4,9 @@
 
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Connection, Row, SqliteConnection};
-use teahouse_protocol::{ErrorCode, EventBody, RoomEvent, RoomId, RoomSummary, UserBrief, UserId};
+use teahouse_protocol::{
+    ConversationEvent, ConversationId, ConversationSummary, ErrorCode, EventBody, UserBrief, UserId,
+};
 
 use super::events as log;
 use super::Db;
@@ -22,10 +24,10 @@ pub(crate) const SUMMARY_SELECT: &str =
      LEFT JOIN events e ON e.room_id = r.id AND e.seq = r.last_seq
      LEFT JOIN users u ON u.id = e.actor_id";
 
-pub(crate) fn summary_from_row(row: &SqliteRow) -> Result<RoomSummary> {
+pub(crate) fn summary_from_row(row: &SqliteRow) -> Result<ConversationSummary> {
     let has_event = row.get::<Option<i64>, _>("seq").is_some();
     let last_event = has_event.then(|| log::event_from_row(row)).transpose()?;
-    Ok(RoomSummary {
+    Ok(ConversationSummary {
         id: row.get("id"),
         name: row.get("name"),
         description: row.get("description"),
@@ -66,7 +68,7 @@ pub(crate) fn membership_verdict(room_exists: bool, is_member: bool) -> Result<(
 /// user is not in it.
 pub(crate) async fn require_member(
     conn: &mut SqliteConnection,
-    room_id: RoomId,
+    room_id: ConversationId,
     user_id: UserId,
 ) -> Result<()> {
     let row = sqlx::query(MEMBERSHIP_SQL)
@@ -78,7 +80,7 @@ pub(crate) async fn require_member(
 }
 
 /// Membership check on the read pool.
-pub async fn check_member(db: &Db, room_id: RoomId, user_id: UserId) -> Result<()> {
+pub async fn check_member(db: &Db, room_id: ConversationId, user_id: UserId) -> Result<()> {
     let mut conn = db.reader().acquire().await?;
     require_member(&mut conn, room_id, user_id).await
 }
@@ -88,7 +90,7 @@ pub async fn create(
     db: &Db,
     owner: &UserBrief,
     room: NewRoom<'_>,
-) -> Result<(RoomSummary, RoomEvent)> {
+) -> Result<(ConversationSummary, ConversationEvent)> {
     let (name, description) = (room.name.to_owned(), room.description.to_owned());
     let mut writer = db.writer().await?;
     let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
@@ -101,7 +103,7 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
-    let summary = RoomSummary {
+    let summary = ConversationSummary {
         id,
         name,
         description,
@@ -120,9 +122,9 @@ async fn insert_room(
     name: &str,
     description: &str,
     is_default: bool,
-) -> Result<RoomId> {
+) -> Result<ConversationId> {
     let now = now_ms();
-    let id: RoomId = sqlx::query_scalar(
+    let id: ConversationId = sqlx::query_scalar(
         "INSERT INTO rooms (name, name_folded, description, owner_id, is_default, created_ms, member_count)
          VALUES (?, ?, ?, ?, ?, ?, 1) RETURNING id",
     )
@@ -144,10 +146,14 @@ async fn insert_room(
 }
 
 /// Creates the lobby on first start (owned by the system user). Idempotent.
-pub async fn ensure_lobby(db: &Db, system: &UserBrief, room: NewRoom<'_>) -> Result<RoomId> {
+pub async fn ensure_lobby(
+    db: &Db,
+    system: &UserBrief,
+    room: NewRoom<'_>,
+) -> Result<ConversationId> {
     let mut writer = db.writer().await?;
     let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
-    let existing: Option<RoomId> =
+    let existing: Option<ConversationId> =
         sqlx::query_scalar("SELECT id FROM rooms WHERE is_default = 1 ORDER BY id LIMIT 1")
             .fetch_optional(&mut *tx)
             .await?;
@@ -170,7 +176,7 @@ pub async fn ensure_lobby(db: &Db, system: &UserBrief, room: NewRoom<'_>) -> Res
 }
 
 /// The default room(s) new accounts join.
-pub async fn default_rooms(db: &Db) -> Result<Vec<RoomId>> {
+pub async fn default_rooms(db: &Db) -> Result<Vec<ConversationId>> {
     Ok(
         sqlx::query_scalar("SELECT id FROM rooms WHERE is_default = 1 ORDER BY id")
             .fetch_all(db.reader())
@@ -179,7 +185,7 @@ pub async fn default_rooms(db: &Db) -> Result<Vec<RoomId>> {
 }
 
 /// Adds `user` to a public room and logs `member_joined`.
-pub async fn join(db: &Db, user: &UserBrief, room_id: RoomId) -> Result<RoomEvent> {
+pub async fn join(db: &Db, user: &UserBrief, room_id: ConversationId) -> Result<ConversationEvent> {
     let mut writer = db.writer().await?;
     let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
     let row = sqlx::query(
@@ -213,7 +219,11 @@ pub async fn join(db: &Db, user: &UserBrief, room_id: RoomId) -> Result<RoomEven
 }
 
 /// Removes `user` from a room and logs `member_left`. Owners cannot leave.
-pub async fn leave(db: &Db, user: &UserBrief, room_id: RoomId) -> Result<RoomEvent> {
+pub async fn leave(
+    db: &Db,
+    user: &UserBrief,
+    room_id: ConversationId,
+) -> Result<ConversationEvent> {
     let mut writer = db.writer().await?;
     let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
     require_member(&mut tx, room_id, user.id).await?;
@@ -239,7 +249,7 @@ pub async fn leave(db: &Db, user: &UserBrief, room_id: RoomId) -> Result<RoomEve
 }
 
 /// The rooms `user_id` belongs to, most recently active first.
-pub async fn list_mine(db: &Db, user_id: UserId) -> Result<Vec<RoomSummary>> {
+pub async fn list_mine(db: &Db, user_id: UserId) -> Result<Vec<ConversationSummary>> {
     let sql = format!(
         "{SUMMARY_SELECT} WHERE r.id IN (SELECT room_id FROM members WHERE user_id = ?)
          ORDER BY COALESCE(e.at_ms, r.created_ms) DESC, r.id DESC"
@@ -253,7 +263,11 @@ pub async fn list_mine(db: &Db, user_id: UserId) -> Result<Vec<RoomSummary>> {
 }
 
 /// One room's summary, as seen by `user_id`.
-pub async fn summary(db: &Db, user_id: UserId, room_id: RoomId) -> Result<RoomSummary> {
+pub async fn summary(
+    db: &Db,
+    user_id: UserId,
+    room_id: ConversationId,
+) -> Result<ConversationSummary> {
     let sql = format!("{SUMMARY_SELECT} WHERE r.id = ?");
     let row = sqlx::query(&sql)
         .bind(user_id)
@@ -265,7 +279,7 @@ pub async fn summary(db: &Db, user_id: UserId, room_id: RoomId) -> Result<RoomSu
 }
 
 /// A room's members, in the order they joined.
-pub async fn members(db: &Db, room_id: RoomId) -> Result<Vec<UserBrief>> {
+pub async fn members(db: &Db, room_id: ConversationId) -> Result<Vec<UserBrief>> {
     let rows = sqlx::query(
         "SELECT u.id, u.username, u.nickname FROM members m JOIN users u ON u.id = m.user_id
          WHERE m.room_id = ? ORDER BY m.joined_ms, u.id",
@@ -285,7 +299,7 @@ pub async fn members(db: &Db, room_id: RoomId) -> Result<Vec<UserBrief>> {
 }
 
 /// Ids of the rooms `user_id` is in (for subscribing a new connection).
-pub async fn ids_of(db: &Db, user_id: UserId) -> Result<Vec<RoomId>> {
+pub async fn ids_of(db: &Db, user_id: UserId) -> Result<Vec<ConversationId>> {
     Ok(
         sqlx::query_scalar("SELECT room_id FROM members WHERE user_id = ?")
             .bind(user_id)

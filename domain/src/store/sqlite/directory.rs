@@ -2,7 +2,7 @@
 //! keyset pages over the `rooms_directory` index, search in `name_folded`.
 
 use sqlx::Row;
-use teahouse_protocol::{limits, RoomId, RoomPage, UserId};
+use teahouse_protocol::{limits, ConversationId, RoomPage, UserId};
 
 use super::conversations::{summary_from_row, SUMMARY_SELECT};
 use super::Db;
@@ -23,7 +23,7 @@ pub async fn fold_missing_names(db: &Db) -> Result<()> {
         let name: String = row.try_get("name")?;
         sqlx::query("UPDATE rooms SET name_folded = ? WHERE id = ?")
             .bind(fold(&name))
-            .bind(row.try_get::<RoomId, _>("id")?)
+            .bind(row.try_get::<ConversationId, _>("id")?)
             .execute(&mut *writer)
             .await?;
     }
@@ -44,7 +44,7 @@ pub async fn page(
     let limit = limit.clamp(1, limits::ROOM_PAGE_MAX);
     let after = cursor.unwrap_or(Cursor {
         member_count: i64::MAX,
-        id: RoomId::MIN,
+        id: ConversationId(i64::MIN),
     });
     let sql = format!(
         "{SUMMARY_SELECT}

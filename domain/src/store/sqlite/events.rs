@@ -10,7 +10,9 @@
 
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
-use teahouse_protocol::{ErrorCode, EventBody, MsgType, RoomEvent, RoomId, Seq, UserBrief};
+use teahouse_protocol::{
+    ConversationEvent, ConversationId, ErrorCode, EventBody, MsgType, Seq, UserBrief, UserId,
+};
 
 use super::Db;
 use crate::log::Page;
@@ -77,7 +79,7 @@ pub(crate) fn body_columns(
 /// [`StoredEvent::into_event`] is the one mapping back to the wire type.
 pub(crate) struct StoredEvent {
     /// The conversation whose log the row belongs to.
-    room_id: RoomId,
+    conversation_id: ConversationId,
     /// Its position in that log.
     seq: Seq,
     /// When it was stored.
@@ -98,7 +100,7 @@ impl StoredEvent {
     /// Reads a row of the sqlx connections.
     pub(crate) fn from_sqlx(row: &SqliteRow) -> sqlx::Result<StoredEvent> {
         Ok(StoredEvent {
-            room_id: row.try_get("room_id")?,
+            conversation_id: row.try_get("room_id")?,
             seq: row.try_get("seq")?,
             at_ms: row.try_get("at_ms")?,
             kind: row.try_get("kind")?,
@@ -116,7 +118,7 @@ impl StoredEvent {
     /// Reads a row of the message writer's connection.
     fn from_rusqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEvent> {
         Ok(StoredEvent {
-            room_id: row.get("room_id")?,
+            conversation_id: row.get("room_id")?,
             seq: row.get("seq")?,
             at_ms: row.get("at_ms")?,
             kind: row.get("kind")?,
@@ -134,16 +136,16 @@ impl StoredEvent {
     /// The wire event. A kind or msgtype this build does not know (a newer
     /// build's row, a damaged file) is an internal error with a log line,
     /// never silently shown as something else.
-    pub(crate) fn into_event(self) -> Result<RoomEvent> {
+    pub(crate) fn into_event(self) -> Result<ConversationEvent> {
         let unknown = |what: &str, value: &str| {
             tracing::error!(
-                room_id = self.room_id,
+                conversation_id = %self.conversation_id,
                 seq = self.seq,
                 "stored event has an unknown {what} {value:?}"
             );
             DomainError::Internal(format!(
                 "event {}/{} has unknown {what} {value:?}",
-                self.room_id, self.seq
+                self.conversation_id, self.seq
             ))
         };
         let body = match self.kind.as_str() {
@@ -163,8 +165,8 @@ impl StoredEvent {
             }
             other => return Err(unknown("kind", other)),
         };
-        Ok(RoomEvent {
-            room_id: self.room_id,
+        Ok(ConversationEvent {
+            conversation_id: self.conversation_id,
             seq: self.seq,
             at_ms: self.at_ms,
             actor: self.actor,
@@ -173,8 +175,8 @@ impl StoredEvent {
     }
 }
 
-/// Rebuilds a [`RoomEvent`] from a row selected with [`EVENT_COLUMNS`].
-pub(crate) fn event_from_row(row: &SqliteRow) -> Result<RoomEvent> {
+/// Rebuilds a [`ConversationEvent`] from a row selected with [`EVENT_COLUMNS`].
+pub(crate) fn event_from_row(row: &SqliteRow) -> Result<ConversationEvent> {
     StoredEvent::from_sqlx(row)?.into_event()
 }
 
@@ -182,10 +184,10 @@ pub(crate) fn event_from_row(row: &SqliteRow) -> Result<RoomEvent> {
 /// returns the stored event. Fails with `not_found` if the room is missing.
 pub(crate) async fn append(
     conn: &mut SqliteConnection,
-    room_id: RoomId,
+    room_id: ConversationId,
     actor: &UserBrief,
     body: EventBody,
-) -> Result<RoomEvent> {
+) -> Result<ConversationEvent> {
     let seq: Option<Seq> = sqlx::query_scalar(
         "UPDATE rooms SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq",
     )
@@ -206,8 +208,8 @@ pub(crate) async fn append(
         .bind(client_id)
         .execute(&mut *conn)
         .await?;
-    Ok(RoomEvent {
-        room_id,
+    Ok(ConversationEvent {
+        conversation_id: room_id,
         seq,
         at_ms,
         actor: actor.clone(),
@@ -227,10 +229,10 @@ pub(crate) fn find_by_client_id_sql() -> String {
 /// (a retried send), read on the message writer's connection.
 pub(crate) fn find_by_client_id(
     conn: &rusqlite::Connection,
-    room_id: RoomId,
-    actor_id: i64,
+    room_id: ConversationId,
+    actor_id: UserId,
     client_id: &str,
-) -> Result<Option<RoomEvent>> {
+) -> Result<Option<ConversationEvent>> {
     use rusqlite::OptionalExtension;
     conn.prepare_cached(&find_by_client_id_sql())?
         .query_row(
@@ -244,7 +246,7 @@ pub(crate) fn find_by_client_id(
 
 /// Reads a page of room `room_id`'s log, always in ascending seq order.
 /// The caller checks membership.
-pub async fn read(db: &Db, room_id: RoomId, page: Page) -> Result<Vec<RoomEvent>> {
+pub async fn read(db: &Db, room_id: ConversationId, page: Page) -> Result<Vec<ConversationEvent>> {
     let (sql, bound, limit, reverse) = match page {
         Page::Before { before, limit } => (
             format!(
@@ -274,7 +276,7 @@ pub async fn read(db: &Db, room_id: RoomId, page: Page) -> Result<Vec<RoomEvent>
     let mut events = rows
         .iter()
         .map(event_from_row)
-        .collect::<Result<Vec<RoomEvent>>>()?;
+        .collect::<Result<Vec<ConversationEvent>>>()?;
     if reverse {
         events.reverse();
     }
@@ -287,7 +289,7 @@ mod tests {
 
     fn row(kind: &str, msgtype: Option<&str>) -> StoredEvent {
         StoredEvent {
-            room_id: 1,
+            conversation_id: ConversationId(1),
             seq: 2,
             at_ms: 3,
             kind: kind.into(),
@@ -295,7 +297,7 @@ mod tests {
             body: Some("hi".into()),
             client_id: Some("c".into()),
             actor: UserBrief {
-                id: 4,
+                id: UserId(4),
                 username: "u".into(),
                 nickname: "n".into(),
             },

@@ -18,7 +18,9 @@ pub mod events;
 
 use async_trait::async_trait;
 use sqlx::SqlitePool;
-use teahouse_protocol::{RoomEvent, RoomId, RoomPage, RoomSummary, UserBrief, UserId};
+use teahouse_protocol::{
+    ConversationEvent, ConversationId, ConversationSummary, RoomPage, UserBrief, UserId,
+};
 
 pub use db::Db;
 
@@ -88,27 +90,27 @@ impl ConversationStore for SqliteStore {
         &self,
         owner: &UserBrief,
         room: NewRoom<'_>,
-    ) -> Result<(RoomSummary, RoomEvent)> {
+    ) -> Result<(ConversationSummary, ConversationEvent)> {
         conversations::create(&self.db, owner, room).await
     }
 
-    async fn ensure_lobby(&self, system: &UserBrief, room: NewRoom<'_>) -> Result<RoomId> {
+    async fn ensure_lobby(&self, system: &UserBrief, room: NewRoom<'_>) -> Result<ConversationId> {
         conversations::ensure_lobby(&self.db, system, room).await
     }
 
-    async fn default_rooms(&self) -> Result<Vec<RoomId>> {
+    async fn default_rooms(&self) -> Result<Vec<ConversationId>> {
         conversations::default_rooms(&self.db).await
     }
 
-    async fn join(&self, user: &UserBrief, room: RoomId) -> Result<RoomEvent> {
+    async fn join(&self, user: &UserBrief, room: ConversationId) -> Result<ConversationEvent> {
         conversations::join(&self.db, user, room).await
     }
 
-    async fn leave(&self, user: &UserBrief, room: RoomId) -> Result<RoomEvent> {
+    async fn leave(&self, user: &UserBrief, room: ConversationId) -> Result<ConversationEvent> {
         conversations::leave(&self.db, user, room).await
     }
 
-    async fn list_mine(&self, user: UserId) -> Result<Vec<RoomSummary>> {
+    async fn list_mine(&self, user: UserId) -> Result<Vec<ConversationSummary>> {
         conversations::list_mine(&self.db, user).await
     }
 
@@ -122,26 +124,26 @@ impl ConversationStore for SqliteStore {
         directory::page(&self.db, user, query, cursor, limit).await
     }
 
-    async fn summary(&self, user: UserId, room: RoomId) -> Result<RoomSummary> {
+    async fn summary(&self, user: UserId, room: ConversationId) -> Result<ConversationSummary> {
         conversations::summary(&self.db, user, room).await
     }
 
-    async fn members(&self, room: RoomId) -> Result<Vec<UserBrief>> {
+    async fn members(&self, room: ConversationId) -> Result<Vec<UserBrief>> {
         conversations::members(&self.db, room).await
     }
 
-    async fn check_member(&self, room: RoomId, user: UserId) -> Result<()> {
+    async fn check_member(&self, room: ConversationId, user: UserId) -> Result<()> {
         conversations::check_member(&self.db, room, user).await
     }
 
-    async fn conversations_of(&self, user: UserId) -> Result<Vec<RoomId>> {
+    async fn conversations_of(&self, user: UserId) -> Result<Vec<ConversationId>> {
         conversations::ids_of(&self.db, user).await
     }
 }
 
 #[async_trait]
 impl EventLog for SqliteStore {
-    async fn read(&self, room: RoomId, page: Page) -> Result<Vec<RoomEvent>> {
+    async fn read(&self, room: ConversationId, page: Page) -> Result<Vec<ConversationEvent>> {
         events::read(&self.db, room, page).await
     }
 
