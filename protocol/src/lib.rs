@@ -17,6 +17,23 @@
 //!
 //! This crate depends on serde and serde_json only, so it compiles for wasm,
 //! the server and tools alike (and builds quickly for the fuzz targets).
+//!
+//! # Versioning rule (v1)
+//! Other clients (apps, bots, the API for other backends) depend on these
+//! JSON shapes, so within v1 they only ever grow:
+//! - The server may add optional fields, frame `type`s, event `kind`s,
+//!   `msgtype`s and error codes. It never renames or removes a field or a
+//!   tag, and never changes what one means.
+//! - Clients must ignore fields they do not know, skip frames whose `type`
+//!   they do not know, and show events or messages of an unknown `kind` /
+//!   `msgtype` as unsupported rather than fail.
+//! - Names are kept from when every conversation was a room: an event's
+//!   conversation is `room_id` on the wire, server-function arguments are
+//!   `room_id`, room events are `room_created`.
+//! - A change that cannot follow these rules is v2: new paths
+//!   (`/api/v2/…`, `/ws?v=2`) served beside v1 for a deprecation period.
+//!
+//! The tags are pinned by tests (`event::tests`, `ids::tests`).
 
 pub mod error;
 pub mod event;
