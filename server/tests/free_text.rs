@@ -7,21 +7,6 @@ mod common;
 use common::TestServer;
 use serde_json::Value;
 
-/// The messages' texts in `room`'s log, oldest first.
-async fn message_texts(client: &common::Client, room: i64) -> Vec<String> {
-    let history = client
-        .call("history", &[("room_id", &room.to_string()), ("after", "0")])
-        .await
-        .unwrap();
-    history
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["body"]["kind"] == "message")
-        .map(|e| e["body"]["text"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 #[tokio::test]
 async fn a_message_of_control_characters_only_is_refused_as_empty_and_not_stored() {
     let server = TestServer::start().await;
@@ -38,12 +23,12 @@ async fn a_message_of_control_characters_only_is_refused_as_empty_and_not_stored
         assert_eq!(err["code"], "message_empty", "{text:?}");
         assert_eq!(err["field"], "text", "{text:?}");
     }
-    assert_eq!(message_texts(&alice, room).await, ["before"]);
+    assert_eq!(alice.message_texts(room).await, ["before"]);
 
     // Controls inside real text are removed, the text is stored.
     let sent = alice.send(room, "m-1", "a\u{0}b\u{7}\r\nc").await.unwrap();
     assert_eq!(sent["body"]["text"], "ab\nc");
-    assert_eq!(message_texts(&alice, room).await, ["before", "ab\nc"]);
+    assert_eq!(alice.message_texts(room).await, ["before", "ab\nc"]);
     server.stop().await;
 }
 

@@ -52,20 +52,6 @@ fn assert_cross_origin(name: &str, (status, body): &(u16, Value)) {
     assert!(body["message_zh"].as_str().is_some_and(|m| !m.is_empty()));
 }
 
-/// Texts of the messages in a room's history.
-async fn texts(client: &Client, room: i64) -> Vec<String> {
-    let history = client
-        .call("history", &[("room_id", &room.to_string()), ("after", "0")])
-        .await
-        .unwrap();
-    history
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|e| e["body"]["text"].as_str().map(str::to_owned))
-        .collect()
-}
-
 async fn my_room_ids(client: &Client) -> Vec<i64> {
     let rooms = client.call("my_rooms", &[]).await.unwrap();
     rooms
@@ -110,7 +96,7 @@ async fn a_page_of_another_origin_cannot_act_with_the_victims_cookie() {
     // Nothing happened: no message, alice still in the room and signed in,
     // the victim not in it.
     assert!(
-        texts(&bob, room).await.is_empty(),
+        bob.message_texts(room).await.is_empty(),
         "a forged message was stored"
     );
     assert!(my_room_ids(&alice).await.contains(&room));
@@ -134,7 +120,7 @@ async fn a_browser_saying_cross_site_is_refused_even_without_origin() {
         .await;
         assert_cross_origin(site, &res);
     }
-    assert!(texts(&alice, 1).await.is_empty());
+    assert!(alice.message_texts(1).await.is_empty());
     server.stop().await;
 }
 
@@ -171,7 +157,7 @@ async fn own_origin_allowed_origins_and_non_browser_clients_pass() {
         assert_eq!(status, 200, "{case}: {body}");
     }
     assert_eq!(
-        texts(&alice, 1).await,
+        alice.message_texts(1).await,
         cases.map(|(case, _)| case.to_owned())
     );
     // An origin that is allowed only as a prefix is not.

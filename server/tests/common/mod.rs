@@ -89,22 +89,7 @@ impl TestServer {
 
     /// A client with its own cookie jar, registered as `username`.
     pub async fn user(&self, username: &str) -> Client {
-        let client = Client::new(self);
-        let me = client
-            .call(
-                "register",
-                &[
-                    ("username", username),
-                    ("nickname", &format!("{username}-nick")),
-                    ("password", "tea-leaves-42"),
-                ],
-            )
-            .await
-            .expect("register");
-        Client {
-            id: me["id"].as_i64().unwrap(),
-            ..client
-        }
+        Client::new(self).register(username).await
     }
 }
 
@@ -422,6 +407,21 @@ impl Client {
             addr,
             id: 0,
         }
+    }
+
+    /// The texts of the messages in `room`'s log, oldest first (first page).
+    pub async fn message_texts(&self, room: i64) -> Vec<String> {
+        let history = self
+            .call("history", &[("room_id", &room.to_string()), ("after", "0")])
+            .await
+            .unwrap();
+        history
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["body"]["kind"] == "message")
+            .filter_map(|e| e["body"]["text"].as_str().map(str::to_owned))
+            .collect()
     }
 
     /// Registers this client as `username` (password "tea-leaves-42").
