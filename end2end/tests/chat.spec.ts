@@ -4,6 +4,9 @@ import { hydrated, register, uniqueName } from "./helpers";
 test.use({ locale: "zh-CN" });
 
 test("two people create, join and chat in a room in real time; reload keeps the history", async ({ browser }) => {
+  // Two browsers, two sign-ups, a reload and a dozen live round trips: on a
+  // loaded 2-core machine the default 30 s is not always enough.
+  test.setTimeout(60_000);
   const alice = await (await browser.newContext({ locale: "zh-CN" })).newPage();
   const bob = await (await browser.newContext({ locale: "en-US" })).newPage();
   await register(alice, uniqueName("alice"), "爱丽丝");
