@@ -36,22 +36,6 @@ impl AppError {
     pub fn is_for(&self, field: &str) -> bool {
         self.field.as_deref() == Some(field)
     }
-
-    /// The `AppError` behind an error an `ErrorBoundary` caught: the value
-    /// itself when this build rendered the `Err`; when the server did, the
-    /// browser gets only its text (the code's name, see `Display`), and the
-    /// code is read back from it. Anything else is [`ErrorCode::Internal`].
-    pub fn from_caught(err: &leptos::error::Error) -> AppError {
-        if let Some(app) = err.downcast_ref::<AppError>() {
-            return app.clone();
-        }
-        let text = err.to_string();
-        let code = ErrorCode::ALL
-            .into_iter()
-            .find(|c| c.as_str() == text)
-            .unwrap_or(ErrorCode::Internal);
-        AppError::new(code)
-    }
 }
 
 impl Serialize for AppError {
@@ -62,8 +46,13 @@ impl Serialize for AppError {
         if let Some(field) = &self.field {
             out.serialize_field("field", field)?;
         }
-        out.serialize_field("message", self.code.message(Lang::En))?;
-        out.serialize_field("message_zh", self.code.message(Lang::Zh))?;
+        // The messages are for other clients; the browser only ever
+        // deserializes errors, so its build leaves them out.
+        #[cfg(feature = "ssr")]
+        {
+            out.serialize_field("message", self.code.message(Lang::En))?;
+            out.serialize_field("message_zh", self.code.message(Lang::Zh))?;
+        }
         out.end()
     }
 }
@@ -92,28 +81,5 @@ impl FromServerFnError for AppError {
         #[cfg(feature = "ssr")]
         let err = crate::api::ssr::reject(err);
         err
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_caught_error_reads_back_as_its_code_also_when_it_came_as_text() {
-        let typed = AppError {
-            code: ErrorCode::NotMember,
-            field: Some("room".into()),
-        };
-        let caught = leptos::error::Error::from(typed.clone());
-        assert_eq!(AppError::from_caught(&caught), typed);
-        // What a server-rendered boundary hands the browser: the Display text.
-        let serialized = leptos::error::Error::from(typed.to_string());
-        assert_eq!(
-            AppError::from_caught(&serialized),
-            AppError::new(ErrorCode::NotMember)
-        );
-        let other = leptos::error::Error::from("something else".to_owned());
-        assert_eq!(AppError::from_caught(&other).code, ErrorCode::Internal);
     }
 }

@@ -3,9 +3,9 @@
 //! Layout:
 //! - [`api`]: server functions (`POST /api/<name>`), the browser/server boundary.
 //! - [`error`]: [`AppError`](error::AppError), the typed error they return
-//!   (and that every `ErrorBoundary` shows, through `widgets::ShowErrors`).
-//! - [`state`]: the browser's chat state (rooms, one reactive log and unread
-//!   count per conversation, presence).
+//!   (shown by `widgets::ErrorNotice`).
+//! - [`state`]: the browser's chat state (rooms, one reactive log per
+//!   conversation, unread counts, presence).
 //! - [`live`]: the WebSocket push client, catch-up and its retries (hydrate
 //!   builds only).
 //! - [`components`]: pages and widgets:
@@ -15,7 +15,7 @@
 //!     stick-to-bottom), `message` (one row), `outbox` (optimistic sends,
 //!     retry by client id), `composer` (input), `members` (member panel);
 //!   - `discover`: room directory and new-room form; `widgets`: avatars,
-//!     error notices, the shared error boundary.
+//!     error notices.
 //! - [`nav`]: which page (by path) and which room (by query) the browser is on.
 //! - [`i18n`], [`format`]: UI strings (zh-CN/en), avatars and time labels.
 //!

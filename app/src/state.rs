@@ -3,10 +3,11 @@
 //! socket and answers from server functions both land here, keyed by
 //! sequence number, so nothing is shown twice and gaps are detected.
 //!
-//! Each conversation's log and unread count is its own signal, made the
-//! first time it is needed and kept in a map that nothing tracks: an event
-//! in one conversation re-renders that conversation's pane and its row in
-//! the list, and nothing else.
+//! Each conversation's log is its own signal, made the first time it is
+//! needed and kept in a map that nothing tracks: an event in one
+//! conversation re-renders that conversation's pane, and nothing else. The
+//! unread counts are one map signal; each list row reads its own count
+//! through a memo, so only the row whose count changed re-renders.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -38,9 +39,9 @@ pub struct ChatState {
     /// not reactive (each log is its own signal), so adding a log re-renders
     /// nothing.
     logs: StoredValue<HashMap<ConversationId, ConversationLog>>,
-    /// Unread message counts of conversations not currently open, one
-    /// signal each, so a new message re-renders only its own badge.
-    unread: StoredValue<HashMap<ConversationId, ArcRwSignal<u32>>>,
+    /// Unread message counts of conversations not currently open (absent:
+    /// none). One signal for all: a row reads its own count through a memo.
+    unread: RwSignal<HashMap<ConversationId, u32>>,
     /// The sum of all unread counts, for the tab badge.
     pub unread_total: RwSignal<u32>,
     /// Why the last refresh of the conversation list failed; shown above the
@@ -199,7 +200,7 @@ impl ChatState {
             me: StoredValue::new(me),
             rooms: RwSignal::new(rooms),
             logs: StoredValue::new(HashMap::new()),
-            unread: StoredValue::new(HashMap::new()),
+            unread: RwSignal::new(HashMap::new()),
             unread_total: RwSignal::new(0),
             list_error: RwSignal::new(None),
             online: RwSignal::new(HashSet::new()),
@@ -234,23 +235,17 @@ impl ChatState {
         self.logs.with_value(|l| l.keys().copied().collect())
     }
 
-    /// The unread count of `room_id`, as a signal of its own.
-    pub fn unread_of(&self, room_id: ConversationId) -> ArcRwSignal<u32> {
-        if let Some(s) = self.unread.with_value(|u| u.get(&room_id).cloned()) {
-            return s;
-        }
-        let s = ArcRwSignal::new(0);
-        self.unread.update_value(|u| {
-            u.insert(room_id, s.clone());
-        });
-        s
+    /// The unread count of `room_id` (tracked: re-runs the caller when any
+    /// room's count changes; wrap it in a memo to follow one room only).
+    pub fn unread_of(&self, room_id: ConversationId) -> u32 {
+        self.unread.with(|u| u.get(&room_id).copied().unwrap_or(0))
     }
 
     fn add_unread(&self, room_id: ConversationId, n: u32) {
         if n == 0 {
             return;
         }
-        self.unread_of(room_id).update(|c| *c += n);
+        self.unread.update(|u| *u.entry(room_id).or_default() += n);
         self.unread_total.update(|t| *t += n);
     }
 
@@ -321,12 +316,12 @@ impl ChatState {
 
     /// Marks a room as read (it is open on screen).
     pub fn mark_read(&self, room_id: ConversationId) {
-        if let Some(s) = self.unread.with_value(|u| u.get(&room_id).cloned()) {
-            let n = s.get_untracked();
-            if n > 0 {
-                s.set(0);
-                self.unread_total.update(|t| *t = t.saturating_sub(n));
-            }
+        let n = self.unread.with_untracked(|u| u.get(&room_id).copied());
+        if let Some(n) = n {
+            self.unread.update(|u| {
+                u.remove(&room_id);
+            });
+            self.unread_total.update(|t| *t = t.saturating_sub(n));
         }
     }
 
@@ -345,9 +340,6 @@ impl ChatState {
         self.rooms.update(|r| r.retain(|s| s.id != room_id));
         self.logs.update_value(|l| {
             l.remove(&room_id);
-        });
-        self.unread.update_value(|u| {
-            u.remove(&room_id);
         });
     }
 }
@@ -464,7 +456,8 @@ mod tests {
                 a.with(|m| m.len())
             }
         });
-        let unread_a = s.unread_of(ConversationId(10));
+        // As a list row reads it.
+        let unread_a = Memo::new(move |_| s.unread_of(ConversationId(10)));
         let badge_runs = Arc::new(AtomicUsize::new(0));
         let badge_of_a = Memo::new({
             let badge_runs = badge_runs.clone();
@@ -485,7 +478,7 @@ mod tests {
         assert_eq!(runs.load(Ordering::SeqCst), 1);
         assert_eq!(badge_runs.load(Ordering::SeqCst), 1);
         assert_eq!(seqs(&b), vec![1, 2]);
-        assert_eq!(s.unread_of(ConversationId(20)).get_untracked(), 1);
+        assert_eq!(untrack(|| s.unread_of(ConversationId(20))), 1);
         assert_eq!(s.unread_total.get_untracked(), 1);
 
         // Room 10's own event does re-run them.
@@ -524,17 +517,17 @@ mod tests {
         // My own messages and the open room's do not count.
         s.apply_event(message(20, 6, 1));
         s.apply_event(message(10, 4, 2));
-        assert_eq!(s.unread_of(ConversationId(20)).get_untracked(), 2);
-        assert_eq!(s.unread_of(ConversationId(10)).get_untracked(), 0);
+        assert_eq!(untrack(|| s.unread_of(ConversationId(20))), 2);
+        assert_eq!(untrack(|| s.unread_of(ConversationId(10))), 0);
         // A reconnect finds three more in room 10, which is no longer open.
         s.open_room.set(None);
         let mut fresh = summary(10, 7);
         fresh.last_event = Some(message(10, 7, 2));
         s.replace_rooms(vec![fresh, summary(20, 6)]);
-        assert_eq!(s.unread_of(ConversationId(10)).get_untracked(), 3);
+        assert_eq!(untrack(|| s.unread_of(ConversationId(10))), 3);
         assert_eq!(s.unread_total.get_untracked(), 5);
         s.mark_read(ConversationId(20));
-        assert_eq!(s.unread_of(ConversationId(20)).get_untracked(), 0);
+        assert_eq!(untrack(|| s.unread_of(ConversationId(20))), 0);
         assert_eq!(s.unread_total.get_untracked(), 3);
     }
 

@@ -9,7 +9,7 @@ use crate::api::rooms::my_rooms;
 use crate::components::auth::LangToggle;
 use crate::components::conversation::{ChatPane, ConversationList};
 use crate::components::discover::{Discover, NewRoomForm};
-use crate::components::widgets::{Avatar, ErrorNotice, ShowErrors};
+use crate::components::widgets::{Avatar, ErrorNotice};
 use crate::error::AppError;
 use crate::i18n::{use_i18n, T};
 use crate::nav::{load_page, RoomNav};
@@ -39,19 +39,18 @@ pub fn ChatPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| boot());
     view! {
         <Suspense fallback=move || view! { <p class="loading">{move || i18n.t(T::Loading)}</p> }>
-            <ShowErrors class="page-error" page=true>
-                {move || Suspend::new(async move {
-                    data.await.map(|data| match data {
-                        Some((user, rooms)) => view! { <ChatShell user rooms room_id/> }.into_any(),
-                        // Signed out meanwhile (the server sends signed-out
-                        // visitors of `/` to the log-in page before rendering).
-                        None => {
-                            load_page("/login");
-                            view! { <a class="page-error" href="/login">{move || i18n.t(T::Login)}</a> }.into_any()
-                        }
-                    })
-                })}
-            </ShowErrors>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(Some((user, rooms))) => view! { <ChatShell user rooms room_id/> }.into_any(),
+                    // Signed out meanwhile (the server sends signed-out
+                    // visitors of `/` to the log-in page before rendering).
+                    Ok(None) => {
+                        load_page("/login");
+                        view! { <a class="page-error" href="/login">{move || i18n.t(T::Login)}</a> }.into_any()
+                    }
+                    Err(err) => view! { <main class="page-error"><ErrorNotice err/></main> }.into_any(),
+                }
+            })}
         </Suspense>
     }
 }

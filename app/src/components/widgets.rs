@@ -41,38 +41,6 @@ pub fn ErrorNotice(err: AppError, #[prop(optional)] what: Option<T>) -> impl Int
     }
 }
 
-/// Where a fetch's `Err` is shown: `children` render as usual until one of
-/// them renders an `Err(AppError)`; then this shows that error as an
-/// [`ErrorNotice`] instead, inside `<div class=class>` when a class is
-/// given (`<main class=class>` for a whole page). One boundary for every
-/// fetch keeps the error arm in one place and in the wasm once.
-#[component]
-pub fn ShowErrors(
-    children: Children,
-    /// The class of the element around the notice; none for a bare notice.
-    #[prop(optional)]
-    class: Option<&'static str>,
-    /// The notice stands for the whole page: wrap it in `<main>`.
-    #[prop(optional)]
-    page: bool,
-) -> impl IntoView {
-    let fallback = move |errors: ArcRwSignal<Errors>| {
-        let err = errors.with(|e| {
-            e.iter()
-                .next()
-                .map(|(_, e)| AppError::from_caught(e))
-                .unwrap_or_else(|| AppError::new(teahouse_protocol::ErrorCode::Internal))
-        });
-        let notice = view! { <ErrorNotice err/> };
-        match class {
-            Some(class) if page => view! { <main class=class>{notice}</main> }.into_any(),
-            Some(class) => view! { <div class=class>{notice}</div> }.into_any(),
-            None => notice.into_any(),
-        }
-    };
-    view! { <ErrorBoundary fallback>{children()}</ErrorBoundary> }
-}
-
 /// The one-line preview of an event, for the conversation list.
 pub fn preview(ev: &ConversationEvent, me: UserId, lang: crate::i18n::Lang) -> String {
     let who = if ev.actor.id == me {

@@ -1,7 +1,8 @@
 //! The conversation list: room avatar, name, last-message preview, time and
 //! unread badge, most recently active first; above it, a notice while a
 //! refresh of the list fails and is retried. A row re-renders when its own
-//! room changes (the `<For>` key) or its own unread count does.
+//! room changes (the `<For>` key) or its own unread count does (a memo
+//! over the one map of counts).
 
 use leptos::prelude::*;
 use teahouse_protocol::{ConversationId, ConversationSummary};
@@ -43,7 +44,8 @@ fn ConversationRow(
     let me = state.me_id();
     let last = room.last_event.clone();
     let last_for_preview = last.clone();
-    let unread_count: Signal<u32> = state.unread_of(id).into();
+    // Only this row's count: other rooms' counts do not re-render it.
+    let unread_count = Memo::new(move |_| state.unread_of(id));
     let unread = move || unread_count.get();
     let now = now_ms();
     let nav = use_room_nav();

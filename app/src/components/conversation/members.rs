@@ -6,7 +6,7 @@ use leptos::task::spawn_local;
 use teahouse_protocol::ConversationId;
 
 use crate::api::rooms::{leave_room, room_detail};
-use crate::components::widgets::{Avatar, ErrorNotice, ShowErrors};
+use crate::components::widgets::{Avatar, ErrorNotice};
 use crate::error::AppError;
 use crate::i18n::{use_i18n, T};
 use crate::nav::use_room_nav;
@@ -33,9 +33,9 @@ pub fn MemberPanel(room_id: ConversationId) -> impl IntoView {
     view! {
         <div class="member-panel">
             <Suspense fallback=move || view! { <p class="loading">{move || i18n.t(T::Loading)}</p> }>
-                <ShowErrors>
-                    {move || Suspend::new(async move {
-                        detail.await.map(|d| {
+                {move || Suspend::new(async move {
+                    match detail.await {
+                        Ok(d) => {
                             let owner = d.room.owner_id;
                             view! {
                                 <ul class="members" aria-label=move || i18n.t(T::Members)>
@@ -52,9 +52,11 @@ pub fn MemberPanel(room_id: ConversationId) -> impl IntoView {
                                     }).collect_view()}
                                 </ul>
                             }
-                        })
-                    })}
-                </ShowErrors>
+                            .into_any()
+                        }
+                        Err(err) => view! { <ErrorNotice err/> }.into_any(),
+                    }
+                })}
             </Suspense>
             <button type="button" class="danger" on:click=on_leave>{move || i18n.t(T::Leave)}</button>
             {move || leave_error.get().map(|err| view! { <ErrorNotice err/> })}

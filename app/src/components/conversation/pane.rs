@@ -10,7 +10,7 @@ use super::log::{MessageLog, PAGE};
 use super::members::MemberPanel;
 use super::outbox::Outbox;
 use crate::api::messages::history;
-use crate::components::widgets::ShowErrors;
+use crate::components::widgets::ErrorNotice;
 use crate::i18n::{use_i18n, T};
 use crate::nav::use_room_nav;
 use crate::state::ChatState;
@@ -50,11 +50,12 @@ pub fn ChatPane(room_id: ConversationId) -> impl IntoView {
                 <MemberPanel room_id/>
             </Show>
             <Suspense fallback=move || view! { <div class="messages"><p class="loading">{move || i18n.t(T::Loading)}</p></div> }>
-                <ShowErrors class="messages">
-                    {move || Suspend::new(async move {
-                        first_page.await.map(|first| view! { <Conversation room_id first/> })
-                    })}
-                </ShowErrors>
+                {move || Suspend::new(async move {
+                    match first_page.await {
+                        Ok(first) => view! { <Conversation room_id first/> }.into_any(),
+                        Err(err) => view! { <div class="messages"><ErrorNotice err/></div> }.into_any(),
+                    }
+                })}
             </Suspense>
         </section>
     }
