@@ -46,13 +46,8 @@ impl Serialize for AppError {
         if let Some(field) = &self.field {
             out.serialize_field("field", field)?;
         }
-        // The messages are for other clients; the browser only ever
-        // deserializes errors, so its build leaves them out.
-        #[cfg(feature = "ssr")]
-        {
-            out.serialize_field("message", self.code.message(Lang::En))?;
-            out.serialize_field("message_zh", self.code.message(Lang::Zh))?;
-        }
+        out.serialize_field("message", self.code.message(Lang::En))?;
+        out.serialize_field("message_zh", self.code.message(Lang::Zh))?;
         out.end()
     }
 }
