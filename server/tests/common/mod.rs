@@ -102,20 +102,9 @@ pub struct Client {
 }
 
 impl Client {
+    /// A client with its own cookie jar for `server`.
     pub fn new(server: &TestServer) -> Client {
-        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
-        Client {
-            http: reqwest::Client::builder()
-                .cookie_provider(jar.clone())
-                // A hung request fails its test instead of stalling the run.
-                .timeout(Duration::from_secs(10))
-                .build()
-                .unwrap(),
-            jar,
-            base: server.url(""),
-            addr: server.addr,
-            id: 0,
-        }
+        Client::at(server.addr)
     }
 
     /// Calls a server function; Ok(json) on 2xx, Err((status, json)) otherwise.
@@ -399,6 +388,8 @@ impl Client {
         Client {
             http: reqwest::Client::builder()
                 .cookie_provider(jar.clone())
+                // A hung request fails its test instead of stalling the run
+                // (generous: the fault tests run on a loaded machine).
                 .timeout(Duration::from_secs(30))
                 .build()
                 .unwrap(),
