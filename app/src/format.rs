@@ -129,6 +129,12 @@ pub const SEPARATOR_GAP_MS: i64 = 5 * 60 * 1000;
 /// Default UTC offset (China Standard Time) until the browser tells us its own.
 pub const DEFAULT_OFFSET_MIN: i32 = 8 * 60;
 
+/// A clip's playing time as WeChat shows it: `0:07`, `1:05`.
+pub fn clip_length(ms: u32) -> String {
+    let secs = ms.div_ceil(1000);
+    format!("{}:{:02}", secs / 60, secs % 60)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,5 +189,13 @@ mod tests {
         assert_eq!(avatar_initial("alice"), "A");
         assert_eq!(avatar_initial(" 小明"), "小");
         assert_eq!(avatar_initial(""), "?");
+    }
+
+    #[test]
+    fn clip_lengths_round_up_to_whole_seconds() {
+        assert_eq!(clip_length(0), "0:00");
+        assert_eq!(clip_length(6_100), "0:07");
+        assert_eq!(clip_length(60_000), "1:00");
+        assert_eq!(clip_length(65_000), "1:05");
     }
 }

@@ -59,6 +59,10 @@ pub enum T {
     CatchUpFailed,
     ListFailed,
     LogoutFailed,
+    // How typed messages appear in previews (WeChat's tags).
+    PhotoTag,
+    VoiceTag,
+    VideoTag,
 }
 
 impl T {
@@ -122,6 +126,9 @@ impl T {
                 "Could not refresh the chat list, retrying",
             ),
             LogoutFailed => ("退出登录失败", "Could not log out"),
+            PhotoTag => ("[图片]", "[Photo]"),
+            VoiceTag => ("[语音]", "[Voice]"),
+            VideoTag => ("[视频]", "[Video]"),
         };
         match lang {
             Lang::Zh => zh,

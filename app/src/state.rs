@@ -349,7 +349,7 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
-    use teahouse_protocol::MsgType;
+    use teahouse_protocol::Message;
 
     fn user(id: i64) -> UserBrief {
         UserBrief {
@@ -369,6 +369,8 @@ mod tests {
             last_seq,
             last_event: None,
             joined: true,
+            kind: Default::default(),
+            peer: None,
         }
     }
 
@@ -378,11 +380,7 @@ mod tests {
             seq,
             at_ms: 1_700_000_000_000 + seq,
             actor: user(from),
-            body: EventBody::Message {
-                msgtype: MsgType::Text,
-                text: format!("m{seq}"),
-                client_id: format!("c{room_id}-{seq}"),
-            },
+            body: EventBody::Message(Message::text(format!("m{seq}"), format!("c{room_id}-{seq}"))),
         }
     }
 

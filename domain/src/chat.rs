@@ -11,7 +11,8 @@ use std::time::Instant;
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use teahouse_protocol::{
-    ConversationDetail, ConversationEvent, ConversationId, ConversationSummary, ErrorCode, MsgType,
+    ConversationDetail, ConversationEvent, ConversationId, ConversationSummary, ErrorCode,
+    MessageContent,
     RoomPage, ServerFrame, UserBrief, UserId,
 };
 
@@ -151,8 +152,7 @@ impl Chat {
         let msg = NewMessage {
             conversation_id: room_id,
             client_id,
-            msgtype: MsgType::Text,
-            text,
+            content: MessageContent::Text(text),
         };
         // Stored, then pushed to the room by the writer, then answered.
         let sent = self.sends.send(sender.clone(), msg).await?;

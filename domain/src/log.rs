@@ -7,7 +7,7 @@
 //! Messages carry the sender's `client_id`; a retry with the same id returns
 //! the stored event instead of storing a second copy.
 
-use teahouse_protocol::{ConversationEvent, ConversationId, MsgType, Seq};
+use teahouse_protocol::{ConversationEvent, ConversationId, MessageContent, Seq};
 
 /// A validated message to store.
 #[derive(Clone, Debug)]
@@ -16,10 +16,9 @@ pub struct NewMessage {
     pub conversation_id: ConversationId,
     /// The sender's idempotency key.
     pub client_id: String,
-    /// What kind of content it carries.
-    pub msgtype: MsgType,
-    /// Its normalised text.
-    pub text: String,
+    /// What it carries (text already normalised, media already stored
+    /// and owned by the sender).
+    pub content: MessageContent,
 }
 
 /// The result of a send: the stored event, and whether this call stored it

@@ -84,7 +84,7 @@ async fn new_users_land_in_the_lobby_and_can_talk() {
         .send_text(&alice, lobby, "m1", "  你好，Bob  ")
         .await
         .unwrap();
-    assert!(matches!(&sent.body, EventBody::Message { text, .. } if text == "你好，Bob"));
+    assert!(matches!(&sent.body, EventBody::Message(m) if m.content.text() == "你好，Bob"));
     let seen = f.chat.history(bob.id, lobby, latest(50)).await.unwrap();
     assert_eq!(seen.last().unwrap(), &sent);
     // The lobby's preview is now Alice's message.

@@ -429,7 +429,7 @@ mod tests {
     #[test]
     fn markers_are_found_in_whole_frames_of_every_target() {
         use crate::stats::Marker;
-        use teahouse_protocol::{EventBody, MsgType, ServerFrame, UserBrief};
+        use teahouse_protocol::{EventBody, Message, ServerFrame, UserBrief};
         let marker = Marker {
             phase: 3,
             msg: 41,
@@ -446,11 +446,7 @@ mod tests {
                         username: "bob".into(),
                         nickname: nickname.into(),
                     },
-                    body: EventBody::Message {
-                        msgtype: MsgType::Text,
-                        text: text.into(),
-                        client_id: "c".into(),
-                    },
+                    body: EventBody::Message(Message::text(text, "c")),
                 },
             })
             .unwrap()
@@ -471,7 +467,7 @@ mod tests {
 
     #[test]
     fn lite_parser_reads_frames_built_with_the_protocol_types() {
-        use teahouse_protocol::{EventBody, MsgType, ServerFrame, UserBrief};
+        use teahouse_protocol::{EventBody, Message, ServerFrame, UserBrief};
         let actor = UserBrief {
             id: teahouse_protocol::UserId(9),
             username: "bob".into(),
@@ -483,11 +479,7 @@ mod tests {
                 seq: 11,
                 at_ms: 5,
                 actor: actor.clone(),
-                body: EventBody::Message {
-                    msgtype: MsgType::Text,
-                    text: "lt 1 2 3 \"quoted\"".into(),
-                    client_id: "c".into(),
-                },
+                body: EventBody::Message(Message::text("lt 1 2 3 \"quoted\"", "c")),
             },
         };
         let json = serde_json::to_string(&message).unwrap();

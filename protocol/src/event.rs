@@ -6,17 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ConversationId, Seq, UserBrief, UserId};
-
-/// The kind of content a message carries.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
-#[serde(rename_all = "snake_case")]
-pub enum MsgType {
-    Text,
-    Image,
-    Voice,
-    Video,
-}
+use crate::{ConversationId, Message, Seq, UserBrief, UserId};
 
 /// One entry of a conversation's log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,12 +32,9 @@ pub struct ConversationEvent {
 pub enum EventBody {
     /// The room was created (always seq 1).
     RoomCreated { name: String },
-    /// A message. `client_id` is the sender's idempotency key.
-    Message {
-        msgtype: MsgType,
-        text: String,
-        client_id: String,
-    },
+    /// A message (`msgtype`, `text`, `media`, `client_id`: see
+    /// [`crate::content`]).
+    Message(Message),
     /// `actor` joined the room.
     MemberJoined,
     /// `actor` left the room.
@@ -122,11 +109,7 @@ mod tests {
                 seq: 42,
                 at_ms: 1_700_000_000_000,
                 actor: alice(),
-                body: EventBody::Message {
-                    msgtype: MsgType::Text,
-                    text: "你好 <b>".into(),
-                    client_id: "c-1".into(),
-                },
+                body: EventBody::Message(Message::text("你好 <b>", "c-1")),
             },
         };
         let json = serde_json::to_string(&frame).unwrap();
@@ -136,7 +119,7 @@ mod tests {
         assert!(json.contains(r#""room_id":3"#), "{json}");
         assert!(json.contains(r#""actor":{"id":7"#), "{json}");
         assert!(json.contains(r#""kind":"message""#), "{json}");
-        assert!(json.contains(r#""msgtype":"text""#), "{json}");
+        assert!(json.contains(r#""msgtype":"text","text":"你好 <b>","client_id":"c-1""#), "{json}");
         let back: ServerFrame = serde_json::from_str(&json).unwrap();
         assert_eq!(back, frame);
     }

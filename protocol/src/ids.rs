@@ -60,6 +60,29 @@ id_type!(
     ConversationId
 );
 
+/// A stored media file's id: 26 random characters of lowercase base32,
+/// so that media URLs cannot be guessed (access is still checked on every
+/// request). A string on the wire and in the database.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct MediaId(pub String);
+
+impl MediaId {
+    /// Length of every id the server makes.
+    pub const LEN: usize = 26;
+
+    /// Whether `s` has the shape of a media id (checked before any lookup).
+    pub fn is_well_formed(s: &str) -> bool {
+        s.len() == Self::LEN && s.bytes().all(|b| matches!(b, b'a'..=b'z' | b'2'..=b'7'))
+    }
+}
+
+impl std::fmt::Display for MediaId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,5 +96,18 @@ mod tests {
         );
         assert_eq!("3".parse::<ConversationId>().unwrap(), ConversationId(3));
         assert_eq!(UserId(9).to_string(), "9");
+        assert_eq!(
+            serde_json::to_string(&MediaId("abc".into())).unwrap(),
+            r#""abc""#
+        );
+    }
+
+    #[test]
+    fn media_ids_are_checked_for_shape() {
+        assert!(MediaId::is_well_formed("abcdefghijklmnopqrstuvwxyz"));
+        assert!(MediaId::is_well_formed("23456723456723456723456723"));
+        assert!(!MediaId::is_well_formed("abcdefghijklmnopqrstuvwxy"));
+        assert!(!MediaId::is_well_formed("../../../../etc/passwd0000"));
+        assert!(!MediaId::is_well_formed("ABCDEFGHIJKLMNOPQRSTUVWXYZ"));
     }
 }

@@ -5,6 +5,8 @@
 //!
 //! - [`ids`]: [`UserId`] and [`ConversationId`], distinct types that are
 //!   plain numbers on the wire.
+//! - [`content`]: what a message carries ([`MessageContent`]: text or a
+//!   [`MediaRef`] to an image, voice clip or video), flat on the wire.
 //! - [`event`]: the ordered per-conversation log ([`ConversationEvent`]) and
 //!   the WebSocket frames built on it ([`ServerFrame`], [`ClientFrame`]).
 //! - [`view`]: read models returned by server functions (users,
@@ -35,6 +37,7 @@
 //!
 //! The tags are pinned by tests (`event::tests`, `ids::tests`).
 
+pub mod content;
 pub mod error;
 pub mod event;
 pub mod ids;
@@ -44,10 +47,14 @@ pub mod validate;
 pub mod view;
 
 pub use error::{ApiError, ErrorCode, Lang};
-pub use event::{close_code, ClientFrame, ConversationEvent, EventBody, MsgType, ServerFrame};
-pub use view::{ConversationDetail, ConversationSummary, RoomPage, UserBrief};
+pub use content::{MediaRef, Message, MessageContent, MsgType};
+pub use event::{close_code, ClientFrame, ConversationEvent, EventBody, ServerFrame};
+pub use view::{
+    ConversationDetail, ConversationKind, ConversationSummary, Member, MemberRole, RoomPage,
+    UserBrief,
+};
 
-pub use ids::{ConversationId, UserId};
+pub use ids::{ConversationId, MediaId, UserId};
 
 /// A position in a conversation's event log: 1, 2, 3, … with no gaps.
 pub type Seq = i64;

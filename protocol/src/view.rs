@@ -15,10 +15,99 @@ pub struct UserBrief {
     pub nickname: String,
 }
 
+/// What sort of conversation it is. Every kind is the same ordered log with
+/// members; the kind decides who may join and how it is shown.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum ConversationKind {
+    /// A public group room anyone may join (the only kind before v1.1).
+    #[default]
+    Room,
+    /// A private chat between two users (see `peer`).
+    Direct,
+}
+
+impl ConversationKind {
+    /// The tag as stored and sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConversationKind::Room => "room",
+            ConversationKind::Direct => "direct",
+        }
+    }
+
+    /// The tag read back; `None` for a tag this build does not know.
+    pub fn parse(tag: &str) -> Option<ConversationKind> {
+        Some(match tag {
+            "room" => ConversationKind::Room,
+            "direct" => ConversationKind::Direct,
+            _ => return None,
+        })
+    }
+}
+
+/// A member's standing in a conversation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberRole {
+    /// Created it; cannot leave; will moderate.
+    Owner,
+    /// May moderate (granted by the owner).
+    Admin,
+    #[default]
+    Member,
+}
+
+impl MemberRole {
+    /// The tag as stored and sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberRole::Owner => "owner",
+            MemberRole::Admin => "admin",
+            MemberRole::Member => "member",
+        }
+    }
+
+    /// The tag read back; `None` for a tag this build does not know.
+    pub fn parse(tag: &str) -> Option<MemberRole> {
+        Some(match tag {
+            "owner" => MemberRole::Owner,
+            "admin" => MemberRole::Admin,
+            "member" => MemberRole::Member,
+            _ => return None,
+        })
+    }
+}
+
+/// A member of a conversation: the user's public face and their role.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
+pub struct Member {
+    pub id: UserId,
+    pub username: String,
+    pub nickname: String,
+    pub role: MemberRole,
+}
+
+impl Member {
+    /// The user without the role.
+    pub fn brief(&self) -> UserBrief {
+        UserBrief {
+            id: self.id,
+            username: self.username.clone(),
+            nickname: self.nickname.clone(),
+        }
+    }
+}
+
 /// One row of the conversation list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConversationSummary {
     pub id: ConversationId,
+    /// Room, direct chat, … (absent from v1.0 servers: a room).
+    #[serde(default)]
+    pub kind: ConversationKind,
+    /// A room's name; for a direct chat, the peer's nickname as the asking
+    /// user sees it.
     pub name: String,
     pub description: String,
     /// The creator; their messages carry an owner mark.
@@ -30,13 +119,17 @@ pub struct ConversationSummary {
     pub last_event: Option<ConversationEvent>,
     /// Whether the asking user is a member.
     pub joined: bool,
+    /// For a direct chat: the other participant (drawn as its avatar).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer: Option<UserBrief>,
 }
 
-/// A room with its members, for the member panel.
+/// A conversation with its members, for the member panel.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConversationDetail {
     pub room: ConversationSummary,
-    pub members: Vec<UserBrief>,
+    /// In the order they joined, with their roles.
+    pub members: Vec<Member>,
 }
 
 /// One page of the public room directory (`public_rooms`).

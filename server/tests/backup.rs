@@ -30,7 +30,7 @@ fn message_seqs(events: &[ConversationEvent]) -> HashMap<String, i64> {
     events
         .iter()
         .filter_map(|e| match &e.body {
-            EventBody::Message { client_id, .. } => Some((client_id.clone(), e.seq)),
+            EventBody::Message(m) => Some((m.client_id.clone(), e.seq)),
             _ => None,
         })
         .collect()

@@ -25,9 +25,7 @@ fn messages(events: &[ConversationEvent]) -> Vec<(i64, String, String)> {
     events
         .iter()
         .filter_map(|e| match &e.body {
-            EventBody::Message {
-                client_id, text, ..
-            } => Some((e.seq, client_id.clone(), text.clone())),
+            EventBody::Message(m) => Some((e.seq, m.client_id.clone(), m.content.text().to_owned())),
             _ => None,
         })
         .collect()
@@ -314,8 +312,8 @@ async fn a_stalled_reader_slows_no_one_else_and_resumes_without_loss() {
         loop {
             match observer_ws.next_within(Duration::from_secs(600)).await {
                 Some(ServerFrame::Event { event }) => {
-                    if let EventBody::Message { client_id, .. } = event.body {
-                        let _ = seen_tx.send((client_id, Instant::now()));
+                    if let EventBody::Message(m) = event.body {
+                        let _ = seen_tx.send((m.client_id, Instant::now()));
                     }
                 }
                 Some(_) => {}

@@ -17,7 +17,7 @@ async fn assert_upgrade_refused(client: &common::Client, cookie: Option<&str>) {
 }
 
 fn is_message(f: &ServerFrame, text: &str) -> bool {
-    matches!(f, ServerFrame::Event { event } if matches!(&event.body, EventBody::Message { text: t, .. } if t == text))
+    matches!(f, ServerFrame::Event { event } if matches!(&event.body, EventBody::Message(m) if m.content.text() == text))
 }
 
 #[tokio::test]

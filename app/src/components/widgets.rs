@@ -1,7 +1,7 @@
 //! Small shared widgets.
 
 use leptos::prelude::*;
-use teahouse_protocol::{ConversationEvent, EventBody, UserId};
+use teahouse_protocol::{ConversationEvent, EventBody, MessageContent, UserId};
 
 use crate::error::AppError;
 use crate::format::{avatar_color, avatar_initial, AvatarOf};
@@ -49,14 +49,32 @@ pub fn preview(ev: &ConversationEvent, me: UserId, lang: crate::i18n::Lang) -> S
         Some(ev.actor.nickname.as_str())
     };
     match &ev.body {
-        EventBody::Message { text, .. } => match who {
-            Some(n) => format!("{n}: {text}"),
-            None => text.clone(),
-        },
+        EventBody::Message(m) => {
+            let text = message_preview(&m.content, lang);
+            match who {
+                Some(n) => format!("{n}: {text}"),
+                None => text,
+            }
+        }
         EventBody::MemberJoined => format!("{} {}", ev.actor.nickname, T::JoinedRoom.in_lang(lang)),
         EventBody::MemberLeft => format!("{} {}", ev.actor.nickname, T::LeftRoom.in_lang(lang)),
         EventBody::RoomCreated { .. } => {
             format!("{} {}", ev.actor.nickname, T::CreatedRoom.in_lang(lang))
         }
+    }
+}
+
+/// How a message reads in one line: its text, or WeChat's tag for a media
+/// message ("[语音] 0:07" with a voice clip's length).
+pub fn message_preview(content: &MessageContent, lang: crate::i18n::Lang) -> String {
+    match content {
+        MessageContent::Text(text) => text.clone(),
+        MessageContent::Image(_) => T::PhotoTag.in_lang(lang).to_owned(),
+        MessageContent::Voice(m) => format!(
+            "{} {}",
+            T::VoiceTag.in_lang(lang),
+            crate::format::clip_length(m.duration_ms.unwrap_or(0))
+        ),
+        MessageContent::Video(_) => T::VideoTag.in_lang(lang).to_owned(),
     }
 }

@@ -25,7 +25,7 @@ pub mod sqlite;
 
 use async_trait::async_trait;
 use teahouse_protocol::{
-    ConversationEvent, ConversationId, ConversationSummary, RoomPage, UserBrief, UserId,
+    ConversationEvent, ConversationId, ConversationSummary, Member, RoomPage, UserBrief, UserId,
 };
 use tokio::sync::OwnedMutexGuard;
 
@@ -111,8 +111,8 @@ pub trait ConversationStore: Send + Sync {
     /// One conversation's summary as seen by `user`; `not_found`.
     async fn summary(&self, user: UserId, room: ConversationId) -> Result<ConversationSummary>;
 
-    /// A conversation's members, in the order they joined.
-    async fn members(&self, room: ConversationId) -> Result<Vec<UserBrief>>;
+    /// A conversation's members with their roles, in the order they joined.
+    async fn members(&self, room: ConversationId) -> Result<Vec<Member>>;
 
     /// `not_found` if the conversation does not exist, `not_member` if
     /// `user` is not in it.

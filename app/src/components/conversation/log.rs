@@ -70,9 +70,9 @@ pub fn MessageLog(
                 .filter_map(|row| match row {
                     Row::Event(ConversationEvent {
                         actor,
-                        body: EventBody::Message { client_id, .. },
+                        body: EventBody::Message(m),
                         ..
-                    }) if actor.id == me => Some(client_id.clone()),
+                    }) if actor.id == me => Some(m.client_id.clone()),
                     _ => None,
                 })
                 .collect::<HashSet<String>>()

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use teahouse_protocol::ConversationId;
+use teahouse_protocol::{ConversationId, MemberRole};
 
 use crate::api::rooms::{leave_room, room_detail};
 use crate::components::widgets::{Avatar, ErrorNotice};
@@ -36,16 +36,16 @@ pub fn MemberPanel(room_id: ConversationId) -> impl IntoView {
                 {move || Suspend::new(async move {
                     match detail.await {
                         Ok(d) => {
-                            let owner = d.room.owner_id;
                             view! {
                                 <ul class="members" aria-label=move || i18n.t(T::Members)>
                                     {d.members.into_iter().map(|m| {
                                         let id = m.id;
+                                        let is_owner = m.role == MemberRole::Owner;
                                         view! {
                                             <li class="member">
                                                 <Avatar of=m.id name=m.nickname.clone()/>
                                                 <span>{m.nickname.clone()}</span>
-                                                {(id == owner).then(|| view! { <span class="owner-mark">{move || i18n.t(T::Owner)}</span> })}
+                                                {is_owner.then(|| view! { <span class="owner-mark">{move || i18n.t(T::Owner)}</span> })}
                                                 <span class="presence" class:online=move || state.online.with(|o| o.contains(&id)) || id == state.me_id()></span>
                                             </li>
                                         }

@@ -7,7 +7,7 @@
 //! kinds of event as new arms of [`MessageRow`].
 
 use leptos::prelude::*;
-use teahouse_protocol::{ConversationEvent, EventBody, MsgType, Seq, UserId};
+use teahouse_protocol::{ConversationEvent, EventBody, MessageContent, Seq, UserId};
 
 use crate::components::widgets::Avatar;
 use crate::format::{now_ms, time_label, SEPARATOR_GAP_MS};
@@ -53,11 +53,15 @@ pub fn rows_of(events: impl Iterator<Item = ConversationEvent>) -> Vec<Row> {
     rows
 }
 
-/// What a message shows in its bubble, by kind. Until media are stored,
-/// every kind carries text only.
-fn content(msgtype: MsgType, text: String) -> impl IntoView {
-    match msgtype {
-        MsgType::Text | MsgType::Image | MsgType::Voice | MsgType::Video => text,
+/// What a message shows in its bubble, by kind.
+fn content(content: MessageContent) -> impl IntoView {
+    let i18n = use_i18n();
+    match content {
+        MessageContent::Text(text) => text.into_any(),
+        other => {
+            move || crate::components::widgets::message_preview(&other, i18n.lang())
+        }
+        .into_any(),
     }
 }
 
@@ -75,7 +79,7 @@ pub fn MessageRow(row: Row, me: UserId, owner: Memo<Option<UserId>>) -> impl Int
         Row::Event(ev) => ev,
     };
     let system = match ev.body {
-        EventBody::Message { msgtype, text, .. } => {
+        EventBody::Message(message) => {
             let mine = ev.actor.id == me;
             let actor = ev.actor.id;
             let is_owner = move || owner.get() == Some(actor);
@@ -89,7 +93,7 @@ pub fn MessageRow(row: Row, me: UserId, owner: Memo<Option<UserId>>) -> impl Int
                                 <span class="owner-mark">{move || i18n.t(T::Owner)}</span>
                             </Show>
                         </div>
-                        <div class="bubble">{content(msgtype, text)}</div>
+                        <div class="bubble">{content(message.content)}</div>
                     </div>
                 </div>
             }

@@ -23,7 +23,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-use teahouse_protocol::{ConversationEvent, ConversationId, ErrorCode, EventBody, Seq, UserId};
+use teahouse_protocol::{
+    ConversationEvent, ConversationId, ErrorCode, EventBody, Message, Seq, UserId,
+};
 use tokio::sync::Mutex;
 
 use super::conversations::{membership_columns, membership_verdict};
@@ -118,21 +120,20 @@ pub(crate) fn store(conn: &Connection, sends: &[Send<'_>]) -> Result<Vec<Result<
                         *seq - 1
                     })
                     .ok_or_else(|| DomainError::code(ErrorCode::NotFound))?;
-                let body = EventBody::Message {
-                    msgtype: msg.msgtype,
-                    text: msg.text.clone(),
+                let body = EventBody::Message(Message {
+                    content: msg.content.clone(),
                     client_id: msg.client_id.clone(),
-                };
-                let (kind, msgtype, text, client_id) = body_columns(&body);
+                });
+                let columns = body_columns(&body)?;
                 insert.execute(params![
                     msg.conversation_id,
                     seq,
                     at_ms,
                     sender.id,
-                    kind,
-                    msgtype,
-                    text,
-                    client_id
+                    columns.kind,
+                    columns.msgtype,
+                    columns.body.as_deref(),
+                    columns.client_id
                 ])?;
                 Some(Ok(Sent {
                     event: ConversationEvent {

@@ -5,7 +5,8 @@
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Connection, Row, SqliteConnection};
 use teahouse_protocol::{
-    ConversationEvent, ConversationId, ConversationSummary, ErrorCode, EventBody, UserBrief, UserId,
+    ConversationEvent, ConversationId, ConversationKind, ConversationSummary, ErrorCode, EventBody,
+    Member, MemberRole, UserBrief, UserId,
 };
 
 use super::events as log;
@@ -15,7 +16,7 @@ use crate::{now_ms, DomainError, Result};
 
 /// Columns for [`summary_from_row`]; needs `?` bound to the asking user id.
 pub(crate) const SUMMARY_SELECT: &str =
-    "SELECT r.id, r.name, r.description, r.owner_id, r.last_seq,
+    "SELECT r.id, r.kind AS conversation_kind, r.name, r.description, r.owner_id, r.last_seq,
         r.member_count,
         EXISTS(SELECT 1 FROM members m WHERE m.room_id = r.id AND m.user_id = ?) AS joined,
         e.room_id AS room_id, e.seq AS seq, e.at_ms, e.kind, e.msgtype, e.body, e.client_id,
@@ -27,8 +28,14 @@ pub(crate) const SUMMARY_SELECT: &str =
 pub(crate) fn summary_from_row(row: &SqliteRow) -> Result<ConversationSummary> {
     let has_event = row.get::<Option<i64>, _>("seq").is_some();
     let last_event = has_event.then(|| log::event_from_row(row)).transpose()?;
+    let kind: String = row.try_get("conversation_kind")?;
+    let kind = ConversationKind::parse(&kind).ok_or_else(|| {
+        tracing::error!(kind, "stored conversation has an unknown kind");
+        DomainError::Internal(format!("unknown conversation kind {kind:?}"))
+    })?;
     Ok(ConversationSummary {
         id: row.get("id"),
+        kind,
         name: row.get("name"),
         description: row.get("description"),
         owner_id: row.get("owner_id"),
@@ -36,6 +43,7 @@ pub(crate) fn summary_from_row(row: &SqliteRow) -> Result<ConversationSummary> {
         last_seq: row.get("last_seq"),
         last_event,
         joined: row.get::<bool, _>("joined"),
+        peer: None,
     })
 }
 
@@ -105,6 +113,7 @@ pub async fn create(
     tx.commit().await?;
     let summary = ConversationSummary {
         id,
+        kind: ConversationKind::Room,
         name,
         description,
         owner_id: owner.id,
@@ -112,6 +121,7 @@ pub async fn create(
         last_seq: event.seq,
         last_event: Some(event.clone()),
         joined: true,
+        peer: None,
     };
     Ok((summary, event))
 }
@@ -136,10 +146,11 @@ async fn insert_room(
     .bind(now)
     .fetch_one(&mut *conn)
     .await?;
-    sqlx::query("INSERT INTO members (room_id, user_id, joined_ms) VALUES (?, ?, ?)")
+    sqlx::query("INSERT INTO members (room_id, user_id, joined_ms, role) VALUES (?, ?, ?, ?)")
         .bind(id)
         .bind(owner_id)
         .bind(now)
+        .bind(MemberRole::Owner.as_str())
         .execute(&mut *conn)
         .await?;
     Ok(id)
@@ -227,11 +238,12 @@ pub async fn leave(
     let mut writer = db.writer().await?;
     let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
     require_member(&mut tx, room_id, user.id).await?;
-    let owner: UserId = sqlx::query_scalar("SELECT owner_id FROM rooms WHERE id = ?")
+    let role: String = sqlx::query_scalar("SELECT role FROM members WHERE room_id = ? AND user_id = ?")
         .bind(room_id)
+        .bind(user.id)
         .fetch_one(&mut *tx)
         .await?;
-    if owner == user.id {
+    if role_from(&role)? == MemberRole::Owner {
         return Err(DomainError::code(ErrorCode::OwnerCannotLeave));
     }
     sqlx::query("DELETE FROM members WHERE room_id = ? AND user_id = ?")
@@ -278,10 +290,18 @@ pub async fn summary(
     summary_from_row(&row)
 }
 
-/// A room's members, in the order they joined.
-pub async fn members(db: &Db, room_id: ConversationId) -> Result<Vec<UserBrief>> {
+/// A stored role read back; an unknown one is an internal error.
+fn role_from(stored: &str) -> Result<MemberRole> {
+    MemberRole::parse(stored).ok_or_else(|| {
+        tracing::error!(role = stored, "stored member has an unknown role");
+        DomainError::Internal(format!("unknown member role {stored:?}"))
+    })
+}
+
+/// A conversation's members with their roles, in the order they joined.
+pub async fn members(db: &Db, room_id: ConversationId) -> Result<Vec<Member>> {
     let rows = sqlx::query(
-        "SELECT u.id, u.username, u.nickname FROM members m JOIN users u ON u.id = m.user_id
+        "SELECT u.id, u.username, u.nickname, m.role FROM members m JOIN users u ON u.id = m.user_id
          WHERE m.room_id = ? ORDER BY m.joined_ms, u.id",
     )
     .bind(room_id)
@@ -289,10 +309,11 @@ pub async fn members(db: &Db, room_id: ConversationId) -> Result<Vec<UserBrief>>
     .await?;
     rows.iter()
         .map(|r| {
-            Ok(UserBrief {
+            Ok(Member {
                 id: r.try_get("id")?,
                 username: r.try_get("username")?,
                 nickname: r.try_get("nickname")?,
+                role: role_from(&r.try_get::<String, _>("role")?)?,
             })
         })
         .collect()

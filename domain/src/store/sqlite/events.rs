@@ -10,8 +10,11 @@
 
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
+use std::borrow::Cow;
+
 use teahouse_protocol::{
-    ConversationEvent, ConversationId, ErrorCode, EventBody, MsgType, Seq, UserBrief, UserId,
+    ConversationEvent, ConversationId, ErrorCode, EventBody, MediaRef, Message, MessageContent,
+    MsgType, Seq, UserBrief, UserId,
 };
 
 use super::Db;
@@ -29,50 +32,50 @@ pub(crate) const INSERT_EVENT_SQL: &str =
     "INSERT INTO events (room_id, seq, at_ms, actor_id, kind, msgtype, body, client_id)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 
-pub(crate) fn msgtype_str(t: MsgType) -> &'static str {
-    match t {
-        MsgType::Text => "text",
-        MsgType::Image => "image",
-        MsgType::Voice => "voice",
-        MsgType::Video => "video",
-    }
+/// How an event is laid out in its row's columns.
+pub(crate) struct BodyColumns<'a> {
+    /// `room_created`, `message`, `member_joined`, `member_left`.
+    pub kind: &'static str,
+    /// For messages: their [`MsgType`] tag.
+    pub msgtype: Option<&'static str>,
+    /// A text message's text, a media message's [`MediaRef`] as JSON (a
+    /// snapshot: the log never changes when a file's row does), or the
+    /// room name.
+    pub body: Option<Cow<'a, str>>,
+    /// The sender's idempotency key (messages).
+    pub client_id: Option<&'a str>,
 }
 
-fn msgtype_parse(s: &str) -> Option<MsgType> {
-    match s {
-        "text" => Some(MsgType::Text),
-        "image" => Some(MsgType::Image),
-        "voice" => Some(MsgType::Voice),
-        "video" => Some(MsgType::Video),
-        _ => None,
-    }
-}
-
-/// How an event body is stored: `(kind, msgtype, body, client_id)`. The
-/// inverse of [`StoredEvent::into_event`]; the only place that knows it.
-pub(crate) fn body_columns(
-    body: &EventBody,
-) -> (
-    &'static str,
-    Option<&'static str>,
-    Option<&str>,
-    Option<&str>,
-) {
-    match body {
-        EventBody::RoomCreated { name } => ("room_created", None, Some(name.as_str()), None),
-        EventBody::Message {
-            msgtype,
-            text,
-            client_id,
-        } => (
-            "message",
-            Some(msgtype_str(*msgtype)),
-            Some(text.as_str()),
-            Some(client_id.as_str()),
-        ),
-        EventBody::MemberJoined => ("member_joined", None, None, None),
-        EventBody::MemberLeft => ("member_left", None, None, None),
-    }
+/// How an event body is stored. The inverse of [`StoredEvent::into_event`];
+/// the only place that knows it.
+pub(crate) fn body_columns(body: &EventBody) -> Result<BodyColumns<'_>> {
+    let only = |kind| BodyColumns {
+        kind,
+        msgtype: None,
+        body: None,
+        client_id: None,
+    };
+    Ok(match body {
+        EventBody::RoomCreated { name } => BodyColumns {
+            body: Some(Cow::Borrowed(name)),
+            ..only("room_created")
+        },
+        EventBody::Message(Message { content, client_id }) => BodyColumns {
+            kind: "message",
+            msgtype: Some(content.msgtype().as_str()),
+            body: Some(match content {
+                MessageContent::Text(text) => Cow::Borrowed(text.as_str()),
+                MessageContent::Image(m) | MessageContent::Voice(m) | MessageContent::Video(m) => {
+                    Cow::Owned(serde_json::to_string(m).map_err(|e| {
+                        DomainError::Internal(format!("encoding a media reference: {e}"))
+                    })?)
+                }
+            }),
+            client_id: Some(client_id),
+        },
+        EventBody::MemberJoined => only("member_joined"),
+        EventBody::MemberLeft => only("member_left"),
+    })
 }
 
 /// An event row as selected with [`EVENT_COLUMNS`], read by either driver;
@@ -156,12 +159,20 @@ impl StoredEvent {
             "member_left" => EventBody::MemberLeft,
             "message" => {
                 let raw = self.msgtype.as_deref().unwrap_or_default();
-                let msgtype = msgtype_parse(raw).ok_or_else(|| unknown("msgtype", raw))?;
-                EventBody::Message {
-                    msgtype,
-                    text: self.body.clone().unwrap_or_default(),
+                let msgtype = MsgType::parse(raw).ok_or_else(|| unknown("msgtype", raw))?;
+                let body = self.body.clone().unwrap_or_default();
+                let content = if msgtype == MsgType::Text {
+                    MessageContent::Text(body)
+                } else {
+                    let media: MediaRef = serde_json::from_str(&body)
+                        .map_err(|_| unknown("media reference", &body))?;
+                    MessageContent::from_parts(msgtype, String::new(), Some(media))
+                        .ok_or_else(|| unknown("msgtype", raw))?
+                };
+                EventBody::Message(Message {
+                    content,
                     client_id: self.client_id.clone().unwrap_or_default(),
-                }
+                })
             }
             other => return Err(unknown("kind", other)),
         };
@@ -196,16 +207,16 @@ pub(crate) async fn append(
     .await?;
     let seq = seq.ok_or_else(|| DomainError::code(ErrorCode::NotFound))?;
     let at_ms = now_ms();
-    let (kind, msgtype, text, client_id) = body_columns(&body);
+    let columns = body_columns(&body)?;
     sqlx::query(INSERT_EVENT_SQL)
         .bind(room_id)
         .bind(seq)
         .bind(at_ms)
         .bind(actor.id)
-        .bind(kind)
-        .bind(msgtype)
-        .bind(text)
-        .bind(client_id)
+        .bind(columns.kind)
+        .bind(columns.msgtype)
+        .bind(columns.body.as_deref())
+        .bind(columns.client_id)
         .execute(&mut *conn)
         .await?;
     Ok(ConversationEvent {
@@ -310,17 +321,24 @@ mod tests {
             EventBody::RoomCreated { name: "r".into() },
             EventBody::MemberJoined,
             EventBody::MemberLeft,
-            EventBody::Message {
-                msgtype: MsgType::Voice,
-                text: "t".into(),
+            EventBody::Message(Message::text("t", "c")),
+            EventBody::Message(Message {
+                content: MessageContent::Voice(MediaRef {
+                    id: teahouse_protocol::MediaId("abcdefghijklmnopqrstuvwxyz".into()),
+                    mime: "audio/webm".into(),
+                    bytes: 2048,
+                    width: None,
+                    height: None,
+                    duration_ms: Some(7_000),
+                }),
                 client_id: "c".into(),
-            },
+            }),
         ] {
-            let (kind, msgtype, text, client_id) = body_columns(&body);
+            let columns = body_columns(&body).unwrap();
             let stored = StoredEvent {
-                body: text.map(Into::into),
-                client_id: client_id.map(Into::into),
-                ..row(kind, msgtype)
+                body: columns.body.map(Into::into),
+                client_id: columns.client_id.map(Into::into),
+                ..row(columns.kind, columns.msgtype)
             };
             assert_eq!(stored.into_event().unwrap().body, body);
         }
@@ -328,7 +346,12 @@ mod tests {
 
     #[test]
     fn unknown_stored_kinds_are_internal_errors_not_text_messages() {
-        for stored in [row("sticker", None), row("message", Some("hologram"))] {
+        for stored in [
+            row("sticker", None),
+            row("message", Some("hologram")),
+            // A media message whose reference does not parse.
+            row("message", Some("image")),
+        ] {
             match stored.into_event() {
                 Err(DomainError::Internal(_)) => {}
                 other => panic!("expected an internal error, got {other:?}"),

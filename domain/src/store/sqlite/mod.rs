@@ -19,7 +19,7 @@ pub mod events;
 use async_trait::async_trait;
 use sqlx::SqlitePool;
 use teahouse_protocol::{
-    ConversationEvent, ConversationId, ConversationSummary, RoomPage, UserBrief, UserId,
+    ConversationEvent, ConversationId, ConversationSummary, Member, RoomPage, UserBrief, UserId,
 };
 
 pub use db::Db;
@@ -128,7 +128,7 @@ impl ConversationStore for SqliteStore {
         conversations::summary(&self.db, user, room).await
     }
 
-    async fn members(&self, room: ConversationId) -> Result<Vec<UserBrief>> {
+    async fn members(&self, room: ConversationId) -> Result<Vec<Member>> {
         conversations::members(&self.db, room).await
     }
 

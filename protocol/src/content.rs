@@ -1,0 +1,237 @@
+//! What a message carries: text, or one media file (image, voice, video).
+//!
+//! On the wire a message is flat, as it has been since v1:
+//! `{"kind":"message","msgtype":"text","text":"…","client_id":"…"}`; a media
+//! message adds `"media":{…}` and keeps `text` (empty), so v1 clients that
+//! read only `text` still parse it. [`Message`] converts through
+//! [`WireMessage`], which is also where an inconsistent message (a text
+//! message without text, an image without its media) is refused.
+
+use serde::{Deserialize, Serialize};
+
+use crate::MediaId;
+
+/// The kind of content a message carries (the `msgtype` tag).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum MsgType {
+    Text,
+    Image,
+    Voice,
+    Video,
+}
+
+impl MsgType {
+    /// The tag as stored and sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MsgType::Text => "text",
+            MsgType::Image => "image",
+            MsgType::Voice => "voice",
+            MsgType::Video => "video",
+        }
+    }
+
+    /// The tag read back; `None` for a tag this build does not know.
+    pub fn parse(tag: &str) -> Option<MsgType> {
+        Some(match tag {
+            "text" => MsgType::Text,
+            "image" => MsgType::Image,
+            "voice" => MsgType::Voice,
+            "video" => MsgType::Video,
+            _ => return None,
+        })
+    }
+}
+
+/// A stored media file as a message refers to it: enough to lay out its
+/// bubble before any byte of it loads. Served from `/media/{id}` (and, for
+/// images, a thumbnail from `/media/{id}/thumb`) to members of the
+/// conversation only.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
+pub struct MediaRef {
+    /// Opaque, unguessable id (also its URL).
+    pub id: MediaId,
+    /// The type sniffed from the file's bytes by the server (never the
+    /// client's claim), e.g. `image/jpeg`, `audio/webm`.
+    pub mime: String,
+    /// Size of the file in bytes.
+    pub bytes: u64,
+    /// Pixel size as shown (EXIF orientation applied), for images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    /// Playing time, for voice and video.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u32>,
+}
+
+/// What a message shows.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum MessageContent {
+    /// Normalised text (see [`crate::text`]).
+    Text(String),
+    Image(MediaRef),
+    Voice(MediaRef),
+    Video(MediaRef),
+}
+
+impl MessageContent {
+    pub fn msgtype(&self) -> MsgType {
+        match self {
+            MessageContent::Text(_) => MsgType::Text,
+            MessageContent::Image(_) => MsgType::Image,
+            MessageContent::Voice(_) => MsgType::Voice,
+            MessageContent::Video(_) => MsgType::Video,
+        }
+    }
+
+    /// The text of a text message ("" for media).
+    pub fn text(&self) -> &str {
+        match self {
+            MessageContent::Text(t) => t,
+            _ => "",
+        }
+    }
+
+    /// The media file of a media message.
+    pub fn media(&self) -> Option<&MediaRef> {
+        match self {
+            MessageContent::Text(_) => None,
+            MessageContent::Image(m) | MessageContent::Voice(m) | MessageContent::Video(m) => {
+                Some(m)
+            }
+        }
+    }
+
+    /// Builds the content of `msgtype` from its parts; `None` if they do
+    /// not fit (media missing for a media type, or given to text).
+    pub fn from_parts(msgtype: MsgType, text: String, media: Option<MediaRef>) -> Option<Self> {
+        Some(match (msgtype, media) {
+            (MsgType::Text, None) => MessageContent::Text(text),
+            (MsgType::Image, Some(m)) => MessageContent::Image(m),
+            (MsgType::Voice, Some(m)) => MessageContent::Voice(m),
+            (MsgType::Video, Some(m)) => MessageContent::Video(m),
+            _ => return None,
+        })
+    }
+}
+
+/// A message: its content and the sender's idempotency key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "WireMessage", into = "WireMessage")]
+pub struct Message {
+    pub content: MessageContent,
+    /// The sender's idempotency key: a retry with the same key returns the
+    /// stored message.
+    pub client_id: String,
+}
+
+impl Message {
+    /// A text message.
+    pub fn text(text: impl Into<String>, client_id: impl Into<String>) -> Message {
+        Message {
+            content: MessageContent::Text(text.into()),
+            client_id: client_id.into(),
+        }
+    }
+}
+
+/// The flat v1 JSON shape of a [`Message`].
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct WireMessage {
+    pub msgtype: MsgType,
+    /// The text; "" for media messages.
+    #[serde(default)]
+    pub text: String,
+    /// The file, for media messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<MediaRef>,
+    pub client_id: String,
+}
+
+impl TryFrom<WireMessage> for Message {
+    type Error = &'static str;
+    fn try_from(w: WireMessage) -> Result<Message, &'static str> {
+        let content = MessageContent::from_parts(w.msgtype, w.text, w.media)
+            .ok_or("a message's media must match its msgtype")?;
+        Ok(Message {
+            content,
+            client_id: w.client_id,
+        })
+    }
+}
+
+impl From<Message> for WireMessage {
+    fn from(m: Message) -> WireMessage {
+        let msgtype = m.content.msgtype();
+        let (text, media) = match m.content {
+            MessageContent::Text(t) => (t, None),
+            MessageContent::Image(x) | MessageContent::Voice(x) | MessageContent::Video(x) => {
+                (String::new(), Some(x))
+            }
+        };
+        WireMessage {
+            msgtype,
+            text,
+            media,
+            client_id: m.client_id,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn photo() -> MediaRef {
+        MediaRef {
+            id: MediaId("m0123456789abcdefghijklmn".into()),
+            mime: "image/png".into(),
+            bytes: 1234,
+            width: Some(640),
+            height: Some(480),
+            duration_ms: None,
+        }
+    }
+
+    #[test]
+    fn text_messages_keep_their_v1_shape() {
+        let json = serde_json::to_string(&Message::text("hi", "c1")).unwrap();
+        assert_eq!(json, r#"{"msgtype":"text","text":"hi","client_id":"c1"}"#);
+    }
+
+    #[test]
+    fn media_messages_add_media_and_keep_an_empty_text() {
+        let m = Message {
+            content: MessageContent::Image(photo()),
+            client_id: "c2".into(),
+        };
+        let json = serde_json::to_string(&m).unwrap();
+        assert!(json.contains(r#""msgtype":"image","text":"""#), "{json}");
+        assert!(json.contains(r#""media":{"id":"m0123"#), "{json}");
+        assert!(!json.contains("duration_ms"), "{json}");
+        assert_eq!(serde_json::from_str::<Message>(&json).unwrap(), m);
+    }
+
+    #[test]
+    fn media_that_does_not_match_the_msgtype_is_refused() {
+        for bad in [
+            r#"{"msgtype":"image","text":"","client_id":"c"}"#,
+            r#"{"msgtype":"text","text":"x","client_id":"c","media":{"id":"m","mime":"image/png","bytes":1}}"#,
+            r#"{"msgtype":"hologram","text":"x","client_id":"c"}"#,
+        ] {
+            assert!(serde_json::from_str::<Message>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn tags_round_trip() {
+        for t in [MsgType::Text, MsgType::Image, MsgType::Voice, MsgType::Video] {
+            assert_eq!(MsgType::parse(t.as_str()), Some(t));
+            assert_eq!(serde_json::to_string(&t).unwrap(), format!("\"{}\"", t.as_str()));
+        }
+        assert_eq!(MsgType::parse("sticker"), None);
+    }
+}
