@@ -7,9 +7,15 @@
 //! conversation in the transaction that stores it: no gaps, no repeats,
 //! never going back. A send carries the sender's `client_id`; a retry
 //! returns the stored event. History, offline catch-up and reconnect are one
-//! operation: "events of conversation C after seq N". Public group rooms are
-//! the first kind of conversation; members belong to a conversation, and only
-//! members read, send or hear it. (Wire types: `teahouse-protocol`.)
+//! operation: "events of conversation C after seq N".
+//!
+//! Every conversation has a kind (`ConversationKind`: public group rooms
+//! first; direct chats, private groups and support conversations are the same
+//! log with other joining rules) and members with a role (`MemberRole`:
+//! owner, admin, member); only members read, send or hear it. A message's
+//! content is one `MessageContent`: text, or a reference to a stored media
+//! file (image, voice, video), snapshotted into the log when it is sent.
+//! (Wire types: `teahouse-protocol`.)
 //!
 //! # The two seams
 //! - **Storage** ([`store`]): small traits per aggregate ([`store::AccountStore`],

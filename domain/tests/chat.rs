@@ -7,7 +7,7 @@ use std::sync::Arc;
 use teahouse_domain::accounts::NewAccount;
 use teahouse_domain::log::Page;
 use teahouse_domain::{Chat, ChatConfig, DomainError, KickReason, SqliteStore, Store};
-use teahouse_protocol::{ConversationId, ErrorCode, EventBody, ServerFrame, UserBrief};
+use teahouse_protocol::{ConversationId, ErrorCode, EventBody, MemberRole, ServerFrame, UserBrief};
 
 struct Fixture {
     chat: Arc<Chat>,
@@ -217,8 +217,9 @@ async fn joining_and_leaving_are_logged_and_pushed() {
     assert_eq!(code(again), ErrorCode::AlreadyMember);
     let members = f.chat.room_detail(alice.id, room).await.unwrap().members;
     assert_eq!(
-        members.iter().map(|m| m.id).collect::<Vec<_>>(),
-        vec![alice.id, bob.id]
+        members.iter().map(|m| (m.id, m.role)).collect::<Vec<_>>(),
+        vec![(alice.id, MemberRole::Owner), (bob.id, MemberRole::Member)],
+        "the creator is the owner, a joiner a plain member"
     );
 
     f.chat.leave_room(&bob, room).await.unwrap();

@@ -140,3 +140,27 @@ pub struct RoomPage {
     /// Pass back as `cursor` for the next page; None on the last page.
     pub next_cursor: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_v1_summary_without_kind_is_a_room_and_tags_are_stable() {
+        let v1 = r#"{"id":1,"name":"大厅","description":"","owner_id":1,"member_count":2,
+                     "last_seq":3,"last_event":null,"joined":true}"#;
+        let s: ConversationSummary = serde_json::from_str(v1).unwrap();
+        assert_eq!((s.kind, &s.peer), (ConversationKind::Room, &None));
+        let json = serde_json::to_string(&s).unwrap();
+        assert!(json.contains(r#""kind":"room""#), "{json}");
+        assert!(!json.contains("peer"), "{json}");
+        for k in [ConversationKind::Room, ConversationKind::Direct] {
+            assert_eq!(ConversationKind::parse(k.as_str()), Some(k));
+        }
+        for r in [MemberRole::Owner, MemberRole::Admin, MemberRole::Member] {
+            assert_eq!(ConversationKind::parse("hologram"), None);
+            assert_eq!(MemberRole::parse(r.as_str()), Some(r));
+            assert_eq!(serde_json::to_string(&r).unwrap(), format!("\"{}\"", r.as_str()));
+        }
+    }
+}
