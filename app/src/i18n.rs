@@ -63,6 +63,8 @@ pub enum T {
     PhotoTag,
     VoiceTag,
     VideoTag,
+    /// The open conversation's region (for screen readers).
+    Conversation,
 }
 
 impl T {
@@ -129,6 +131,7 @@ impl T {
             PhotoTag => ("[图片]", "[Photo]"),
             VoiceTag => ("[语音]", "[Voice]"),
             VideoTag => ("[视频]", "[Video]"),
+            Conversation => ("聊天窗口", "Conversation"),
         };
         match lang {
             Lang::Zh => zh,

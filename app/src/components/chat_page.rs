@@ -92,8 +92,11 @@ fn ChatShell(
     };
     let total_unread = move || state.unread_total.get();
     view! {
-        <div class="app" class:has-room=move || room_id.get().is_some()>
-            <aside class="sidebar" aria-label=move || i18n.t(T::Chats)>
+        // One `main` landmark around both halves: on a phone only one of
+        // them is on screen at a time, and each must be inside it.
+        <main class="app" class:has-room=move || room_id.get().is_some()>
+            <h1 class="sr-only">{move || i18n.t(T::AppName)}</h1>
+            <section class="sidebar" aria-label=move || i18n.t(T::Chats)>
                 <header class="sidebar-head">
                     <Avatar of=user.id name=user.nickname.clone()/>
                     <span class="me-name" data-testid="me">{user.nickname.clone()}</span>
@@ -120,8 +123,8 @@ fn ChatShell(
                     Panel::Discover => view! { <Discover/> }.into_any(),
                     Panel::NewRoom => view! { <NewRoomForm/> }.into_any(),
                 }}
-            </aside>
-            <main class="pane">
+            </section>
+            <section class="pane" aria-label=move || i18n.t(T::Conversation)>
                 <Show when=move || state.live.get() == Live::Down>
                     <div class="live-banner" role="status">{move || i18n.t(T::Reconnecting)}</div>
                 </Show>
@@ -134,7 +137,7 @@ fn ChatShell(
                         </div>
                     }.into_any(),
                 }}
-            </main>
-        </div>
+            </section>
+        </main>
     }
 }
