@@ -160,7 +160,10 @@ mod tests {
         for r in [MemberRole::Owner, MemberRole::Admin, MemberRole::Member] {
             assert_eq!(ConversationKind::parse("hologram"), None);
             assert_eq!(MemberRole::parse(r.as_str()), Some(r));
-            assert_eq!(serde_json::to_string(&r).unwrap(), format!("\"{}\"", r.as_str()));
+            assert_eq!(
+                serde_json::to_string(&r).unwrap(),
+                format!("\"{}\"", r.as_str())
+            );
         }
     }
 }
