@@ -155,6 +155,31 @@ pub async fn authenticate(
     }
 }
 
+/// Changes `user`'s password after checking the current one (`wrong_password`
+/// otherwise, after the same work as a login). Returns the new sign-in epoch.
+pub async fn change_password(
+    store: &dyn AccountStore,
+    hasher: &PasswordHasherPool,
+    user: &UserBrief,
+    current: &str,
+    new: &str,
+) -> Result<i64> {
+    let wrong = || DomainError::field(ErrorCode::WrongPassword, "current_password");
+    if current.chars().count() > teahouse_protocol::limits::PASSWORD_MAX {
+        return Err(wrong());
+    }
+    let (_, phc) = store
+        .credentials(&user.username)
+        .await?
+        .ok_or_else(|| DomainError::code(ErrorCode::NotFound))?;
+    if !hasher.verify(current.to_owned(), phc).await? {
+        return Err(wrong());
+    }
+    validate::password(new, &user.username)?;
+    let phc = hasher.hash(new.to_owned()).await?;
+    store.set_password(user.id, &phc).await
+}
+
 fn dummy_hash() -> &'static str {
     // argon2id of a random string, default parameters.
     "$argon2id$v=19$m=19456,t=2,p=1$bWFkZXVwc2FsdHNhbHQ$4qIcmjSjCQqgxoRKhvd1AKszsSgJQM2YFC0NK/P1Bj0"

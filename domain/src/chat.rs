@@ -20,7 +20,7 @@ use crate::directory;
 use crate::log::{NewMessage, Page};
 use crate::publish::{Publisher, SessionKey, Signal};
 use crate::rooms::{self, CheckedRoom};
-use crate::store::{Store, WriteTurn};
+use crate::store::{Account, Store, WriteTurn};
 use crate::throttle::{LoginThrottle, Outcome};
 use crate::writer::{SendQueue, WriterStats};
 use crate::{hub, validate, ChatConfig, DomainError, Hub, KickReason, Result, Subscription};
@@ -43,10 +43,11 @@ pub struct Chat {
     login_throttle: LoginThrottle,
     /// The group-commit writer all sends go through.
     sends: SendQueue,
-    /// Users by id: every authenticated request resolves its session's user,
-    /// and accounts never change after registration yet, so this saves a
-    /// query per request. Bounded by the number of accounts.
-    users: std::sync::RwLock<std::collections::HashMap<UserId, UserBrief>>,
+    /// Accounts by id: every authenticated request resolves its session's
+    /// user, so this saves a query per request; profile and password changes
+    /// go through this service, which updates it. Bounded by the number of
+    /// accounts. (Several nodes will need the bus to invalidate it.)
+    users: std::sync::RwLock<std::collections::HashMap<UserId, Account>>,
 }
 
 impl std::fmt::Debug for Chat {
@@ -110,8 +111,30 @@ impl Chat {
         result
     }
 
-    /// The user behind a session, if the account still exists.
+    /// The user with this id, if the account exists.
     pub async fn user(&self, id: UserId) -> Result<Option<UserBrief>> {
+        Ok(self.account(id).await?.map(|a| a.user))
+    }
+
+    /// The user behind a session signed in under `auth_epoch`: None if the
+    /// account is gone or its password changed since.
+    pub async fn session_user(&self, id: UserId, auth_epoch: i64) -> Result<Option<UserBrief>> {
+        Ok(self
+            .account(id)
+            .await?
+            .filter(|a| a.auth_epoch == auth_epoch)
+            .map(|a| a.user))
+    }
+
+    /// The account's current sign-in epoch (stored in a new session).
+    pub async fn auth_epoch(&self, id: UserId) -> Result<i64> {
+        self.account(id)
+            .await?
+            .map(|a| a.auth_epoch)
+            .ok_or_else(|| DomainError::code(ErrorCode::NotFound))
+    }
+
+    async fn account(&self, id: UserId) -> Result<Option<Account>> {
         let cached = self
             .users
             .read()
@@ -122,13 +145,71 @@ impl Chat {
             return Ok(cached);
         }
         let found = self.store.account(id).await?;
-        if let Some(user) = &found {
-            self.users
-                .write()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(id, user.clone());
+        if let Some(account) = &found {
+            self.remember(account.clone());
         }
         Ok(found)
+    }
+
+    fn remember(&self, account: Account) {
+        self.users
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(account.user.id, account);
+    }
+
+    /// Changes `user`'s nickname; everyone sharing a conversation with them
+    /// (and their own other tabs) sees it at once.
+    pub async fn change_nickname(&self, user: &UserBrief, nickname: &str) -> Result<UserBrief> {
+        let nickname = validate::nickname(nickname)?;
+        let updated = self.store.set_nickname(user.id, &nickname).await?;
+        let auth_epoch = self.auth_epoch(user.id).await?;
+        self.remember(Account {
+            user: updated.clone(),
+            auth_epoch,
+        });
+        let conversations = self.store.conversations_of(user.id).await?;
+        self.publisher.signal(Signal::ProfileChanged {
+            user: updated.clone(),
+            conversations: conversations.into(),
+        });
+        Ok(updated)
+    }
+
+    /// Changes `user`'s password (the current one must be given; wrong
+    /// guesses are throttled like logins from `client`). Every other session
+    /// of the user is signed out and its sockets closed; `keep`, the session
+    /// asking, stays signed in. Returns the new sign-in epoch, for `keep`.
+    pub async fn change_password(
+        &self,
+        user: &UserBrief,
+        current: &str,
+        new: &str,
+        client: IpAddr,
+        keep: Option<SessionKey>,
+    ) -> Result<i64> {
+        let attempt = self
+            .login_throttle
+            .start(&user.username, client, Instant::now())
+            .map_err(|t| DomainError::Throttled(t.retry_after))?;
+        let result =
+            accounts::change_password(&*self.store, &self.hasher, user, current, new).await;
+        let outcome = match &result {
+            Ok(_) => Outcome::Succeeded,
+            Err(e) if e.to_api().code == ErrorCode::WrongPassword => Outcome::Failed,
+            Err(_) => Outcome::NotJudged,
+        };
+        self.login_throttle.finish(attempt, outcome);
+        let auth_epoch = result?;
+        self.remember(Account {
+            user: user.clone(),
+            auth_epoch,
+        });
+        self.publisher.signal(Signal::EndUser {
+            user: user.id,
+            except: keep,
+        });
+        Ok(auth_epoch)
     }
 
     /// Stores a text message from `sender` (group-committed with concurrent
@@ -291,7 +372,10 @@ impl Chat {
 
     /// Every socket of `user_id` closes with "session ended".
     pub fn end_user_sockets(&self, user_id: UserId) {
-        self.publisher.signal(Signal::EndUser { user: user_id });
+        self.publisher.signal(Signal::EndUser {
+            user: user_id,
+            except: None,
+        });
     }
 
     /// The limits this service enforces.

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use bytes::Bytes;
-use teahouse_protocol::{ConversationId, Seq, ServerFrame, UserId};
+use teahouse_protocol::{ConversationId, Seq, ServerFrame, UserBrief, UserId};
 use tokio::sync::Notify;
 
 use crate::publish::{Publisher, SessionKey, Signal};
@@ -380,9 +380,8 @@ impl Hub {
         }
     }
 
-    /// Closes `user_id`'s connections opened under `session` (or all of
-    /// them when `session` is None).
-    fn kick_user(&self, user_id: UserId, session: Option<SessionKey>, reason: KickReason) {
+    /// Closes those of `user_id`'s connections that `which` picks.
+    fn kick_user(&self, user_id: UserId, which: impl Fn(Option<SessionKey>) -> bool) {
         let st = self.read();
         let Some(entry) = st.users.get(&user_id) else {
             return;
@@ -390,8 +389,30 @@ impl Hub {
         entry
             .conns
             .values()
-            .filter(|c| session.is_none() || c.session == session)
-            .for_each(|c| c.kick.fire(reason));
+            .filter(|c| which(c.session))
+            .for_each(|c| c.kick.fire(KickReason::SessionEnded));
+    }
+
+    /// Sends `user`'s new profile to every connection in `rooms`, each once
+    /// (theirs included: their other tabs redraw too). Rare and
+    /// user-initiated, so unlike presence not limited by room size.
+    fn broadcast_profile(&self, user: &UserBrief, rooms: &[ConversationId]) {
+        let bytes = encode(&ServerFrame::UserUpdated { user: user.clone() });
+        let st = self.read();
+        let mut seen: HashSet<ConnId> = HashSet::new();
+        if let Some(own) = st.users.get(&user.id) {
+            for (id, conn) in &own.conns {
+                seen.insert(*id);
+                self.offer(conn, &bytes);
+            }
+        }
+        for subs in rooms.iter().filter_map(|r| st.rooms.get(r)) {
+            for (id, conn) in subs {
+                if seen.insert(*id) {
+                    self.offer(conn, &bytes);
+                }
+            }
+        }
     }
 
     /// Closes every connection (shutdown).
@@ -444,10 +465,14 @@ impl Publisher for Hub {
         match signal {
             Signal::Joined { user, conversation } => self.add_member(user, conversation),
             Signal::Left { user, conversation } => self.remove_member(user, conversation),
-            Signal::EndSession { user, session } => {
-                self.kick_user(user, Some(session), KickReason::SessionEnded)
+            Signal::EndSession { user, session } => self.kick_user(user, |s| s == Some(session)),
+            Signal::EndUser { user, except } => {
+                self.kick_user(user, |s| except.is_none() || s != except)
             }
-            Signal::EndUser { user } => self.kick_user(user, None, KickReason::SessionEnded),
+            Signal::ProfileChanged {
+                user,
+                conversations,
+            } => self.broadcast_profile(&user, &conversations),
             Signal::Presence {
                 user,
                 online,

@@ -18,7 +18,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use teahouse_protocol::{ConversationId, Seq, UserId};
+use teahouse_protocol::{ConversationId, Seq, UserBrief, UserId};
 
 /// Identifies one signed-in session (a browser's cookie), so that ending it
 /// closes exactly the sockets opened under it and no others of the same user.
@@ -43,8 +43,18 @@ pub enum Signal {
     /// The session ended (logout): its sockets close with "session ended".
     EndSession { user: UserId, session: SessionKey },
     /// Every socket of `user` closes with "session ended" (password change,
-    /// account disabled, …).
-    EndUser { user: UserId },
+    /// account disabled, …), except those of the session `except` (the one
+    /// that changed the password stays signed in).
+    EndUser {
+        user: UserId,
+        except: Option<SessionKey>,
+    },
+    /// `user` changed their profile: every connection that shares a
+    /// conversation with them (their own included) is told.
+    ProfileChanged {
+        user: UserBrief,
+        conversations: Arc<[ConversationId]>,
+    },
     /// `user` came online (first socket) or went offline (last socket
     /// closed); ephemeral, may be lost. Carries the user's conversations so
     /// that whoever delivers it knows who shares one with them.

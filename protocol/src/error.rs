@@ -71,6 +71,8 @@ pub enum ErrorCode {
     /// A state-changing request came from a page of another origin (CSRF
     /// protection; see the server's `security::origin`).
     CrossOrigin,
+    /// A password change gave the wrong current password.
+    WrongPassword,
     /// Something failed on the server; nothing was stored.
     Internal,
     /// The server could not be reached (reported by clients, never sent).
@@ -104,6 +106,7 @@ impl ErrorCode {
             RateLimited => "rate_limited",
             BadRequest => "bad_request",
             CrossOrigin => "cross_origin",
+            WrongPassword => "wrong_password",
             Internal => "internal",
             Network => "network",
         }
@@ -114,7 +117,7 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             Unauthenticated | BadCredentials => 401,
-            Forbidden | NotMember | CrossOrigin => 403,
+            Forbidden | NotMember | CrossOrigin | WrongPassword => 403,
             NotFound => 404,
             UsernameTaken | AlreadyMember | OwnerCannotLeave => 409,
             RateLimited => 429,
@@ -177,6 +180,7 @@ impl ErrorCode {
                 "已拒绝来自其他网站的请求",
                 "Refused: this request came from another website",
             ),
+            WrongPassword => ("当前密码不正确", "The current password is wrong"),
             Internal => (
                 "服务器出错了，请稍后重试",
                 "Something went wrong on the server, please retry",
@@ -193,7 +197,7 @@ impl ErrorCode {
     }
 
     /// Every code, for exhaustive tests and documentation.
-    pub const ALL: [ErrorCode; 24] = {
+    pub const ALL: [ErrorCode; 25] = {
         use ErrorCode::*;
         [
             Unauthenticated,
@@ -218,6 +222,7 @@ impl ErrorCode {
             RateLimited,
             BadRequest,
             CrossOrigin,
+            WrongPassword,
             Internal,
             Network,
         ]

@@ -57,6 +57,9 @@ pub enum ServerFrame {
     Presence { user_id: UserId, online: bool },
     /// Answer to [`ClientFrame::Ping`].
     Pong,
+    /// A user sharing a conversation with you (or you, from another tab)
+    /// changed their profile: draw them with this from now on.
+    UserUpdated { user: UserBrief },
 }
 
 /// Frames the browser may send over `/ws` (sends go through HTTP, not here).
@@ -135,6 +138,7 @@ mod tests {
                 online: true,
             },
             ServerFrame::Pong,
+            ServerFrame::UserUpdated { user: alice() },
             ServerFrame::Hello {
                 user: alice(),
                 heartbeat_secs: 25,

@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod messages;
+pub mod profile;
 pub mod rooms;
 #[cfg(feature = "ssr")]
 pub mod ssr;

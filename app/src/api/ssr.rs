@@ -20,6 +20,11 @@ use crate::error::AppError;
 /// Session key holding the logged-in user's id.
 pub const SESSION_USER: &str = "uid";
 
+/// Session key holding the account's sign-in epoch at sign-in: a password
+/// change bumps the account's, which signs this session out. (Absent in
+/// sessions older than the epoch: 0, the epoch of every unchanged account.)
+pub const SESSION_EPOCH: &str = "epoch";
+
 /// Session key holding when the session's lifetime was last renewed (Unix
 /// seconds).
 pub const SESSION_RENEWED: &str = "renewed";
@@ -171,7 +176,14 @@ pub async fn current_user(
     services: &Services,
 ) -> Result<Option<UserBrief>, AppError> {
     match session_user_id(session, services.renewal).await? {
-        Some(id) => services.chat.user(id).await.map_err(fail),
+        Some(id) => {
+            let epoch = session
+                .get::<i64>(SESSION_EPOCH)
+                .await
+                .map_err(store_failed)?
+                .unwrap_or(0);
+            services.chat.session_user(id, epoch).await.map_err(fail)
+        }
         None => Ok(None),
     }
 }
@@ -236,5 +248,19 @@ pub async fn log_in(user: &UserBrief) -> Result<(), AppError> {
         .insert(SESSION_RENEWED, unix_secs())
         .await
         .map_err(store_failed)?;
+    let epoch = chat()?.auth_epoch(user.id).await.map_err(fail)?;
+    session
+        .insert(SESSION_EPOCH, epoch)
+        .await
+        .map_err(store_failed)?;
     Ok(())
+}
+
+/// Records in this request's session the account's new sign-in epoch
+/// (after a password change made through it).
+pub async fn set_session_epoch(epoch: i64) -> Result<(), AppError> {
+    session()?
+        .insert(SESSION_EPOCH, epoch)
+        .await
+        .map_err(store_failed)
 }

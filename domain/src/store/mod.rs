@@ -33,6 +33,16 @@ use crate::directory::Cursor;
 use crate::log::{NewMessage, Page, Sent};
 use crate::Result;
 
+/// An account as the session layer checks it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    /// Its public face.
+    pub user: UserBrief,
+    /// Bumped by every password change: a session signed in under an older
+    /// epoch is no longer signed in.
+    pub auth_epoch: i64,
+}
+
 /// Accounts: who can sign in.
 #[async_trait]
 pub trait AccountStore: Send + Sync {
@@ -46,7 +56,14 @@ pub trait AccountStore: Send + Sync {
     ) -> Result<UserBrief>;
 
     /// The account with this id, if any.
-    async fn account(&self, id: UserId) -> Result<Option<UserBrief>>;
+    async fn account(&self, id: UserId) -> Result<Option<Account>>;
+
+    /// Changes the nickname (already validated); `not_found`.
+    async fn set_nickname(&self, id: UserId, nickname: &str) -> Result<UserBrief>;
+
+    /// Stores a new password hash and bumps the sign-in epoch (which signs
+    /// out the sessions made under the old one); returns the new epoch.
+    async fn set_password(&self, id: UserId, password_hash: &str) -> Result<i64>;
 
     /// The account named `username` and its password hash, for a login.
     async fn credentials(&self, username: &str) -> Result<Option<(UserBrief, String)>>;

@@ -6,6 +6,7 @@ use teahouse_protocol::{ErrorCode, UserBrief, UserId};
 
 use super::Db;
 use crate::error::violates_unique;
+use crate::store::Account;
 use crate::{now_ms, DomainError, Result};
 
 /// The public face of a `users` row selected with `id, username, nickname`.
@@ -46,12 +47,46 @@ pub async fn insert(
 }
 
 /// Looks an account up by id.
-pub async fn get(db: &Db, id: UserId) -> Result<Option<UserBrief>> {
-    let row = sqlx::query("SELECT id, username, nickname FROM users WHERE id = ?")
+pub async fn get(db: &Db, id: UserId) -> Result<Option<Account>> {
+    let row = sqlx::query("SELECT id, username, nickname, auth_epoch FROM users WHERE id = ?")
         .bind(id)
         .fetch_optional(db.reader())
         .await?;
-    Ok(row.as_ref().map(brief).transpose()?)
+    match row {
+        Some(row) => Ok(Some(Account {
+            user: brief(&row)?,
+            auth_epoch: row.try_get("auth_epoch")?,
+        })),
+        None => Ok(None),
+    }
+}
+
+/// Changes an account's nickname (already validated).
+pub async fn set_nickname(db: &Db, id: UserId, nickname: &str) -> Result<UserBrief> {
+    let mut writer = db.writer().await?;
+    let row =
+        sqlx::query("UPDATE users SET nickname = ? WHERE id = ? RETURNING id, username, nickname")
+            .bind(nickname)
+            .bind(id)
+            .fetch_optional(&mut *writer)
+            .await?
+            .ok_or_else(|| DomainError::code(ErrorCode::NotFound))?;
+    Ok(brief(&row)?)
+}
+
+/// Stores a new password hash and bumps the account's sign-in epoch;
+/// returns the new epoch.
+pub async fn set_password(db: &Db, id: UserId, password_hash: &str) -> Result<i64> {
+    let mut writer = db.writer().await?;
+    sqlx::query_scalar(
+        "UPDATE users SET password_hash = ?, auth_epoch = auth_epoch + 1 WHERE id = ?
+         RETURNING auth_epoch",
+    )
+    .bind(password_hash)
+    .bind(id)
+    .fetch_optional(&mut *writer)
+    .await?
+    .ok_or_else(|| DomainError::code(ErrorCode::NotFound))
 }
 
 /// The account named `username` (case-insensitively) with its hash.

@@ -28,7 +28,7 @@ use crate::accounts::{SYSTEM_NICKNAME, SYSTEM_USERNAME};
 use crate::directory::Cursor;
 use crate::log::Page;
 use crate::store::{
-    AccountStore, BatchAppender, ConversationStore, EventLog, NewRoom, Store, WriteTurn,
+    Account, AccountStore, BatchAppender, ConversationStore, EventLog, NewRoom, Store, WriteTurn,
 };
 use crate::Result;
 
@@ -67,8 +67,16 @@ impl AccountStore for SqliteStore {
         accounts::insert(&self.db, username, nickname, password_hash).await
     }
 
-    async fn account(&self, id: UserId) -> Result<Option<UserBrief>> {
+    async fn account(&self, id: UserId) -> Result<Option<Account>> {
         accounts::get(&self.db, id).await
+    }
+
+    async fn set_nickname(&self, id: UserId, nickname: &str) -> Result<UserBrief> {
+        accounts::set_nickname(&self.db, id, nickname).await
+    }
+
+    async fn set_password(&self, id: UserId, password_hash: &str) -> Result<i64> {
+        accounts::set_password(&self.db, id, password_hash).await
     }
 
     async fn credentials(&self, username: &str) -> Result<Option<(UserBrief, String)>> {

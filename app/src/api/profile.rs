@@ -1,0 +1,35 @@
+//! The signed-in user's profile: nickname and password.
+
+use leptos::prelude::*;
+use teahouse_protocol::UserBrief;
+
+use crate::error::AppError;
+
+/// Changes my nickname; everyone sharing a conversation with me sees it
+/// live (a `user_updated` frame).
+#[server(endpoint = "change_nickname")]
+pub async fn change_nickname(nickname: String) -> Result<UserBrief, AppError> {
+    use super::ssr::*;
+    let chat = chat()?;
+    let me = require_user().await?;
+    chat.change_nickname(&me, &nickname).await.map_err(fail)
+}
+
+/// Changes my password, given the current one (`wrong_password`
+/// otherwise; wrong guesses are throttled like logins). Every other session
+/// of mine is signed out and its sockets closed; this one stays.
+#[server(endpoint = "change_password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
+    use super::ssr::*;
+    let chat = chat()?;
+    let me = require_user().await?;
+    let keep = session()?.id().map(|id| teahouse_domain::SessionKey(id.0));
+    let epoch = chat
+        .change_password(&me, &current_password, &new_password, client_ip(), keep)
+        .await
+        .map_err(fail)?;
+    set_session_epoch(epoch).await
+}
