@@ -65,6 +65,14 @@ pub enum T {
     VideoTag,
     /// The open conversation's region (for screen readers).
     Conversation,
+    // The "Me" panel.
+    Me,
+    Save,
+    Saved,
+    CurrentPassword,
+    NewPassword,
+    ChangePassword,
+    PasswordChanged,
 }
 
 impl T {
@@ -132,6 +140,16 @@ impl T {
             VoiceTag => ("[语音]", "[Voice]"),
             VideoTag => ("[视频]", "[Video]"),
             Conversation => ("聊天窗口", "Conversation"),
+            Me => ("我", "Me"),
+            Save => ("保存", "Save"),
+            Saved => ("已保存", "Saved"),
+            CurrentPassword => ("当前密码", "Current password"),
+            NewPassword => ("新密码", "New password"),
+            ChangePassword => ("修改密码", "Change password"),
+            PasswordChanged => (
+                "密码已修改，其他设备已退出登录",
+                "Password changed; your other devices are signed out",
+            ),
         };
         match lang {
             Lang::Zh => zh,

@@ -177,6 +177,7 @@ fn handle(state: ChatState, frame: ServerFrame) {
                 o.remove(&user_id);
             }
         }),
+        ServerFrame::UserUpdated { user } => state.apply_profile(user),
     }
 }
 

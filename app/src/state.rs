@@ -33,6 +33,8 @@ pub enum Live {
 pub struct ChatState {
     /// The logged-in user.
     pub me: StoredValue<UserBrief>,
+    /// My nickname as drawn (changes live with the profile).
+    pub me_nickname: RwSignal<String>,
     /// Conversation list, most recently active first.
     pub rooms: RwSignal<Vec<ConversationSummary>>,
     /// Loaded logs of the conversations that were opened. The map itself is
@@ -119,6 +121,22 @@ impl ConversationLog {
         });
     }
 
+    /// Redraws `user`'s loaded events with their new profile (only if one
+    /// of them shows an old one: no re-render otherwise).
+    fn rename(&self, user: &UserBrief) {
+        let stale = self.events.with_untracked(|log| {
+            log.values()
+                .any(|e| e.actor.id == user.id && e.actor != *user)
+        });
+        if stale {
+            self.events.update(|log| {
+                for e in log.values_mut().filter(|e| e.actor.id == user.id) {
+                    e.actor = user.clone();
+                }
+            });
+        }
+    }
+
     fn insert(&self, ev: ConversationEvent) {
         self.events.update(|log| {
             log.insert(ev.seq, ev);
@@ -197,6 +215,7 @@ impl ConversationLog {
 impl ChatState {
     pub fn new(me: UserBrief, rooms: Vec<ConversationSummary>) -> Self {
         ChatState {
+            me_nickname: RwSignal::new(me.nickname.clone()),
             me: StoredValue::new(me),
             rooms: RwSignal::new(rooms),
             logs: StoredValue::new(HashMap::new()),
@@ -211,6 +230,34 @@ impl ChatState {
 
     pub fn me_id(&self) -> UserId {
         self.me.with_value(|m| m.id)
+    }
+
+    /// A user's profile changed (a `user_updated` frame, or my own change):
+    /// their loaded messages and the list's previews show the new name.
+    pub fn apply_profile(&self, user: UserBrief) {
+        if user.id == self.me_id() {
+            self.me.set_value(user.clone());
+            self.me_nickname.set(user.nickname.clone());
+        }
+        self.logs.with_value(|logs| {
+            for log in logs.values() {
+                log.rename(&user);
+            }
+        });
+        let stale = |s: &ConversationSummary| {
+            s.last_event
+                .as_ref()
+                .is_some_and(|e| e.actor.id == user.id && e.actor != user)
+        };
+        if self.rooms.with_untracked(|r| r.iter().any(stale)) {
+            self.rooms.update(|rooms| {
+                for e in rooms.iter_mut().filter_map(|s| s.last_event.as_mut()) {
+                    if e.actor.id == user.id {
+                        e.actor = user.clone();
+                    }
+                }
+            });
+        }
     }
 
     /// The log of `room_id`, made (empty) if it was not loaded yet.

@@ -22,6 +22,9 @@ async function expectAccessible(page: Page, what: string) {
 for (const { name, viewport } of sizes) {
   for (const locale of ["zh-CN", "en-US"]) {
     test(`every page passes axe-core at ${name} size (${locale})`, async ({ browser }) => {
+      // Five pages, two of them analysed twice; the suite's first test also
+      // meets a cold server.
+      test.setTimeout(60_000);
       const context = await browser.newContext({ viewport, locale, hasTouch: name === "phone" });
       const page = await context.newPage();
 
@@ -34,6 +37,10 @@ for (const { name, viewport } of sizes) {
 
       await register(page, uniqueName("axe"), "Axe 检查");
       await expectAccessible(page, "chat page, conversation list");
+      await page.getByRole("button", { name: /^(我|Me)$/ }).click();
+      await expect(page.locator(".me-panel")).toBeVisible();
+      await expectAccessible(page, "profile panel");
+      await page.getByRole("button", { name: /^(聊天|Chats)$/ }).click();
 
       // The lobby with a message in it, and its member panel.
       await page.locator(".conversation").first().click();

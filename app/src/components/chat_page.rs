@@ -9,6 +9,7 @@ use crate::api::rooms::my_rooms;
 use crate::components::auth::LangToggle;
 use crate::components::conversation::{ChatPane, ConversationList};
 use crate::components::discover::{Discover, NewRoomForm};
+use crate::components::profile::MePanel;
 use crate::components::widgets::{Avatar, ErrorNotice};
 use crate::error::AppError;
 use crate::i18n::{use_i18n, T};
@@ -21,6 +22,8 @@ pub enum Panel {
     Chats,
     Discover,
     NewRoom,
+    /// My profile (on phones the last tab of the bottom bar, as in WeChat).
+    Me,
 }
 
 async fn boot() -> Result<Option<(UserBrief, Vec<ConversationSummary>)>, AppError> {
@@ -82,14 +85,14 @@ fn ChatShell(
     // Leave the page only once the session is gone: after a failed log-out
     // it is still valid, and the reason is shown.
     let logout_error: RwSignal<Option<AppError>> = RwSignal::new(None);
-    let on_logout = move |_| {
+    let on_logout = Callback::new(move |()| {
         leptos::task::spawn_local(async move {
             match logout().await {
                 Err(err) if err.code != ErrorCode::Unauthenticated => logout_error.set(Some(err)),
                 _ => load_page("/login"),
             }
         });
-    };
+    });
     let total_unread = move || state.unread_total.get();
     view! {
         // One `main` landmark around both halves: on a phone only one of
@@ -99,9 +102,9 @@ fn ChatShell(
             <section class="sidebar" aria-label=move || i18n.t(T::Chats)>
                 <header class="sidebar-head">
                     <Avatar of=user.id name=user.nickname.clone()/>
-                    <span class="me-name" data-testid="me">{user.nickname.clone()}</span>
+                    <span class="me-name" data-testid="me">{move || state.me_nickname.get()}</span>
                     <LangToggle/>
-                    <button type="button" class="link-button" on:click=on_logout>{move || i18n.t(T::Logout)}</button>
+                    <button type="button" class="link-button" on:click=move |_| on_logout.run(())>{move || i18n.t(T::Logout)}</button>
                 </header>
                 {move || logout_error.get().map(|err| view! { <ErrorNotice err what=T::LogoutFailed/> })}
                 <nav class="tabs" aria-label="panels">
@@ -117,11 +120,15 @@ fn ChatShell(
                     <button type="button" class:active=move || panel.get() == Panel::NewRoom on:click=move |_| panel.set(Panel::NewRoom)>
                         "＋ " {move || i18n.t(T::NewRoom)}
                     </button>
+                    <button type="button" class:active=move || panel.get() == Panel::Me on:click=move |_| panel.set(Panel::Me)>
+                        {move || i18n.t(T::Me)}
+                    </button>
                 </nav>
                 {move || match panel.get() {
                     Panel::Chats => view! { <ConversationList selected=room_id/> }.into_any(),
                     Panel::Discover => view! { <Discover/> }.into_any(),
                     Panel::NewRoom => view! { <NewRoomForm/> }.into_any(),
+                    Panel::Me => view! { <MePanel on_logout/> }.into_any(),
                 }}
             </section>
             <section class="pane" aria-label=move || i18n.t(T::Conversation)>

@@ -6,10 +6,12 @@
 //!   one file per part (pane, message list, message row, outbox, composer,
 //!   member panel).
 //! - [`discover`]: the public room directory and the new-room form.
+//! - [`profile`]: "Me": nickname, password, language, sign out.
 //! - [`widgets`]: avatars, error notices, small shared pieces.
 
 pub mod auth;
 pub mod chat_page;
 pub mod conversation;
 pub mod discover;
+pub mod profile;
 pub mod widgets;

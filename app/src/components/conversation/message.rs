@@ -30,7 +30,9 @@ impl Row {
     pub fn key(&self) -> String {
         match self {
             Row::Separator { before, .. } => format!("s{before}"),
-            Row::Event(e) => format!("e{}", e.seq),
+            // The actor's nickname is part of the key: a renamed sender's
+            // rows are drawn again (a `user_updated` frame), others stay.
+            Row::Event(e) => format!("e{}@{}", e.seq, e.actor.nickname),
         }
     }
 }
@@ -136,6 +138,6 @@ mod tests {
             .into_iter(),
         );
         let keys: Vec<String> = rows.iter().map(Row::key).collect();
-        assert_eq!(keys, ["s1", "e1", "e2", "s3", "e3"]);
+        assert_eq!(keys, ["s1", "e1@U", "e2@U", "s3", "e3@U"]);
     }
 }
