@@ -8,8 +8,9 @@
 //! never going back. A send carries the sender's `client_id`; a retry
 //! returns the stored event. History, offline catch-up and reconnect are one
 //! operation: "events of conversation C after seq N". Public group rooms are
-//! the first kind of conversation; members belong to a conversation, and only
-//! members read, send or hear it. (Wire types: `teahouse-protocol`.)
+//! the first kind of conversation, private 1:1 chats ([`Chat::open_direct`])
+//! the second; members belong to a conversation, and only members read,
+//! send or hear it. (Wire types: `teahouse-protocol`.)
 //!
 //! # The two seams
 //! - **Storage** ([`store`]): small traits per aggregate ([`store::AccountStore`],
@@ -33,7 +34,8 @@
 //!   outcome, a page to read.
 //! - [`writer`]: group commit on its own thread: concurrent sends share one
 //!   transaction, answered after commit, then published.
-//! - [`store`]: the storage seam and [`store::sqlite`].
+//! - [`store`]: the storage seam and [`store::sqlite`] (private chats:
+//!   [`store::DirectStore`]).
 //! - [`publish`]: the event seam.
 //! - [`hub`]: in-process fan-out to live connections, with a bounded queue
 //!   per connection; the local [`Publisher`].

@@ -39,6 +39,9 @@ pub enum EventBody {
     MemberJoined,
     /// `actor` left the room.
     MemberLeft,
+    /// `actor` opened this private 1:1 chat (always seq 1 of a direct
+    /// conversation; its second participant is the summary's `peer`).
+    DirectOpened,
 }
 
 /// Frames the server pushes over `/ws`.
@@ -119,7 +122,10 @@ mod tests {
         assert!(json.contains(r#""room_id":3"#), "{json}");
         assert!(json.contains(r#""actor":{"id":7"#), "{json}");
         assert!(json.contains(r#""kind":"message""#), "{json}");
-        assert!(json.contains(r#""msgtype":"text","text":"你好 <b>","client_id":"c-1""#), "{json}");
+        assert!(
+            json.contains(r#""msgtype":"text","text":"你好 <b>","client_id":"c-1""#),
+            "{json}"
+        );
         let back: ServerFrame = serde_json::from_str(&json).unwrap();
         assert_eq!(back, frame);
     }
