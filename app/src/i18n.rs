@@ -63,6 +63,13 @@ pub enum T {
     PhotoTag,
     VoiceTag,
     VideoTag,
+    // Private 1:1 chats.
+    SendMessage,
+    Contacts,
+    SearchContacts,
+    NoContactsFound,
+    OpenedDirect,
+    DirectFailed,
 }
 
 impl T {
@@ -129,6 +136,12 @@ impl T {
             PhotoTag => ("[图片]", "[Photo]"),
             VoiceTag => ("[语音]", "[Voice]"),
             VideoTag => ("[视频]", "[Video]"),
+            SendMessage => ("发消息", "Message"),
+            Contacts => ("通讯录", "Contacts"),
+            SearchContacts => ("搜索用户名或昵称", "Search by username or nickname"),
+            NoContactsFound => ("没有找到联系人", "Nobody found"),
+            OpenedDirect => ("发起了私聊", "started this chat"),
+            DirectFailed => ("私聊没有打开", "Could not open the chat"),
         };
         match lang {
             Lang::Zh => zh,

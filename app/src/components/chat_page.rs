@@ -8,6 +8,7 @@ use crate::api::auth::{logout, me};
 use crate::api::rooms::my_rooms;
 use crate::components::auth::LangToggle;
 use crate::components::conversation::{ChatPane, ConversationList};
+use crate::components::direct::Contacts;
 use crate::components::discover::{Discover, NewRoomForm};
 use crate::components::widgets::{Avatar, ErrorNotice};
 use crate::error::AppError;
@@ -19,6 +20,8 @@ use crate::state::{ChatState, Live};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Panel {
     Chats,
+    /// People to open a private chat with.
+    Contacts,
     Discover,
     NewRoom,
 }
@@ -108,6 +111,9 @@ fn ChatShell(
                             <span class="badge">{total_unread}</span>
                         </Show>
                     </button>
+                    <button type="button" class:active=move || panel.get() == Panel::Contacts on:click=move |_| panel.set(Panel::Contacts)>
+                        {move || i18n.t(T::Contacts)}
+                    </button>
                     <button type="button" class:active=move || panel.get() == Panel::Discover on:click=move |_| panel.set(Panel::Discover)>
                         {move || i18n.t(T::Discover)}
                     </button>
@@ -117,6 +123,7 @@ fn ChatShell(
                 </nav>
                 {move || match panel.get() {
                     Panel::Chats => view! { <ConversationList selected=room_id/> }.into_any(),
+                    Panel::Contacts => view! { <Contacts/> }.into_any(),
                     Panel::Discover => view! { <Discover/> }.into_any(),
                     Panel::NewRoom => view! { <NewRoomForm/> }.into_any(),
                 }}
@@ -125,6 +132,7 @@ fn ChatShell(
                 <Show when=move || state.live.get() == Live::Down>
                     <div class="live-banner" role="status">{move || i18n.t(T::Reconnecting)}</div>
                 </Show>
+                {move || state.direct_error.get().map(|err| view! { <ErrorNotice err what=T::DirectFailed/> })}
                 {move || match room_id.get() {
                     Some(id) => view! { <ChatPane room_id=id/> }.into_any(),
                     None => view! {

@@ -5,11 +5,13 @@
 //! - [`conversation`]: the conversation list and the open conversation,
 //!   one file per part (pane, message list, message row, outbox, composer,
 //!   member panel).
+//! - [`direct`]: opening private 1:1 chats, and the contacts panel.
 //! - [`discover`]: the public room directory and the new-room form.
 //! - [`widgets`]: avatars, error notices, small shared pieces.
 
 pub mod auth;
 pub mod chat_page;
 pub mod conversation;
+pub mod direct;
 pub mod discover;
 pub mod widgets;
