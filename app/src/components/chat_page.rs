@@ -132,7 +132,8 @@ fn ChatShell(
                 <Show when=move || state.live.get() == Live::Down>
                     <div class="live-banner" role="status">{move || i18n.t(T::Reconnecting)}</div>
                 </Show>
-                {move || state.direct_error.get().map(|err| view! { <ErrorNotice err what=T::DirectFailed/> })}
+                // (The contacts panel shows it itself.)
+                {move || state.direct_error.get().filter(|_| panel.get() != Panel::Contacts).map(|err| view! { <ErrorNotice err what=T::DirectFailed/> })}
                 {move || match room_id.get() {
                     Some(id) => view! { <ChatPane room_id=id/> }.into_any(),
                     None => view! {
