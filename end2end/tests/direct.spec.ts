@@ -64,5 +64,12 @@ test("a private chat started from the member list delivers messages live both wa
     await bob.goto("/");
     await expect(bobRow).toBeVisible();
     await bob.screenshot({ path: `${screens}/dm-phone-list.png` });
+    await bob.getByRole("button", { name: "Contacts" }).click();
+    await expect(bob.locator(".contacts .directory-row").first()).toBeVisible();
+    await bob.screenshot({ path: `${screens}/dm-phone-contacts.png` });
+    await alice.locator(".conversation", { hasText: "Lobby" }).click();
+    await alice.getByRole("button", { name: "群成员" }).click();
+    await expect(alice.getByRole("button", { name: `发消息 ${bobNick}` })).toBeVisible();
+    await alice.screenshot({ path: `${screens}/dm-desktop-member-panel.png` });
   }
 });
