@@ -240,7 +240,7 @@ impl Chat {
         let peer = self
             .user(peer_id)
             .await?
-            .filter(|p| !p.username.eq_ignore_ascii_case(accounts::SYSTEM_USERNAME))
+            .filter(|p| !p.is_system())
             .ok_or_else(|| DomainError::code(ErrorCode::NotFound))?;
         let id = match self.store.direct_between(me.id, peer.id).await? {
             Some(id) => id,

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { register, uniqueName } from "./helpers";
+import { hydrated, register, uniqueName } from "./helpers";
 
 test("a private chat started from the member list delivers messages live both ways", async ({ browser }) => {
   // Two browsers, two sign-ups and a few live round trips (like chat.spec.ts).
@@ -15,6 +15,8 @@ test("a private chat started from the member list delivers messages live both wa
   // Alice opens the lobby's member panel and messages Bob from there.
   await alice.locator(".conversation", { hasText: "Lobby" }).click();
   await alice.getByRole("button", { name: "群成员" }).click();
+  // The system account that owns the lobby is nobody to message.
+  await expect(alice.locator(".member", { hasText: "茶馆" }).getByRole("button")).toHaveCount(0);
   await alice.getByRole("button", { name: `发消息 ${bobNick}` }).click();
   await expect(alice).toHaveURL(/\?room=\d+/);
   await expect(alice.locator(".chat-title")).toHaveText(bobNick);
@@ -62,6 +64,7 @@ test("a private chat started from the member list delivers messages live both wa
     await bob.setViewportSize({ width: 390, height: 844 });
     await bob.screenshot({ path: `${screens}/dm-phone-pane.png` });
     await bob.goto("/");
+    await hydrated(bob);
     await expect(bobRow).toBeVisible();
     await bob.screenshot({ path: `${screens}/dm-phone-list.png` });
     await bob.getByRole("button", { name: "Contacts" }).click();

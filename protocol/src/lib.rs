@@ -52,7 +52,7 @@ pub use error::{ApiError, ErrorCode, Lang};
 pub use event::{close_code, ClientFrame, ConversationEvent, EventBody, ServerFrame};
 pub use view::{
     ConversationDetail, ConversationKind, ConversationSummary, Member, MemberRole, RoomPage,
-    UserBrief,
+    UserBrief, SYSTEM_USERNAME,
 };
 
 pub use ids::{ConversationId, MediaId, UserId};

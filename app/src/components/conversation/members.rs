@@ -50,7 +50,7 @@ pub fn MemberPanel(room_id: ConversationId) -> impl IntoView {
                                                 <span>{m.nickname.clone()}</span>
                                                 {is_owner.then(|| view! { <span class="owner-mark">{move || i18n.t(T::Owner)}</span> })}
                                                 <span class="presence" class:online=move || state.online.with(|o| o.contains(&id)) || id == state.me_id()></span>
-                                                {(id != state.me_id()).then(|| {
+                                                {(id != state.me_id() && !m.is_system()).then(|| {
                                                     let label = format!("{} {}", T::SendMessage.in_lang(i18n.lang()), m.nickname);
                                                     view! {
                                                         <button type="button" class="link-button dm-button" aria-label=label on:click=move |_| start(id)>
