@@ -12,7 +12,8 @@ use std::time::Instant;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use teahouse_protocol::{
     ConversationDetail, ConversationEvent, ConversationId, ConversationSummary, ErrorCode,
-    MessageContent, RoomPage, ServerFrame, UserBrief, UserId,
+    MessageContent,
+    RoomPage, ServerFrame, UserBrief, UserId,
 };
 
 use crate::accounts::{self, NewAccount, PasswordHasherPool};
