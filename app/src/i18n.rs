@@ -73,6 +73,13 @@ pub enum T {
     NewPassword,
     ChangePassword,
     PasswordChanged,
+    // Private 1:1 chats.
+    SendMessage,
+    Contacts,
+    SearchContacts,
+    NoContactsFound,
+    OpenedDirect,
+    DirectFailed,
 }
 
 impl T {
@@ -150,6 +157,12 @@ impl T {
                 "密码已修改，其他设备已退出登录",
                 "Password changed; your other devices are signed out",
             ),
+            SendMessage => ("发消息", "Message"),
+            Contacts => ("通讯录", "Contacts"),
+            SearchContacts => ("搜索用户名或昵称", "Search by username or nickname"),
+            NoContactsFound => ("没有找到联系人", "Nobody found"),
+            OpenedDirect => ("发起了私聊", "started this chat"),
+            DirectFailed => ("私聊没有打开", "Could not open the chat"),
         };
         match lang {
             Lang::Zh => zh,

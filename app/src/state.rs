@@ -55,6 +55,9 @@ pub struct ChatState {
     pub open_room: RwSignal<Option<ConversationId>>,
     /// Push connection status.
     pub live: RwSignal<Live>,
+    /// Why the last attempt to open a private chat failed (shown in the
+    /// pane and the contacts panel), cleared by the next attempt.
+    pub direct_error: RwSignal<Option<AppError>>,
 }
 
 /// What the caller should do after [`ChatState::apply_event`].
@@ -225,6 +228,7 @@ impl ChatState {
             online: RwSignal::new(HashSet::new()),
             open_room: RwSignal::new(None),
             live: RwSignal::new(Live::Connecting),
+            direct_error: RwSignal::new(None),
         }
     }
 

@@ -11,7 +11,7 @@ use crate::store::AccountStore;
 use crate::{validate, DomainError, Result};
 
 /// The system account that owns the lobby; it has no usable password.
-pub const SYSTEM_USERNAME: &str = "teahouse";
+pub const SYSTEM_USERNAME: &str = teahouse_protocol::SYSTEM_USERNAME;
 /// Its display name.
 pub const SYSTEM_NICKNAME: &str = "茶馆";
 

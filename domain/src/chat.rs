@@ -302,6 +302,62 @@ impl Chat {
         }
     }
 
+    /// Opens the private chat of `me` with `peer_id`, or returns the one
+    /// they have (one per pair, whoever opens it and also when both do at
+    /// once). The rule against spam: you may open one with someone you
+    /// share a conversation with (a room, or this chat); otherwise
+    /// `no_shared_room`. A user who does not exist (or the system account)
+    /// is `not_found`; yourself, `direct_with_self`. When it is new, both
+    /// participants' open sockets are subscribed to it before its first
+    /// event is published, so the first message reaches the peer live.
+    pub async fn open_direct(
+        &self,
+        me: &UserBrief,
+        peer_id: UserId,
+    ) -> Result<ConversationSummary> {
+        if peer_id == me.id {
+            return Err(DomainError::code(ErrorCode::DirectWithSelf));
+        }
+        let peer = self
+            .user(peer_id)
+            .await?
+            .filter(|p| !p.is_system())
+            .ok_or_else(|| DomainError::code(ErrorCode::NotFound))?;
+        let id = match self.store.direct_between(me.id, peer.id).await? {
+            Some(id) => id,
+            None => {
+                if !self.store.share_conversation(me.id, peer.id).await? {
+                    return Err(DomainError::code(ErrorCode::NoSharedRoom));
+                }
+                let (id, opened) = self.store.open_direct(me, peer.id).await?;
+                if let Some(event) = opened {
+                    for user in [me.id, peer.id] {
+                        self.publisher.signal(Signal::Joined {
+                            user,
+                            conversation: id,
+                        });
+                    }
+                    let seq = event.seq;
+                    let frame = hub::encode(&ServerFrame::Event { event });
+                    self.publisher.publish(id, seq, frame);
+                }
+                id
+            }
+        };
+        self.store.summary(me.id, id).await
+    }
+
+    /// People who share a conversation with `me`, to start a private chat
+    /// with: their username or nickname contains `query` (at most 40
+    /// characters; empty: everyone), by nickname, at most
+    /// [`CONTACTS_MAX`](teahouse_protocol::limits::CONTACTS_MAX).
+    pub async fn search_contacts(&self, me: UserId, query: &str) -> Result<Vec<UserBrief>> {
+        let query = validate::room_query(query)?;
+        self.store
+            .contacts(me, &query, teahouse_protocol::limits::CONTACTS_MAX)
+            .await
+    }
+
     pub async fn my_rooms(&self, user_id: UserId) -> Result<Vec<ConversationSummary>> {
         self.store.list_mine(user_id).await
     }

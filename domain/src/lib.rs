@@ -10,12 +10,12 @@
 //! operation: "events of conversation C after seq N".
 //!
 //! Every conversation has a kind (`ConversationKind`: public group rooms
-//! first; direct chats, private groups and support conversations are the same
-//! log with other joining rules) and members with a role (`MemberRole`:
-//! owner, admin, member); only members read, send or hear it. A message's
-//! content is one `MessageContent`: text, or a reference to a stored media
-//! file (image, voice, video), snapshotted into the log when it is sent.
-//! (Wire types: `teahouse-protocol`.)
+//! first, private 1:1 chats ([`Chat::open_direct`]) second; private groups
+//! and support conversations are the same log with other joining rules) and
+//! members with a role (`MemberRole`: owner, admin, member); only members
+//! read, send or hear it. A message's content is one `MessageContent`:
+//! text, or a reference to a stored media file (image, voice, video),
+//! snapshotted into the log when it is sent. (Wire types: `teahouse-protocol`.)
 //!
 //! # The two seams
 //! - **Storage** ([`store`]): small traits per aggregate ([`store::AccountStore`],
@@ -39,7 +39,8 @@
 //!   outcome, a page to read.
 //! - [`writer`]: group commit on its own thread: concurrent sends share one
 //!   transaction, answered after commit, then published.
-//! - [`store`]: the storage seam and [`store::sqlite`].
+//! - [`store`]: the storage seam and [`store::sqlite`] (private chats:
+//!   [`store::DirectStore`]).
 //! - [`publish`]: the event seam.
 //! - [`hub`]: in-process fan-out to live connections, with a bounded queue
 //!   per connection; the local [`Publisher`].

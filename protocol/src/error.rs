@@ -64,6 +64,15 @@ pub enum ErrorCode {
     NotMember,
     /// The owner cannot leave their own room.
     OwnerCannotLeave,
+    /// A private chat was asked for with someone you share no room (or
+    /// private chat) with: the anti-spam rule of private chats.
+    NoSharedRoom,
+    /// A private chat with yourself was asked for (refused: there is no
+    /// "file transfer" conversation).
+    DirectWithSelf,
+    /// Joining or leaving was asked of a private chat: its two participants
+    /// are fixed.
+    DirectFixedMembers,
     /// Too many requests; slow down.
     RateLimited,
     /// The request itself was malformed.
@@ -103,6 +112,9 @@ impl ErrorCode {
             AlreadyMember => "already_member",
             NotMember => "not_member",
             OwnerCannotLeave => "owner_cannot_leave",
+            NoSharedRoom => "no_shared_room",
+            DirectWithSelf => "direct_with_self",
+            DirectFixedMembers => "direct_fixed_members",
             RateLimited => "rate_limited",
             BadRequest => "bad_request",
             CrossOrigin => "cross_origin",
@@ -117,9 +129,9 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             Unauthenticated | BadCredentials => 401,
-            Forbidden | NotMember | CrossOrigin | WrongPassword => 403,
+            Forbidden | NotMember | CrossOrigin | WrongPassword | NoSharedRoom => 403,
             NotFound => 404,
-            UsernameTaken | AlreadyMember | OwnerCannotLeave => 409,
+            UsernameTaken | AlreadyMember | OwnerCannotLeave | DirectFixedMembers => 409,
             RateLimited => 429,
             Internal => 500,
             Network => 503,
@@ -171,6 +183,18 @@ impl ErrorCode {
                 "房主不能退出自己的房间",
                 "The owner cannot leave their own room",
             ),
+            NoSharedRoom => (
+                "只能和同在一个群聊里的人发起私聊",
+                "You can only message people you share a room with",
+            ),
+            DirectWithSelf => (
+                "不能和自己私聊",
+                "You cannot start a private chat with yourself",
+            ),
+            DirectFixedMembers => (
+                "私聊不能加入或退出",
+                "A private chat cannot be joined or left",
+            ),
             RateLimited => (
                 "操作太频繁，请稍后再试",
                 "Too many requests, please slow down",
@@ -197,7 +221,7 @@ impl ErrorCode {
     }
 
     /// Every code, for exhaustive tests and documentation.
-    pub const ALL: [ErrorCode; 25] = {
+    pub const ALL: [ErrorCode; 28] = {
         use ErrorCode::*;
         [
             Unauthenticated,
@@ -219,6 +243,9 @@ impl ErrorCode {
             AlreadyMember,
             NotMember,
             OwnerCannotLeave,
+            NoSharedRoom,
+            DirectWithSelf,
+            DirectFixedMembers,
             RateLimited,
             BadRequest,
             CrossOrigin,

@@ -39,6 +39,9 @@ pub enum EventBody {
     MemberJoined,
     /// `actor` left the room.
     MemberLeft,
+    /// `actor` opened this private 1:1 chat (always seq 1 of a direct
+    /// conversation; its second participant is the summary's `peer`).
+    DirectOpened,
 }
 
 /// Frames the server pushes over `/ws`.

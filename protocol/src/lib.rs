@@ -31,7 +31,8 @@
 //!   `msgtype` as unsupported rather than fail.
 //! - Names are kept from when every conversation was a room: an event's
 //!   conversation is `room_id` on the wire, server-function arguments are
-//!   `room_id`, room events are `room_created`.
+//!   `room_id`, room events are `room_created`. A private chat's log opens
+//!   with `direct_opened` instead (v1.1).
 //! - A change that cannot follow these rules is v2: new paths
 //!   (`/api/v2/…`, `/ws?v=2`) served beside v1 for a deprecation period.
 //!
@@ -51,7 +52,7 @@ pub use error::{ApiError, ErrorCode, Lang};
 pub use event::{close_code, ClientFrame, ConversationEvent, EventBody, ServerFrame};
 pub use view::{
     ConversationDetail, ConversationKind, ConversationSummary, Member, MemberRole, RoomPage,
-    UserBrief,
+    UserBrief, SYSTEM_USERNAME,
 };
 
 pub use ids::{ConversationId, MediaId, UserId};

@@ -21,3 +21,5 @@ pub const HISTORY_PAGE_MAX: u32 = 200;
 /// Rooms per directory page when the client does not say, and at most.
 pub const ROOM_PAGE_DEFAULT: u32 = 50;
 pub const ROOM_PAGE_MAX: u32 = 100;
+/// Most people one contact search answers with (`search_contacts`).
+pub const CONTACTS_MAX: u32 = 20;

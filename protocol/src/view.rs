@@ -4,6 +4,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::{ConversationEvent, ConversationId, Seq, UserId};
 
+/// The username of the system account that owns the lobby: reserved (no
+/// one can register it), it cannot sign in and is nobody to chat with, so
+/// the UI offers no private chat with it.
+pub const SYSTEM_USERNAME: &str = "teahouse";
+
 /// The public face of a user: enough to draw a bubble and an avatar.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
 pub struct UserBrief {
@@ -13,6 +18,13 @@ pub struct UserBrief {
     pub username: String,
     /// Display name (any script, not unique).
     pub nickname: String,
+}
+
+impl UserBrief {
+    /// True for the system account (see [`SYSTEM_USERNAME`]).
+    pub fn is_system(&self) -> bool {
+        self.username.eq_ignore_ascii_case(SYSTEM_USERNAME)
+    }
 }
 
 /// What sort of conversation it is. Every kind is the same ordered log with
@@ -89,6 +101,11 @@ pub struct Member {
 }
 
 impl Member {
+    /// True for the system account (see [`SYSTEM_USERNAME`]).
+    pub fn is_system(&self) -> bool {
+        self.username.eq_ignore_ascii_case(SYSTEM_USERNAME)
+    }
+
     /// The user without the role.
     pub fn brief(&self) -> UserBrief {
         UserBrief {

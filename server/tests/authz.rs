@@ -6,6 +6,7 @@
 mod common;
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use common::{Client, TestServer};
 use teahouse_protocol::ErrorCode;
@@ -157,6 +158,42 @@ fn matrix() -> Vec<Row> {
             expect: [UNAUTH, NOT_MEMBER, Allowed, Allowed],
         },
         Row {
+            endpoint: "open_direct",
+            // A private chat with the room's owner (everyone shares the
+            // lobby with them); the owner is asking for one with themself.
+            args: |_| vec![("user_id", OWNER_ID.load(Ordering::Relaxed).to_string())],
+            expect: [UNAUTH, Allowed, Allowed, Refused(ErrorCode::DirectWithSelf)],
+        },
+        Row {
+            endpoint: "search_contacts",
+            args: none,
+            expect: [UNAUTH, Allowed, Allowed, Allowed],
+        },
+        Row {
+            endpoint: "change_nickname",
+            args: |_| vec![("nickname", "新名字".into())],
+            // Anyone signed in may rename themself (only themself: no
+            // argument names a user).
+            expect: [UNAUTH, Allowed, Allowed, Allowed],
+        },
+        Row {
+            endpoint: "change_password",
+            // The wrong current password: signed-in callers get as far as
+            // the check, and nothing changes.
+            args: |_| {
+                vec![
+                    ("current_password", "not-the-password".into()),
+                    ("new_password", "oolong-and-pu-erh".into()),
+                ]
+            },
+            expect: [
+                UNAUTH,
+                Refused(ErrorCode::WrongPassword),
+                Refused(ErrorCode::WrongPassword),
+                Refused(ErrorCode::WrongPassword),
+            ],
+        },
+        Row {
             endpoint: "/ws",
             args: none,
             // Sockets of non-members open, but never carry the room: see
@@ -166,9 +203,12 @@ fn matrix() -> Vec<Row> {
     ]
 }
 
+/// The owner's user id, for rows about a user (set when the test starts).
+static OWNER_ID: AtomicI64 = AtomicI64::new(0);
+
 /// A unique-enough suffix for names and client ids.
 fn uuid_ish() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::atomic::AtomicU64;
     static NEXT: AtomicU64 = AtomicU64::new(1);
     format!(
         "{}x{}",
@@ -235,6 +275,7 @@ async fn every_endpoint_answers_every_kind_of_caller_as_the_matrix_says() {
     let member = server.user("member").await;
     let owner = server.user("owner").await;
     let ids = [outsider.id, member.id, owner.id];
+    OWNER_ID.store(owner.id, Ordering::Relaxed);
     let anonymous = Client::new(&server);
     let mut failures = Vec::new();
     for row in matrix() {

@@ -6,6 +6,7 @@
 //! user; no argument ever names who is acting.
 
 pub mod auth;
+pub mod direct;
 pub mod messages;
 pub mod profile;
 pub mod rooms;

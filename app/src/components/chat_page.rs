@@ -8,6 +8,7 @@ use crate::api::auth::{logout, me};
 use crate::api::rooms::my_rooms;
 use crate::components::auth::LangToggle;
 use crate::components::conversation::{ChatPane, ConversationList};
+use crate::components::direct::Contacts;
 use crate::components::discover::{Discover, NewRoomForm};
 use crate::components::profile::MePanel;
 use crate::components::widgets::{Avatar, ErrorNotice};
@@ -20,6 +21,8 @@ use crate::state::{ChatState, Live};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Panel {
     Chats,
+    /// People to open a private chat with.
+    Contacts,
     Discover,
     NewRoom,
     /// My profile (on phones the last tab of the bottom bar, as in WeChat).
@@ -114,6 +117,9 @@ fn ChatShell(
                             <span class="badge">{total_unread}</span>
                         </Show>
                     </button>
+                    <button type="button" class:active=move || panel.get() == Panel::Contacts on:click=move |_| panel.set(Panel::Contacts)>
+                        {move || i18n.t(T::Contacts)}
+                    </button>
                     <button type="button" class:active=move || panel.get() == Panel::Discover on:click=move |_| panel.set(Panel::Discover)>
                         {move || i18n.t(T::Discover)}
                     </button>
@@ -126,6 +132,7 @@ fn ChatShell(
                 </nav>
                 {move || match panel.get() {
                     Panel::Chats => view! { <ConversationList selected=room_id/> }.into_any(),
+                    Panel::Contacts => view! { <Contacts/> }.into_any(),
                     Panel::Discover => view! { <Discover/> }.into_any(),
                     Panel::NewRoom => view! { <NewRoomForm/> }.into_any(),
                     Panel::Me => view! { <MePanel on_logout/> }.into_any(),
@@ -135,6 +142,8 @@ fn ChatShell(
                 <Show when=move || state.live.get() == Live::Down>
                     <div class="live-banner" role="status">{move || i18n.t(T::Reconnecting)}</div>
                 </Show>
+                // (The contacts panel shows it itself.)
+                {move || state.direct_error.get().filter(|_| panel.get() != Panel::Contacts).map(|err| view! { <ErrorNotice err what=T::DirectFailed/> })}
                 {move || match room_id.get() {
                     Some(id) => view! { <ChatPane room_id=id/> }.into_any(),
                     None => view! {

@@ -113,11 +113,13 @@ pub fn Discover() -> impl IntoView {
     }
 }
 
-/// The directory's search field: sets `query` once typing pauses, at once
-/// on Enter, and never in the middle of an IME composition (pinyin letters
-/// are not what the user means to search for).
+/// The directory's search field (the contacts panel's too, with its own
+/// `hint`): sets `query` once typing pauses, at once on Enter, and never in
+/// the middle of an IME composition (pinyin letters are not what the user
+/// means to search for).
 #[component]
-fn SearchBox(query: RwSignal<String>) -> impl IntoView {
+pub fn SearchBox(query: RwSignal<String>, #[prop(optional)] hint: Option<T>) -> impl IntoView {
+    let hint = hint.unwrap_or(T::SearchRooms);
     let i18n = use_i18n();
     let typed = RwSignal::new(String::new());
     let composing = StoredValue::new(false);
@@ -149,8 +151,8 @@ fn SearchBox(query: RwSignal<String>) -> impl IntoView {
                 type="search"
                 name="query"
                 maxlength=limits::ROOM_NAME_MAX
-                placeholder=move || i18n.t(T::SearchRooms)
-                aria-label=move || i18n.t(T::SearchRooms)
+                placeholder=move || i18n.t(hint)
+                aria-label=move || i18n.t(hint)
                 autocomplete="off"
                 prop:value=move || typed.get()
                 on:compositionstart=move |_| composing.set_value(true)

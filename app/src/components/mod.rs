@@ -5,6 +5,7 @@
 //! - [`conversation`]: the conversation list and the open conversation,
 //!   one file per part (pane, message list, message row, outbox, composer,
 //!   member panel).
+//! - [`direct`]: opening private 1:1 chats, and the contacts panel.
 //! - [`discover`]: the public room directory and the new-room form.
 //! - [`profile`]: "Me": nickname, password, language, sign out.
 //! - [`widgets`]: avatars, error notices, small shared pieces.
@@ -12,6 +13,7 @@
 pub mod auth;
 pub mod chat_page;
 pub mod conversation;
+pub mod direct;
 pub mod discover;
 pub mod profile;
 pub mod widgets;

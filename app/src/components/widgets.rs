@@ -61,6 +61,9 @@ pub fn preview(ev: &ConversationEvent, me: UserId, lang: crate::i18n::Lang) -> S
         EventBody::RoomCreated { .. } => {
             format!("{} {}", ev.actor.nickname, T::CreatedRoom.in_lang(lang))
         }
+        EventBody::DirectOpened => {
+            format!("{} {}", ev.actor.nickname, T::OpenedDirect.in_lang(lang))
+        }
     }
 }
 

@@ -10,6 +10,7 @@
 //! - [`AccountStore`]: accounts and their password hashes.
 //! - [`ConversationStore`]: conversations (public rooms today), their members,
 //!   and the membership events they log.
+//! - [`DirectStore`]: private 1:1 chats (one per pair) and contacts.
 //! - [`EventLog`]: reading a conversation's log by sequence cursor, and the
 //!   [`BatchAppender`] the group-commit writer stores messages through.
 //!
@@ -139,6 +140,31 @@ pub trait ConversationStore: Send + Sync {
     async fn conversations_of(&self, user: UserId) -> Result<Vec<ConversationId>>;
 }
 
+/// Private 1:1 chats: one conversation per pair of users, and who may be
+/// offered one (people you share a conversation with).
+#[async_trait]
+pub trait DirectStore: Send + Sync {
+    /// The direct conversation between `a` and `b`, if one was opened.
+    async fn direct_between(&self, a: UserId, b: UserId) -> Result<Option<ConversationId>>;
+
+    /// Whether `a` and `b` are both members of some conversation.
+    async fn share_conversation(&self, a: UserId, b: UserId) -> Result<bool>;
+
+    /// Opens the direct conversation of `opener` and `peer` (both become
+    /// members; its log starts with `direct_opened` at seq 1, returned), or
+    /// returns the one that exists, with no event: one per pair, also when
+    /// both open it at once. The caller has checked the rule.
+    async fn open_direct(
+        &self,
+        opener: &UserBrief,
+        peer: UserId,
+    ) -> Result<(ConversationId, Option<ConversationEvent>)>;
+
+    /// Up to `limit` people sharing a conversation with `me` whose username
+    /// or nickname contains `query` (validated; empty: all), by nickname.
+    async fn contacts(&self, me: UserId, query: &str, limit: u32) -> Result<Vec<UserBrief>>;
+}
+
 /// Reading and appending conversation logs.
 #[async_trait]
 pub trait EventLog: Send + Sync {
@@ -185,7 +211,9 @@ impl WriteTurn {
 
 /// Everything the chat service stores.
 #[async_trait]
-pub trait Store: AccountStore + ConversationStore + EventLog + std::fmt::Debug {
+pub trait Store:
+    AccountStore + ConversationStore + DirectStore + EventLog + std::fmt::Debug
+{
     /// True if the database answers (for `/healthz`).
     async fn ping(&self) -> bool;
 

@@ -1,4 +1,4 @@
-//! The conversation list: room avatar, name, last-message preview, time and
+//! The conversation list: room avatar (a private chat's: the peer's), name, last-message preview, time and
 //! unread badge, most recently active first; above it, a notice while a
 //! refresh of the list fails and is retried. A row re-renders when its own
 //! room changes (the `<For>` key) or its own unread count does (a memo
@@ -57,7 +57,11 @@ fn ConversationRow(
                 class=move || if selected.get() == Some(id) { "conversation selected" } else { "conversation" }
                 data-room-id=id.to_string()
             >
-                <Avatar of=id name=room.name.clone() large=true/>
+                {match room.peer.clone() {
+                    // A private chat shows the other person.
+                    Some(peer) => view! { <Avatar of=peer.id name=peer.nickname large=true/> },
+                    None => view! { <Avatar of=id name=room.name.clone() large=true/> },
+                }}
                 <span class="conv-main">
                     <span class="conv-top">
                         <span class="conv-name">{room.name.clone()}</span>

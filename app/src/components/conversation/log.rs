@@ -34,9 +34,13 @@ pub fn MessageLog(
     let state = expect_context::<ChatState>();
     let me = state.me_id();
     let owner = Memo::new(move |_| {
-        state
-            .rooms
-            .with(|r| r.iter().find(|s| s.id == room_id).map(|s| s.owner_id))
+        state.rooms.with(|r| {
+            r.iter()
+                .find(|s| s.id == room_id)
+                // A private chat's opener owns nothing: no owner mark there.
+                .filter(|s| s.kind == teahouse_protocol::ConversationKind::Room)
+                .map(|s| s.owner_id)
+        })
     });
     let has_older =
         RwSignal::new(first.len() >= PAGE as usize && first.first().is_some_and(|e| e.seq > 1));

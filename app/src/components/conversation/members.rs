@@ -1,11 +1,13 @@
-//! The member panel of the open conversation: members with the owner mark
-//! and online dots, and the "leave room" button.
+//! The member panel of the open conversation: members with the owner mark,
+//! online dots and a button to message each (a private chat), and the
+//! "leave room" button.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use teahouse_protocol::{ConversationId, MemberRole};
 
 use crate::api::rooms::{leave_room, room_detail};
+use crate::components::direct::use_start_direct;
 use crate::components::widgets::{Avatar, ErrorNotice};
 use crate::error::AppError;
 use crate::i18n::{use_i18n, T};
@@ -19,6 +21,7 @@ pub fn MemberPanel(room_id: ConversationId) -> impl IntoView {
     let detail = Resource::new(move || room_id, room_detail);
     let leave_error: RwSignal<Option<AppError>> = RwSignal::new(None);
     let nav = use_room_nav();
+    let start = use_start_direct();
     let on_leave = move |_| {
         spawn_local(async move {
             match leave_room(room_id).await {
@@ -47,6 +50,14 @@ pub fn MemberPanel(room_id: ConversationId) -> impl IntoView {
                                                 <span>{m.nickname.clone()}</span>
                                                 {is_owner.then(|| view! { <span class="owner-mark">{move || i18n.t(T::Owner)}</span> })}
                                                 <span class="presence" class:online=move || state.online.with(|o| o.contains(&id)) || id == state.me_id()></span>
+                                                {(id != state.me_id() && !m.is_system()).then(|| {
+                                                    let label = format!("{} {}", T::SendMessage.in_lang(i18n.lang()), m.nickname);
+                                                    view! {
+                                                        <button type="button" class="link-button dm-button" aria-label=label on:click=move |_| start(id)>
+                                                            {move || i18n.t(T::SendMessage)}
+                                                        </button>
+                                                    }
+                                                })}
                                             </li>
                                         }
                                     }).collect_view()}

@@ -1,5 +1,6 @@
 //! One row of a conversation's log: a message (avatar, name, owner mark,
-//! bubble), a system line (joined, left, created), or the time separator
+//! bubble; another's avatar opens your private chat with them), a system
+//! line (joined, left, created, opened a private chat), or the time separator
 //! put before an event that follows a long pause.
 //!
 //! A message's content is rendered by [`content`], one arm per kind; image,
@@ -9,6 +10,7 @@
 use leptos::prelude::*;
 use teahouse_protocol::{ConversationEvent, EventBody, MessageContent, Seq, UserId};
 
+use crate::components::direct::use_start_direct;
 use crate::components::widgets::Avatar;
 use crate::format::{now_ms, time_label, SEPARATOR_GAP_MS};
 use crate::i18n::{use_i18n, T};
@@ -84,9 +86,27 @@ pub fn MessageRow(row: Row, me: UserId, owner: Memo<Option<UserId>>) -> impl Int
             let mine = ev.actor.id == me;
             let actor = ev.actor.id;
             let is_owner = move || owner.get() == Some(actor);
+            let avatar = view! { <Avatar of=ev.actor.id name=ev.actor.nickname.clone()/> };
+            // Someone else's avatar opens your private chat with them.
+            let avatar = if mine {
+                avatar.into_any()
+            } else {
+                let start = use_start_direct();
+                let label = format!(
+                    "{} {}",
+                    T::SendMessage.in_lang(i18n.lang()),
+                    ev.actor.nickname
+                );
+                view! {
+                    <button type="button" class="avatar-button" aria-label=label on:click=move |_| start(actor)>
+                        {avatar}
+                    </button>
+                }
+                .into_any()
+            };
             return view! {
                 <div class="msg" class:mine=mine data-seq=ev.seq.to_string()>
-                    <Avatar of=ev.actor.id name=ev.actor.nickname.clone()/>
+                    {avatar}
                     <div class="msg-body">
                         <div class="msg-meta">
                             <span class="msg-name">{ev.actor.nickname}</span>
@@ -103,6 +123,7 @@ pub fn MessageRow(row: Row, me: UserId, owner: Memo<Option<UserId>>) -> impl Int
         EventBody::MemberJoined => T::JoinedRoom,
         EventBody::MemberLeft => T::LeftRoom,
         EventBody::RoomCreated { .. } => T::CreatedRoom,
+        EventBody::DirectOpened => T::OpenedDirect,
     };
     view! { <div class="sys-line">{ev.actor.nickname} " " {move || i18n.t(system)}</div> }
         .into_any()

@@ -1,9 +1,9 @@
 //! The open conversation: the header (back link, name, member count, the
-//! member-panel toggle), the member panel, and once the newest page of the
+//! member-panel toggle; a private chat's shows the peer's name alone), the member panel, and once the newest page of the
 //! log has loaded (server-rendered), the message list with the composer.
 
 use leptos::prelude::*;
-use teahouse_protocol::{ConversationEvent, ConversationId};
+use teahouse_protocol::{ConversationEvent, ConversationId, ConversationKind};
 
 use super::composer::Composer;
 use super::log::{MessageLog, PAGE};
@@ -26,6 +26,9 @@ pub fn ChatPane(room_id: ConversationId) -> impl IntoView {
     });
     let first_page = Resource::new(move || room_id, |id| history(id, None, None, Some(PAGE)));
     let show_members = RwSignal::new(false);
+    // A private chat has a fixed pair: no count, no member panel.
+    let is_room =
+        move || summary.with(|s| s.as_ref().is_none_or(|s| s.kind == ConversationKind::Room));
     let nav = use_room_nav();
     view! {
         <section class="chat" aria-label=move || summary.get().map(|s| s.name).unwrap_or_default()>
@@ -34,9 +37,10 @@ pub fn ChatPane(room_id: ConversationId) -> impl IntoView {
                 <h2 class="chat-title">
                     {move || summary.get().map(|s| s.name)}
                     <span class="chat-count">
-                        {move || summary.get().map(|s| format!(" ({})", s.member_count))}
+                        {move || summary.get().filter(|_| is_room()).map(|s| format!(" ({})", s.member_count))}
                     </span>
                 </h2>
+                <Show when=is_room>
                 <button
                     type="button"
                     class="icon-button"
@@ -45,8 +49,9 @@ pub fn ChatPane(room_id: ConversationId) -> impl IntoView {
                 >
                     {move || i18n.t(T::Members)}
                 </button>
+                </Show>
             </header>
-            <Show when=move || show_members.get()>
+            <Show when=move || show_members.get() && is_room()>
                 <MemberPanel room_id/>
             </Show>
             <Suspense fallback=move || view! { <div class="messages"><p class="loading">{move || i18n.t(T::Loading)}</p></div> }>

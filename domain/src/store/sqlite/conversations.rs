@@ -14,14 +14,20 @@ use super::Db;
 use crate::store::NewRoom;
 use crate::{now_ms, DomainError, Result};
 
-/// Columns for [`summary_from_row`]; needs `?` bound to the asking user id.
+/// Columns for [`summary_from_row`]; needs its two `?` both bound to the
+/// asking user id (whether they are a member; who their peer is in a
+/// direct chat: the other participant).
 pub(crate) const SUMMARY_SELECT: &str =
     "SELECT r.id, r.kind AS conversation_kind, r.name, r.description, r.owner_id, r.last_seq,
         r.member_count,
         EXISTS(SELECT 1 FROM members m WHERE m.room_id = r.id AND m.user_id = ?) AS joined,
+        p.id AS peer_id, p.username AS peer_username, p.nickname AS peer_nickname,
         e.room_id AS room_id, e.seq AS seq, e.at_ms, e.kind, e.msgtype, e.body, e.client_id,
         u.id AS actor_id, u.username AS actor_username, u.nickname AS actor_nickname
      FROM rooms r
+     LEFT JOIN users p ON r.kind = 'direct' AND p.id = (
+        SELECT pm.user_id FROM members pm WHERE pm.room_id = r.id AND pm.user_id <> ?
+        ORDER BY pm.user_id LIMIT 1)
      LEFT JOIN events e ON e.room_id = r.id AND e.seq = r.last_seq
      LEFT JOIN users u ON u.id = e.actor_id";
 
@@ -33,17 +39,30 @@ pub(crate) fn summary_from_row(row: &SqliteRow) -> Result<ConversationSummary> {
         tracing::error!(kind, "stored conversation has an unknown kind");
         DomainError::Internal(format!("unknown conversation kind {kind:?}"))
     })?;
+    let peer = match row.try_get::<Option<UserId>, _>("peer_id")? {
+        Some(id) => Some(UserBrief {
+            id,
+            username: row.try_get("peer_username")?,
+            nickname: row.try_get("peer_nickname")?,
+        }),
+        None => None,
+    };
+    // A direct chat is named after the other participant, as each side sees it.
+    let name = match &peer {
+        Some(p) => p.nickname.clone(),
+        None => row.try_get("name")?,
+    };
     Ok(ConversationSummary {
         id: row.get("id"),
         kind,
-        name: row.get("name"),
+        name,
         description: row.get("description"),
         owner_id: row.get("owner_id"),
         member_count: row.get("member_count"),
         last_seq: row.get("last_seq"),
         last_event,
         joined: row.get::<bool, _>("joined"),
-        peer: None,
+        peer,
     })
 }
 
@@ -200,7 +219,8 @@ pub async fn join(db: &Db, user: &UserBrief, room_id: ConversationId) -> Result<
     let mut writer = db.writer().await?;
     let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
     let row = sqlx::query(
-        "SELECT r.is_public, EXISTS(SELECT 1 FROM members m WHERE m.room_id = r.id AND m.user_id = ?) AS member
+        "SELECT r.is_public, r.kind,
+            EXISTS(SELECT 1 FROM members m WHERE m.room_id = r.id AND m.user_id = ?) AS member
          FROM rooms r WHERE r.id = ?",
     )
     .bind(user.id)
@@ -208,6 +228,9 @@ pub async fn join(db: &Db, user: &UserBrief, room_id: ConversationId) -> Result<
     .fetch_optional(&mut *tx)
     .await?
     .ok_or_else(|| DomainError::code(ErrorCode::NotFound))?;
+    if row.get::<String, _>("kind") == ConversationKind::Direct.as_str() {
+        return Err(DomainError::code(ErrorCode::DirectFixedMembers));
+    }
     if row.get::<bool, _>("member") {
         return Err(DomainError::code(ErrorCode::AlreadyMember));
     }
@@ -238,12 +261,17 @@ pub async fn leave(
     let mut writer = db.writer().await?;
     let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
     require_member(&mut tx, room_id, user.id).await?;
-    let role: String =
-        sqlx::query_scalar("SELECT role FROM members WHERE room_id = ? AND user_id = ?")
-            .bind(room_id)
-            .bind(user.id)
-            .fetch_one(&mut *tx)
-            .await?;
+    let (role, kind): (String, String) = sqlx::query_as(
+        "SELECT m.role, r.kind FROM members m JOIN rooms r ON r.id = m.room_id
+         WHERE m.room_id = ? AND m.user_id = ?",
+    )
+    .bind(room_id)
+    .bind(user.id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if kind == ConversationKind::Direct.as_str() {
+        return Err(DomainError::code(ErrorCode::DirectFixedMembers));
+    }
     if role_from(&role)? == MemberRole::Owner {
         return Err(DomainError::code(ErrorCode::OwnerCannotLeave));
     }
@@ -270,6 +298,7 @@ pub async fn list_mine(db: &Db, user_id: UserId) -> Result<Vec<ConversationSumma
     let rows = sqlx::query(&sql)
         .bind(user_id)
         .bind(user_id)
+        .bind(user_id)
         .fetch_all(db.reader())
         .await?;
     rows.iter().map(summary_from_row).collect()
@@ -283,6 +312,7 @@ pub async fn summary(
 ) -> Result<ConversationSummary> {
     let sql = format!("{SUMMARY_SELECT} WHERE r.id = ?");
     let row = sqlx::query(&sql)
+        .bind(user_id)
         .bind(user_id)
         .bind(room_id)
         .fetch_optional(db.reader())

@@ -56,6 +56,7 @@ pub async fn page(
     );
     let rows = sqlx::query(&sql)
         .bind(user_id)
+        .bind(user_id)
         .bind(&query)
         .bind(&query)
         .bind(after.member_count)

@@ -34,7 +34,8 @@ pub(crate) const INSERT_EVENT_SQL: &str =
 
 /// How an event is laid out in its row's columns.
 pub(crate) struct BodyColumns<'a> {
-    /// `room_created`, `message`, `member_joined`, `member_left`.
+    /// `room_created`, `message`, `member_joined`, `member_left`,
+    /// `direct_opened`.
     pub kind: &'static str,
     /// For messages: their [`MsgType`] tag.
     pub msgtype: Option<&'static str>,
@@ -75,6 +76,7 @@ pub(crate) fn body_columns(body: &EventBody) -> Result<BodyColumns<'_>> {
         },
         EventBody::MemberJoined => only("member_joined"),
         EventBody::MemberLeft => only("member_left"),
+        EventBody::DirectOpened => only("direct_opened"),
     })
 }
 
@@ -87,7 +89,8 @@ pub(crate) struct StoredEvent {
     seq: Seq,
     /// When it was stored.
     at_ms: i64,
-    /// `room_created`, `message`, `member_joined`, `member_left`.
+    /// `room_created`, `message`, `member_joined`, `member_left`,
+    /// `direct_opened`.
     kind: String,
     /// For messages: `text`, `image`, `voice`, `video`.
     msgtype: Option<String>,
@@ -157,6 +160,7 @@ impl StoredEvent {
             },
             "member_joined" => EventBody::MemberJoined,
             "member_left" => EventBody::MemberLeft,
+            "direct_opened" => EventBody::DirectOpened,
             "message" => {
                 let raw = self.msgtype.as_deref().unwrap_or_default();
                 let msgtype = MsgType::parse(raw).ok_or_else(|| unknown("msgtype", raw))?;
@@ -321,6 +325,7 @@ mod tests {
             EventBody::RoomCreated { name: "r".into() },
             EventBody::MemberJoined,
             EventBody::MemberLeft,
+            EventBody::DirectOpened,
             EventBody::Message(Message::text("t", "c")),
             EventBody::Message(Message {
                 content: MessageContent::Voice(MediaRef {

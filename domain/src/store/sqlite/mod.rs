@@ -6,6 +6,7 @@
 //! - [`accounts`]: the `users` table.
 //! - [`conversations`]: `rooms` and `members`, with their membership events.
 //! - [`directory`]: the public room directory's pages and search.
+//! - [`direct`]: private 1:1 chats (`direct_pairs`) and the contact search.
 //! - [`events`]: the `events` table: layout, history pages, appends.
 //! - [`batch`]: the message writer's connection and its batch transaction.
 
@@ -13,6 +14,7 @@ pub mod accounts;
 mod batch;
 pub mod conversations;
 pub mod db;
+pub mod direct;
 pub mod directory;
 pub mod events;
 
@@ -28,7 +30,8 @@ use crate::accounts::{SYSTEM_NICKNAME, SYSTEM_USERNAME};
 use crate::directory::Cursor;
 use crate::log::Page;
 use crate::store::{
-    Account, AccountStore, BatchAppender, ConversationStore, EventLog, NewRoom, Store, WriteTurn,
+    Account, AccountStore, BatchAppender, ConversationStore, DirectStore, EventLog, NewRoom, Store,
+    WriteTurn,
 };
 use crate::Result;
 
@@ -146,6 +149,29 @@ impl ConversationStore for SqliteStore {
 
     async fn conversations_of(&self, user: UserId) -> Result<Vec<ConversationId>> {
         conversations::ids_of(&self.db, user).await
+    }
+}
+
+#[async_trait]
+impl DirectStore for SqliteStore {
+    async fn direct_between(&self, a: UserId, b: UserId) -> Result<Option<ConversationId>> {
+        direct::between(&self.db, a, b).await
+    }
+
+    async fn share_conversation(&self, a: UserId, b: UserId) -> Result<bool> {
+        direct::share_conversation(&self.db, a, b).await
+    }
+
+    async fn open_direct(
+        &self,
+        opener: &UserBrief,
+        peer: UserId,
+    ) -> Result<(ConversationId, Option<ConversationEvent>)> {
+        direct::open(&self.db, opener, peer).await
+    }
+
+    async fn contacts(&self, me: UserId, query: &str, limit: u32) -> Result<Vec<UserBrief>> {
+        direct::contacts(&self.db, me, query, limit).await
     }
 }
 
