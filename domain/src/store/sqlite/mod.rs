@@ -7,6 +7,7 @@
 //! - [`conversations`]: `rooms` and `members`, with their membership events.
 //! - [`directory`]: the public room directory's pages and search.
 //! - [`events`]: the `events` table: layout, history pages, appends.
+//! - [`media`]: the `media` table: uploads, and attaching one to its message.
 //! - [`batch`]: the message writer's connection and its batch transaction.
 
 pub mod accounts;
@@ -15,11 +16,13 @@ pub mod conversations;
 pub mod db;
 pub mod directory;
 pub mod events;
+pub mod media;
 
 use async_trait::async_trait;
 use sqlx::SqlitePool;
 use teahouse_protocol::{
-    ConversationEvent, ConversationId, ConversationSummary, Member, RoomPage, UserBrief, UserId,
+    ConversationEvent, ConversationId, ConversationSummary, MediaId, Member, RoomPage, UserBrief,
+    UserId,
 };
 
 pub use db::Db;
@@ -27,8 +30,10 @@ pub use db::Db;
 use crate::accounts::{SYSTEM_NICKNAME, SYSTEM_USERNAME};
 use crate::directory::Cursor;
 use crate::log::Page;
+use crate::media::MediaRecord;
 use crate::store::{
-    AccountStore, BatchAppender, ConversationStore, EventLog, NewRoom, Store, WriteTurn,
+    AccountStore, BatchAppender, ConversationStore, EventLog, MediaStore, NewRoom, Store,
+    WriteTurn,
 };
 use crate::Result;
 
@@ -152,6 +157,25 @@ impl EventLog for SqliteStore {
             conn: self.db.open_sync_writer()?,
             turn: self.db.turn(),
         }))
+    }
+}
+
+#[async_trait]
+impl MediaStore for SqliteStore {
+    async fn insert_media(&self, record: &MediaRecord, created_ms: i64) -> Result<()> {
+        media::insert(&self.db, record, created_ms).await
+    }
+
+    async fn media(&self, id: &MediaId) -> Result<Option<MediaRecord>> {
+        media::get(&self.db, id).await
+    }
+
+    async fn unsent_media_before(&self, before_ms: i64, limit: u32) -> Result<Vec<MediaId>> {
+        media::unsent_before(&self.db, before_ms, limit).await
+    }
+
+    async fn delete_unsent_media(&self, id: &MediaId) -> Result<bool> {
+        media::delete_unsent(&self.db, id).await
     }
 }
 
