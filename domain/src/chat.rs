@@ -12,8 +12,7 @@ use std::time::Instant;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use teahouse_protocol::{
     ConversationDetail, ConversationEvent, ConversationId, ConversationSummary, ErrorCode,
-    MessageContent,
-    RoomPage, ServerFrame, UserBrief, UserId,
+    MessageContent, RoomPage, ServerFrame, UserBrief, UserId,
 };
 
 use crate::accounts::{self, NewAccount, PasswordHasherPool};

@@ -162,12 +162,12 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> Result<Ser
             move || security::provide_request_context(trust_proxy),
             app::shell,
         ))
-        .layer(session_layer)
         // No request needs more: a 2000-character message is ~8 KB form-encoded.
         .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY))
-        // Uploads only: merged after the body limit so that it is the one
-        // route without it (it streams to disk with per-kind limits).
+        // Media: merged after the body limit so that uploads are the one
+        // route without it (they stream to disk with per-kind limits).
         .merge(routes::media::router())
+        .layer(session_layer)
         // Before the body is read or the session loaded.
         .layer(middleware::from_fn_with_state(
             origins,
@@ -177,14 +177,13 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> Result<Ser
         // answer (a few hundred bytes) is not: a deflate stream per request
         // costs more CPU than the bytes it saves.
         .layer(
-            CompressionLayer::new()
-                .compress_when(
-                    DefaultPredicate::new()
-                        .and(SizeAbove::new(MIN_COMPRESSED_BODY))
-                        // Already compressed, and served in byte ranges.
-                        .and(NotForContentType::const_new("audio/"))
-                        .and(NotForContentType::const_new("video/")),
-                ),
+            CompressionLayer::new().compress_when(
+                DefaultPredicate::new()
+                    .and(SizeAbove::new(MIN_COMPRESSED_BODY))
+                    // Already compressed, and served in byte ranges.
+                    .and(NotForContentType::const_new("audio/"))
+                    .and(NotForContentType::const_new("video/")),
+            ),
         )
         // Outside everything else, so every answer gets them (413s and 403s too).
         .layer(middleware::from_fn_with_state(

@@ -96,6 +96,12 @@ mod tests {
         // No moov: not a playable file.
         assert!(check(&boxes(&[(b"ftyp", 24), (b"mdat", 100)])).is_err());
         // Fragmented, as MediaRecorder writes it.
-        check(&boxes(&[(b"ftyp", 24), (b"moov", 100), (b"moof", 50), (b"mdat", 60)])).unwrap();
+        check(&boxes(&[
+            (b"ftyp", 24),
+            (b"moov", 100),
+            (b"moof", 50),
+            (b"mdat", 60),
+        ]))
+        .unwrap();
     }
 }

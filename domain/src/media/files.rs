@@ -10,8 +10,8 @@
 use std::path::{Path, PathBuf};
 
 use rand::Rng;
-use tempfile::{NamedTempFile, TempPath};
 use teahouse_protocol::MediaId;
+use tempfile::{NamedTempFile, TempPath};
 
 use crate::{DomainError, Result};
 

@@ -20,8 +20,8 @@ use image::codecs::png::PngEncoder;
 use image::codecs::webp::WebPEncoder;
 use image::error::{ImageError, LimitErrorKind};
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
-use tempfile::TempPath;
 use teahouse_protocol::ErrorCode;
+use tempfile::TempPath;
 
 use super::{MediaConfig, MediaFiles};
 use crate::{DomainError, Result};
@@ -46,7 +46,12 @@ pub struct Picture {
 
 /// Decodes the picture at `src` (of sniffed type `mime`) within `config`'s
 /// limits and writes its shown copy and thumbnail as temporary files.
-pub fn process(src: &Path, mime: &str, config: &MediaConfig, files: &MediaFiles) -> Result<Picture> {
+pub fn process(
+    src: &Path,
+    mime: &str,
+    config: &MediaConfig,
+    files: &MediaFiles,
+) -> Result<Picture> {
     let format = match mime {
         "image/jpeg" => ImageFormat::Jpeg,
         "image/png" => ImageFormat::Png,
@@ -54,6 +59,9 @@ pub fn process(src: &Path, mime: &str, config: &MediaConfig, files: &MediaFiles)
         "image/webp" => ImageFormat::WebP,
         _ => return Err(DomainError::code(ErrorCode::MediaTypeUnsupported)),
     };
+    if format == ImageFormat::Jpeg && !jpeg_is_complete(src)? {
+        return Err(DomainError::code(ErrorCode::MediaUndecodable));
+    }
     let file = std::fs::File::open(src)
         .map_err(|e| DomainError::Internal(format!("opening an upload: {e}")))?;
     let mut reader = ImageReader::with_format(BufReader::new(file), format);
@@ -76,7 +84,9 @@ pub fn process(src: &Path, mime: &str, config: &MediaConfig, files: &MediaFiles)
 
     let shown = match format {
         ImageFormat::Gif => None,
-        _ => Some(write_temp(files, |out| encode_shown(&picture, format, out))?),
+        _ => Some(write_temp(files, |out| {
+            encode_shown(&picture, format, out)
+        })?),
     };
     let side = config.thumb_side.max(1);
     let small = if width > side || height > side {
@@ -93,6 +103,21 @@ pub fn process(src: &Path, mime: &str, config: &MediaConfig, files: &MediaFiles)
         shown,
         thumb,
     })
+}
+
+/// Whether the JPEG at `path` has its end: an EOI marker (FF D9) after its
+/// last start-of-scan (FF DA). The decoder fills a cut-off picture with
+/// grey instead of failing, so a truncated upload would otherwise be
+/// stored. Inside scan data an FF byte is always followed by 00 or a
+/// restart marker, so neither marker can appear there by chance; an EXIF
+/// thumbnail's own scan and EOI come before the main picture's scan.
+fn jpeg_is_complete(path: &Path) -> Result<bool> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| DomainError::Internal(format!("reading an upload: {e}")))?;
+    let Some(last_scan) = bytes.windows(2).rposition(|w| w == [0xff, 0xda]) else {
+        return Ok(false);
+    };
+    Ok(bytes[last_scan..].windows(2).any(|w| w == [0xff, 0xd9]))
 }
 
 /// Encodes the shown copy in the upload's own format.

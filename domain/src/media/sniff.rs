@@ -68,7 +68,16 @@ mod tests {
 
     /// An EBML header with the given doctype, padded past infer's 256 bytes.
     fn ebml(doctype: &[u8]) -> Vec<u8> {
-        let mut v = vec![0x1a, 0x45, 0xdf, 0xa3, 0x9f, 0x42, 0x82, 0x80 | doctype.len() as u8];
+        let mut v = vec![
+            0x1a,
+            0x45,
+            0xdf,
+            0xa3,
+            0x9f,
+            0x42,
+            0x82,
+            0x80 | doctype.len() as u8,
+        ];
         v.extend_from_slice(doctype);
         v.resize(300, 0);
         v
@@ -76,9 +85,18 @@ mod tests {
 
     #[test]
     fn the_bytes_decide_not_the_name() {
-        assert_eq!(sniff(MediaKind::Image, b"\x89PNG\r\n\x1a\n0000").unwrap(), "image/png");
-        assert_eq!(sniff(MediaKind::Image, b"\xff\xd8\xff\xe0000").unwrap(), "image/jpeg");
-        assert_eq!(sniff(MediaKind::Image, b"GIF89a000000").unwrap(), "image/gif");
+        assert_eq!(
+            sniff(MediaKind::Image, b"\x89PNG\r\n\x1a\n0000").unwrap(),
+            "image/png"
+        );
+        assert_eq!(
+            sniff(MediaKind::Image, b"\xff\xd8\xff\xe0000").unwrap(),
+            "image/jpeg"
+        );
+        assert_eq!(
+            sniff(MediaKind::Image, b"GIF89a000000").unwrap(),
+            "image/gif"
+        );
         for hostile in [
             &b"<svg xmlns=\"http://www.w3.org/2000/svg\"></svg>"[..],
             b"<!DOCTYPE html><html><script>alert(1)</script>",

@@ -10,8 +10,8 @@ use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use tempfile::TempPath;
 use teahouse_protocol::{ErrorCode, UserId};
+use tempfile::TempPath;
 use tokio::io::AsyncWriteExt;
 
 use super::sniff::HEAD_LEN;
@@ -146,7 +146,10 @@ impl Upload {
             max_bytes,
             received: 0,
             head: Vec::with_capacity(HEAD_LEN),
-            file: tokio::io::BufWriter::with_capacity(WRITE_BUFFER, tokio::fs::File::from_std(file)),
+            file: tokio::io::BufWriter::with_capacity(
+                WRITE_BUFFER,
+                tokio::fs::File::from_std(file),
+            ),
             path,
             _slot: slot,
         })

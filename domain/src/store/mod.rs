@@ -192,7 +192,9 @@ pub trait MediaStore: Send + Sync {
 
 /// Everything the chat service stores.
 #[async_trait]
-pub trait Store: AccountStore + ConversationStore + EventLog + MediaStore + std::fmt::Debug {
+pub trait Store:
+    AccountStore + ConversationStore + EventLog + MediaStore + std::fmt::Debug
+{
     /// True if the database answers (for `/healthz`).
     async fn ping(&self) -> bool;
 

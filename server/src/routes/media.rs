@@ -145,7 +145,10 @@ async fn serve(chat: &Chat, current: CurrentUser, id: &str, thumb: bool, req: Re
         .headers()
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == served.etag || t.trim() == "*"));
+        .is_some_and(|tags| {
+            tags.split(',')
+                .any(|t| t.trim() == served.etag || t.trim() == "*")
+        });
     let mut res = if fresh {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
@@ -153,7 +156,10 @@ async fn serve(chat: &Chat, current: CurrentUser, id: &str, thumb: bool, req: Re
             .mime
             .parse::<mime::Mime>()
             .unwrap_or(mime::APPLICATION_OCTET_STREAM);
-        match ServeFile::new_with_mime(&served.path, &mime).oneshot(req).await {
+        match ServeFile::new_with_mime(&served.path, &mime)
+            .oneshot(req)
+            .await
+        {
             Ok(res) => res.map(Body::new),
             Err(never) => match never {},
         }
@@ -167,6 +173,12 @@ fn add_headers(headers: &mut HeaderMap, served: &ServedFile) {
     if let Ok(etag) = HeaderValue::from_str(&served.etag) {
         headers.insert(header::ETAG, etag);
     }
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(CACHE_CONTROL));
-    headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("inline"));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(CACHE_CONTROL),
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("inline"),
+    );
 }

@@ -59,9 +59,8 @@ fn content(content: MessageContent) -> impl IntoView {
     match content {
         MessageContent::Text(text) => text.into_any(),
         other => {
-            move || crate::components::widgets::message_preview(&other, i18n.lang())
+            { move || crate::components::widgets::message_preview(&other, i18n.lang()) }.into_any()
         }
-        .into_any(),
     }
 }
 

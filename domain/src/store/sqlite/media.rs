@@ -126,11 +126,15 @@ pub(crate) fn attach(
     seq: Seq,
 ) -> Result<()> {
     let changed = conn
-        .prepare_cached("UPDATE media SET room_id = ?2, seq = ?3 WHERE id = ?1 AND room_id IS NULL")?
+        .prepare_cached(
+            "UPDATE media SET room_id = ?2, seq = ?3 WHERE id = ?1 AND room_id IS NULL",
+        )?
         .execute(rusqlite::params![&id.0, room, seq])?;
     if changed != 1 {
         // The check in the same transaction said it was free.
-        return Err(DomainError::Internal(format!("upload {id} could not be attached")));
+        return Err(DomainError::Internal(format!(
+            "upload {id} could not be attached"
+        )));
     }
     Ok(())
 }

@@ -32,8 +32,7 @@ use crate::directory::Cursor;
 use crate::log::Page;
 use crate::media::MediaRecord;
 use crate::store::{
-    AccountStore, BatchAppender, ConversationStore, EventLog, MediaStore, NewRoom, Store,
-    WriteTurn,
+    AccountStore, BatchAppender, ConversationStore, EventLog, MediaStore, NewRoom, Store, WriteTurn,
 };
 use crate::Result;
 
