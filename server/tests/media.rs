@@ -215,6 +215,18 @@ async fn eventually<F: std::future::Future<Output = bool>>(
     }
 }
 
+/// A refused upload: what it is, kind, query, claimed type, body, expected
+/// status and code.
+type Case = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    Vec<u8>,
+    u16,
+    &'static str,
+);
+
 #[tokio::test]
 async fn every_bad_upload_is_refused_with_its_code_and_leaves_nothing() {
     let server = TestServer::start_with(|c| c.max_image_bytes = 100_000).await;
@@ -229,7 +241,7 @@ async fn every_bad_upload_is_refused_with_its_code_and_leaves_nothing() {
     let pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n".to_vec();
     let mut cut_mp4 = mp4(5000);
     cut_mp4.truncate(3000);
-    let cases: Vec<(&str, &str, &str, &str, Vec<u8>, u16, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "spoofed type",
             "image",
@@ -502,6 +514,15 @@ async fn media_are_served_only_to_those_who_may_read_them() {
     // Nobody else may send it either (and is not told it exists).
     let (code, json) = bob.send_media(room, "b1", &media.id.0).await.unwrap_err();
     assert_eq!((code, json["code"].as_str().unwrap()), (404, "not_found"));
+
+    // Bob's own upload cannot go to a room he is not in, and stays his.
+    let his = bob
+        .upload_image(encode(&picture(8, 8), ImageFormat::Png))
+        .await;
+    let (code, json) = bob.send_media(room, "b2", &his.id.0).await.unwrap_err();
+    assert_eq!((code, json["code"].as_str().unwrap()), (403, "not_member"));
+    assert_eq!(status(&bob, format!("/media/{}", his.id)).await, 200);
+    assert_eq!(status(&alice, format!("/media/{}", his.id)).await, 404);
 
     // Sent to the room: its members.
     alice.send_media(room, "a1", &media.id.0).await.unwrap();
