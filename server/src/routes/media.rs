@@ -70,7 +70,13 @@ async fn upload(
 ) -> Response {
     match receive(&chat, &kind, query, current, &headers, body).await {
         Ok(media) => Json(media).into_response(),
-        Err(e) => e.into_response(),
+        Err(e) => {
+            // Internal failures were logged as errors where they happened.
+            if e.code != ErrorCode::Internal {
+                tracing::info!(kind = %kind, code = e.code.as_str(), "upload refused");
+            }
+            e.into_response()
+        }
     }
 }
 
