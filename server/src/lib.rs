@@ -53,7 +53,8 @@ pub use error::StartError;
 use security::headers::SecurityHeaders;
 use security::origin::OriginPolicy;
 
-/// Largest request body accepted (bytes); larger ones get 413.
+/// Largest request body accepted (bytes) on every route but uploads
+/// (`routes::media`, with their own per-kind limits); larger ones get 413.
 pub const MAX_REQUEST_BODY: usize = 64 * 1024;
 
 /// Responses smaller than this (bytes) are sent uncompressed.
