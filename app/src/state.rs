@@ -380,10 +380,7 @@ mod tests {
             seq,
             at_ms: 1_700_000_000_000 + seq,
             actor: user(from),
-            body: EventBody::Message(Message::text(
-                format!("m{seq}"),
-                format!("c{room_id}-{seq}"),
-            )),
+            body: EventBody::Message(Message::text(format!("m{seq}"), format!("c{room_id}-{seq}"))),
         }
     }
 

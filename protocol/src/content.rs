@@ -228,17 +228,9 @@ mod tests {
 
     #[test]
     fn tags_round_trip() {
-        for t in [
-            MsgType::Text,
-            MsgType::Image,
-            MsgType::Voice,
-            MsgType::Video,
-        ] {
+        for t in [MsgType::Text, MsgType::Image, MsgType::Voice, MsgType::Video] {
             assert_eq!(MsgType::parse(t.as_str()), Some(t));
-            assert_eq!(
-                serde_json::to_string(&t).unwrap(),
-                format!("\"{}\"", t.as_str())
-            );
+            assert_eq!(serde_json::to_string(&t).unwrap(), format!("\"{}\"", t.as_str()));
         }
         assert_eq!(MsgType::parse("sticker"), None);
     }

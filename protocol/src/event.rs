@@ -119,10 +119,7 @@ mod tests {
         assert!(json.contains(r#""room_id":3"#), "{json}");
         assert!(json.contains(r#""actor":{"id":7"#), "{json}");
         assert!(json.contains(r#""kind":"message""#), "{json}");
-        assert!(
-            json.contains(r#""msgtype":"text","text":"你好 <b>","client_id":"c-1""#),
-            "{json}"
-        );
+        assert!(json.contains(r#""msgtype":"text","text":"你好 <b>","client_id":"c-1""#), "{json}");
         let back: ServerFrame = serde_json::from_str(&json).unwrap();
         assert_eq!(back, frame);
     }

@@ -46,8 +46,8 @@ pub mod text;
 pub mod validate;
 pub mod view;
 
-pub use content::{MediaRef, Message, MessageContent, MsgType};
 pub use error::{ApiError, ErrorCode, Lang};
+pub use content::{MediaRef, Message, MessageContent, MsgType};
 pub use event::{close_code, ClientFrame, ConversationEvent, EventBody, ServerFrame};
 pub use view::{
     ConversationDetail, ConversationKind, ConversationSummary, Member, MemberRole, RoomPage,

@@ -25,9 +25,7 @@ fn messages(events: &[ConversationEvent]) -> Vec<(i64, String, String)> {
     events
         .iter()
         .filter_map(|e| match &e.body {
-            EventBody::Message(m) => {
-                Some((e.seq, m.client_id.clone(), m.content.text().to_owned()))
-            }
+            EventBody::Message(m) => Some((e.seq, m.client_id.clone(), m.content.text().to_owned())),
             _ => None,
         })
         .collect()

@@ -59,8 +59,9 @@ fn content(content: MessageContent) -> impl IntoView {
     match content {
         MessageContent::Text(text) => text.into_any(),
         other => {
-            { move || crate::components::widgets::message_preview(&other, i18n.lang()) }.into_any()
+            move || crate::components::widgets::message_preview(&other, i18n.lang())
         }
+        .into_any(),
     }
 }
 

@@ -238,12 +238,11 @@ pub async fn leave(
     let mut writer = db.writer().await?;
     let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
     require_member(&mut tx, room_id, user.id).await?;
-    let role: String =
-        sqlx::query_scalar("SELECT role FROM members WHERE room_id = ? AND user_id = ?")
-            .bind(room_id)
-            .bind(user.id)
-            .fetch_one(&mut *tx)
-            .await?;
+    let role: String = sqlx::query_scalar("SELECT role FROM members WHERE room_id = ? AND user_id = ?")
+        .bind(room_id)
+        .bind(user.id)
+        .fetch_one(&mut *tx)
+        .await?;
     if role_from(&role)? == MemberRole::Owner {
         return Err(DomainError::code(ErrorCode::OwnerCannotLeave));
     }
