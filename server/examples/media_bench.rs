@@ -29,14 +29,25 @@ struct Client {
 }
 
 async fn register(base: &str, name: &str) -> Client {
-    let http = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
     let res = http
         .post(format!("{base}/api/register"))
-        .form(&[("username", name), ("nickname", name), ("password", PASSWORD)])
+        .form(&[
+            ("username", name),
+            ("nickname", name),
+            ("password", PASSWORD),
+        ])
         .send()
         .await
         .unwrap();
-    assert!(res.status().is_success(), "register {name}: {}", res.status());
+    assert!(
+        res.status().is_success(),
+        "register {name}: {}",
+        res.status()
+    );
     let cookie = res
         .headers()
         .get_all("set-cookie")
@@ -95,7 +106,12 @@ fn pct(sorted: &[Duration], p: f64) -> f64 {
 }
 
 /// `senders` × `per_sender` text sends; their latencies, sorted.
-async fn text_latencies(senders: &[Client], room: i64, per_sender: usize, tag: &str) -> Vec<Duration> {
+async fn text_latencies(
+    senders: &[Client],
+    room: i64,
+    per_sender: usize,
+    tag: &str,
+) -> Vec<Duration> {
     let tasks = senders.iter().enumerate().map(|(s, c)| async move {
         let mut lat = Vec::with_capacity(per_sender);
         for i in 0..per_sender {
@@ -118,7 +134,11 @@ async fn text_latencies(senders: &[Client], room: i64, per_sender: usize, tag: &
         }
         lat
     });
-    let mut all: Vec<Duration> = futures::future::join_all(tasks).await.into_iter().flatten().collect();
+    let mut all: Vec<Duration> = futures::future::join_all(tasks)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
     all.sort();
     all
 }
@@ -139,17 +159,35 @@ async fn raw_upload(addr: &str, cookie: &str, path: &str, body: &[u8], pause: Du
         }
     }
     let mut answer = Vec::new();
-    tokio::io::AsyncReadExt::read_to_end(&mut tcp, &mut answer).await.unwrap();
+    tokio::io::AsyncReadExt::read_to_end(&mut tcp, &mut answer)
+        .await
+        .unwrap();
     let text = String::from_utf8_lossy(&answer);
-    assert!(text.starts_with("HTTP/1.1 200"), "{}", &text[..text.len().min(300)]);
+    assert!(
+        text.starts_with("HTTP/1.1 200"),
+        "{}",
+        &text[..text.len().min(300)]
+    );
 }
 
 #[tokio::main]
 async fn main() {
-    let bin = std::env::args().nth(1).expect("path to the release teahouse binary");
+    let bin = std::env::args()
+        .nth(1)
+        .expect("path to the release teahouse binary");
     let data = tempfile::tempdir().unwrap();
     let mut child = std::process::Command::new("taskset")
-        .args(["-c", "0", &bin, "--addr", "127.0.0.1:39871", "--sends-per-sec", "0", "--uploads-per-min", "0"])
+        .args([
+            "-c",
+            "0",
+            &bin,
+            "--addr",
+            "127.0.0.1:39871",
+            "--sends-per-sec",
+            "0",
+            "--uploads-per-min",
+            "0",
+        ])
         .arg("--data-dir")
         .arg(data.path())
         .env("RUST_LOG", "warn")
@@ -161,7 +199,10 @@ async fn main() {
     let base = format!("http://{addr}");
     let ready = Instant::now();
     while reqwest::get(format!("{base}/healthz")).await.is_err() {
-        assert!(ready.elapsed() < Duration::from_secs(30), "server did not start");
+        assert!(
+            ready.elapsed() < Duration::from_secs(30),
+            "server did not start"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
@@ -187,11 +228,13 @@ async fn main() {
             .send()
             .await
             .unwrap();
-        let mut req = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
-            format!("ws://{addr}/ws"),
-        )
-        .unwrap();
-        req.headers_mut().insert("cookie", c.cookie.parse().unwrap());
+        let mut req =
+            tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+                format!("ws://{addr}/ws"),
+            )
+            .unwrap();
+        req.headers_mut()
+            .insert("cookie", c.cookie.parse().unwrap());
         let (ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
         // Drain every socket so nobody is cut off as slow.
         sockets.push(tokio::spawn(async move {
@@ -207,10 +250,17 @@ async fn main() {
     for i in 0..8 {
         uploaders.push(register(&base, &format!("uploader{i}")).await);
     }
-    let photographer = [register(&base, "photo1").await, register(&base, "photo2").await];
+    let photographer = [
+        register(&base, "photo1").await,
+        register(&base, "photo2").await,
+    ];
     let big_photo = photo(4000, 3000);
     let video = mp4(40 * 1024 * 1024);
-    eprintln!("photo {} KB, video {} MB", big_photo.len() / 1024, video.len() >> 20);
+    eprintln!(
+        "photo {} KB, video {} MB",
+        big_photo.len() / 1024,
+        video.len() >> 20
+    );
 
     // 1. Text latency alone, then under uploads.
     let quiet = text_latencies(&senders, room, 150, "quiet").await;
@@ -221,7 +271,14 @@ async fn main() {
         load.push(tokio::spawn(async move {
             let mut n = 0;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                raw_upload(addr, &cookie, "/api/upload/video?duration_ms=60000", &video, Duration::ZERO).await;
+                raw_upload(
+                    addr,
+                    &cookie,
+                    "/api/upload/video?duration_ms=60000",
+                    &video,
+                    Duration::ZERO,
+                )
+                .await;
                 n += 1;
             }
             n
@@ -263,7 +320,14 @@ async fn main() {
         .map(|uploader| {
             let (cookie, video) = (uploader.cookie.clone(), video.clone());
             tokio::spawn(async move {
-                raw_upload(addr, &cookie, "/api/upload/video?duration_ms=60000", &video, Duration::from_millis(4)).await;
+                raw_upload(
+                    addr,
+                    &cookie,
+                    "/api/upload/video?duration_ms=60000",
+                    &video,
+                    Duration::from_millis(4),
+                )
+                .await;
             })
         })
         .collect();
