@@ -262,6 +262,37 @@ async fn main() {
         video.len() >> 20
     );
 
+    // 2 (measured first, before any picture was decoded). RSS per concurrent upload: 8 uploads paused half way.
+    let before = rss_kb(pid);
+    let held: Vec<_> = uploaders
+        .iter()
+        .map(|uploader| {
+            let (cookie, video) = (uploader.cookie.clone(), video.clone());
+            tokio::spawn(async move {
+                raw_upload(
+                    addr,
+                    &cookie,
+                    "/api/upload/video?duration_ms=60000",
+                    &video,
+                    Duration::from_millis(4),
+                )
+                .await;
+            })
+        })
+        .collect();
+    // About half way (40 MB at 64 KB per 4 ms takes ~2.6 s).
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    let during = rss_kb(pid);
+    for t in held {
+        t.await.unwrap();
+    }
+    println!(
+        "RSS: {} KB before, {} KB with 8 uploads of 40 MB streaming: {:.0} KB per upload",
+        before,
+        during,
+        (during as f64 - before as f64) / 8.0
+    );
+
     // 1. Text latency alone, then under uploads.
     let quiet = text_latencies(&senders, room, 150, "quiet").await;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -311,37 +342,6 @@ async fn main() {
         pct(&busy, 0.5),
         pct(&busy, 0.99),
         pct(&busy, 0.99) / pct(&quiet, 0.99)
-    );
-
-    // 2. RSS per concurrent upload: 8 uploads paused half way.
-    let before = rss_kb(pid);
-    let held: Vec<_> = uploaders
-        .iter()
-        .map(|uploader| {
-            let (cookie, video) = (uploader.cookie.clone(), video.clone());
-            tokio::spawn(async move {
-                raw_upload(
-                    addr,
-                    &cookie,
-                    "/api/upload/video?duration_ms=60000",
-                    &video,
-                    Duration::from_millis(4),
-                )
-                .await;
-            })
-        })
-        .collect();
-    // About half way (40 MB at 64 KB per 4 ms takes ~2.6 s).
-    tokio::time::sleep(Duration::from_millis(1300)).await;
-    let during = rss_kb(pid);
-    for t in held {
-        t.await.unwrap();
-    }
-    println!(
-        "RSS: {} KB before, {} KB with 8 uploads of 40 MB streaming: {:.0} KB per upload",
-        before,
-        during,
-        (during as f64 - before as f64) / 8.0
     );
 
     // 3. Photo uploads per second on one core.
