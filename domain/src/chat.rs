@@ -28,7 +28,7 @@ use crate::{hub, validate, ChatConfig, DomainError, Hub, KickReason, Result, Sub
 /// The chat service: storage, fan-out and limits, shared as `Arc<Chat>`.
 pub struct Chat {
     /// Storage (the storage seam).
-    store: Arc<dyn Store>,
+    pub(crate) store: Arc<dyn Store>,
     /// This process's live connections (subscriptions and their queues).
     hub: Arc<Hub>,
     /// Where stored events and signals go: the hub today, a bus later.
@@ -38,11 +38,13 @@ pub struct Chat {
     /// Bounded argon2 worker pool.
     hasher: PasswordHasherPool,
     /// Per-user send rate (None when disabled).
-    send_limiter: Option<DefaultKeyedRateLimiter<UserId>>,
+    pub(crate) send_limiter: Option<DefaultKeyedRateLimiter<UserId>>,
     /// Failed logins per (username, address) and per address.
     login_throttle: LoginThrottle,
     /// The group-commit writer all sends go through.
-    sends: SendQueue,
+    pub(crate) sends: SendQueue,
+    /// Media files, their limits and the decode pool (see [`crate::media`]).
+    pub(crate) media: crate::media::service::MediaState,
     /// Accounts by id: every authenticated request resolves its session's
     /// user, so this saves a query per request; profile and password changes
     /// go through this service, which updates it. Bounded by the number of
@@ -74,6 +76,7 @@ impl Chat {
             sends: SendQueue::start(store.open_appender()?, publisher.clone(), 4096, 512)?,
             hub,
             publisher,
+            media: crate::media::service::MediaState::open(config.media.clone())?,
             hasher: PasswordHasherPool::new(config.hash_concurrency),
             send_limiter,
             login_throttle: LoginThrottle::new(config.login_throttle.clone()),

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use teahouse_protocol::limits;
 
+use crate::media::MediaConfig;
 use crate::throttle::ThrottleConfig;
 
 /// Limits and sizes the domain enforces.
@@ -24,6 +25,8 @@ pub struct ChatConfig {
     pub hash_concurrency: usize,
     /// How often a client must show signs of life on its socket.
     pub heartbeat: Duration,
+    /// Media limits and where media files live.
+    pub media: MediaConfig,
 }
 
 impl Default for ChatConfig {
@@ -36,6 +39,7 @@ impl Default for ChatConfig {
             login_throttle: ThrottleConfig::default(),
             hash_concurrency: 2,
             heartbeat: Duration::from_secs(25),
+            media: MediaConfig::default(),
         }
     }
 }

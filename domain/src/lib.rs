@@ -20,7 +20,7 @@
 //! # The two seams
 //! - **Storage** ([`store`]): small traits per aggregate ([`store::AccountStore`],
 //!   [`store::ConversationStore`], [`store::EventLog`] with the writer's
-//!   batched [`store::BatchAppender`]); the services decide, the stores keep.
+//!   batched [`store::BatchAppender`], [`store::MediaStore`]); the services decide, the stores keep.
 //!   [`store::sqlite`] is the first implementation.
 //! - **Events** ([`publish`]): every committed event and every control signal
 //!   (session ended, membership changed, presence) leaves the domain through
@@ -37,6 +37,9 @@
 //! - [`directory`]: the public room directory: cursor pages, name search.
 //! - [`log`]: the log as the domain sees it: a message to store, a send's
 //!   outcome, a page to read.
+//! - [`media`]: media files: sniffing, limits, picture decoding and
+//!   thumbnails on a bounded pool, where files live, and the chat
+//!   operations on them (upload, send, fetch, sweep).
 //! - [`writer`]: group commit on its own thread: concurrent sends share one
 //!   transaction, answered after commit, then published.
 //! - [`store`]: the storage seam and [`store::sqlite`] (private chats:
@@ -58,6 +61,7 @@ pub mod directory;
 pub mod error;
 pub mod hub;
 pub mod log;
+pub mod media;
 pub mod publish;
 pub mod rooms;
 pub mod store;
@@ -69,6 +73,7 @@ pub use chat::Chat;
 pub use config::ChatConfig;
 pub use error::{DomainError, Result};
 pub use hub::{Hub, KickReason, Subscription};
+pub use media::{MediaConfig, MediaKind};
 pub use publish::{Publisher, SessionKey, Signal};
 pub use store::sqlite::SqliteStore;
 pub use store::{Store, WriteTurn};

@@ -56,6 +56,9 @@ pub struct WriterStats {
     pub commits: AtomicU64,
     /// Sends answered from committed batches (including idempotent retries).
     pub sends: AtomicU64,
+    /// Sends handed to the writer's queue (tests wait on it to know that
+    /// sends are queued behind a paused write).
+    pub queued: AtomicU64,
 }
 
 impl std::fmt::Debug for Job {
@@ -108,6 +111,7 @@ impl SendQueue {
             .send(Job { sender, msg, reply })
             .await
             .map_err(|_| DomainError::Internal("message writer stopped".into()))?;
+        self.stats.queued.fetch_add(1, Ordering::Relaxed);
         outcome
             .await
             .map_err(|_| DomainError::Internal("message writer dropped a send".into()))?

@@ -15,6 +15,7 @@
 #![no_main]
 
 use app::api::auth::{Login, Logout, Me, Register};
+use app::api::media::SendMedia;
 use app::api::messages::{History, SendMessage};
 use app::api::rooms::{CreateRoom, JoinRoom, LeaveRoom, MyRooms, PublicRooms, RoomDetailArgs};
 use libfuzzer_sys::fuzz_target;
@@ -67,6 +68,7 @@ fuzz_target!(|data: &[u8]| {
         JoinRoom,
         LeaveRoom,
         RoomDetailArgs,
+        SendMedia,
     );
     all[usize::from(which) % all.len()](&body);
 });

@@ -82,6 +82,26 @@ pub enum ErrorCode {
     CrossOrigin,
     /// A password change gave the wrong current password.
     WrongPassword,
+    /// An upload's bytes are not a type accepted for its kind (SVG, HTML,
+    /// a PDF renamed `.jpg`, …): decided by the bytes, never the name.
+    MediaTypeUnsupported,
+    /// An upload with no bytes.
+    MediaEmpty,
+    /// An upload of an accepted type that does not decode (truncated or
+    /// damaged).
+    MediaUndecodable,
+    /// An upload larger than its kind's limit.
+    MediaTooLarge,
+    /// A voice clip or video longer than its kind's limit.
+    MediaTooLong,
+    /// A picture whose header claims more pixels than the server decodes
+    /// (a decompression bomb).
+    MediaDimensionsTooLarge,
+    /// The upload stopped before its end; nothing was kept.
+    UploadAborted,
+    /// That upload is already in a message (send it again with the same
+    /// `client_id` to get that message).
+    MediaAlreadySent,
     /// Something failed on the server; nothing was stored.
     Internal,
     /// The server could not be reached (reported by clients, never sent).
@@ -119,6 +139,14 @@ impl ErrorCode {
             BadRequest => "bad_request",
             CrossOrigin => "cross_origin",
             WrongPassword => "wrong_password",
+            MediaTypeUnsupported => "media_type_unsupported",
+            MediaEmpty => "media_empty",
+            MediaUndecodable => "media_undecodable",
+            MediaTooLarge => "media_too_large",
+            MediaTooLong => "media_too_long",
+            MediaDimensionsTooLarge => "media_dimensions_too_large",
+            UploadAborted => "upload_aborted",
+            MediaAlreadySent => "media_already_sent",
             Internal => "internal",
             Network => "network",
         }
@@ -131,7 +159,11 @@ impl ErrorCode {
             Unauthenticated | BadCredentials => 401,
             Forbidden | NotMember | CrossOrigin | WrongPassword | NoSharedRoom => 403,
             NotFound => 404,
-            UsernameTaken | AlreadyMember | OwnerCannotLeave | DirectFixedMembers => 409,
+            UsernameTaken | AlreadyMember | OwnerCannotLeave | DirectFixedMembers
+            | MediaAlreadySent => 409,
+            UploadAborted => 400,
+            MediaTooLarge => 413,
+            MediaTypeUnsupported => 415,
             RateLimited => 429,
             Internal => 500,
             Network => 503,
@@ -205,6 +237,26 @@ impl ErrorCode {
                 "Refused: this request came from another website",
             ),
             WrongPassword => ("当前密码不正确", "The current password is wrong"),
+            MediaTypeUnsupported => (
+                "不支持该文件类型（图片仅限 JPEG、PNG、GIF、WebP；语音 WebM、Ogg、MP4；视频 MP4、WebM）",
+                "This file type is not supported (images: JPEG, PNG, GIF, WebP; voice: WebM, Ogg, MP4; video: MP4, WebM)",
+            ),
+            MediaEmpty => ("文件是空的", "The file is empty"),
+            MediaUndecodable => (
+                "文件已损坏或不完整",
+                "The file is damaged or incomplete",
+            ),
+            MediaTooLarge => ("文件太大了", "The file is too large"),
+            MediaTooLong => ("时长超过上限", "It is longer than allowed"),
+            MediaDimensionsTooLarge => (
+                "图片尺寸太大",
+                "The picture's dimensions are too large",
+            ),
+            UploadAborted => (
+                "上传中断了，请重试",
+                "The upload was interrupted, please retry",
+            ),
+            MediaAlreadySent => ("该文件已发送过", "That file was already sent"),
             Internal => (
                 "服务器出错了，请稍后重试",
                 "Something went wrong on the server, please retry",
@@ -221,7 +273,7 @@ impl ErrorCode {
     }
 
     /// Every code, for exhaustive tests and documentation.
-    pub const ALL: [ErrorCode; 28] = {
+    pub const ALL: [ErrorCode; 36] = {
         use ErrorCode::*;
         [
             Unauthenticated,
@@ -250,6 +302,14 @@ impl ErrorCode {
             BadRequest,
             CrossOrigin,
             WrongPassword,
+            MediaTypeUnsupported,
+            MediaEmpty,
+            MediaUndecodable,
+            MediaTooLarge,
+            MediaTooLong,
+            MediaDimensionsTooLarge,
+            UploadAborted,
+            MediaAlreadySent,
             Internal,
             Network,
         ]

@@ -23,3 +23,12 @@ pub const ROOM_PAGE_DEFAULT: u32 = 50;
 pub const ROOM_PAGE_MAX: u32 = 100;
 /// Most people one contact search answers with (`search_contacts`).
 pub const CONTACTS_MAX: u32 = 20;
+/// Default upload limits per media kind (configurable on the server; the
+/// browser may warn early with these).
+pub const IMAGE_MAX_BYTES_DEFAULT: u64 = 20 * 1024 * 1024;
+pub const VOICE_MAX_BYTES_DEFAULT: u64 = 2 * 1024 * 1024;
+pub const VOICE_MAX_MS_DEFAULT: u32 = 60_000;
+pub const VIDEO_MAX_BYTES_DEFAULT: u64 = 100 * 1024 * 1024;
+pub const VIDEO_MAX_MS_DEFAULT: u32 = 5 * 60_000;
+/// Longest side of an image thumbnail, in pixels.
+pub const THUMB_SIDE: u32 = 480;

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Parser;
-use teahouse_domain::ChatConfig;
+use teahouse_domain::{ChatConfig, MediaConfig};
 
 /// Teahouse (茶馆): self-hosted real-time chat.
 #[derive(Clone, Debug, Parser)]
@@ -69,6 +69,34 @@ pub struct Config {
     #[arg(long, env = "TEAHOUSE_FRAME_ANCESTORS", default_value = "'self'")]
     pub frame_ancestors: String,
 
+    /// Largest image upload, in bytes.
+    #[arg(long, env = "TEAHOUSE_MAX_IMAGE_BYTES", default_value_t = teahouse_protocol::limits::IMAGE_MAX_BYTES_DEFAULT)]
+    pub max_image_bytes: u64,
+
+    /// Largest voice clip upload, in bytes.
+    #[arg(long, env = "TEAHOUSE_MAX_VOICE_BYTES", default_value_t = teahouse_protocol::limits::VOICE_MAX_BYTES_DEFAULT)]
+    pub max_voice_bytes: u64,
+
+    /// Longest voice clip, in seconds.
+    #[arg(long, env = "TEAHOUSE_MAX_VOICE_SECS", default_value_t = teahouse_protocol::limits::VOICE_MAX_MS_DEFAULT / 1000)]
+    pub max_voice_secs: u32,
+
+    /// Largest video upload, in bytes.
+    #[arg(long, env = "TEAHOUSE_MAX_VIDEO_BYTES", default_value_t = teahouse_protocol::limits::VIDEO_MAX_BYTES_DEFAULT)]
+    pub max_video_bytes: u64,
+
+    /// Longest video, in seconds.
+    #[arg(long, env = "TEAHOUSE_MAX_VIDEO_SECS", default_value_t = teahouse_protocol::limits::VIDEO_MAX_MS_DEFAULT / 1000)]
+    pub max_video_secs: u32,
+
+    /// Uploads a user may start per minute; 0 disables the limit.
+    #[arg(long, env = "TEAHOUSE_UPLOADS_PER_MIN", default_value_t = 30)]
+    pub uploads_per_min: u32,
+
+    /// Seconds an upload may stay unsent before it is removed.
+    #[arg(long, env = "TEAHOUSE_UNSENT_MEDIA_SECS", default_value_t = 3600)]
+    pub unsent_media_secs: u64,
+
     /// Login throttling (no flags: the defaults follow OWASP's guidance;
     /// tests shorten or lengthen them).
     #[arg(skip)]
@@ -91,7 +119,22 @@ impl Config {
             sends_per_sec: self.sends_per_sec,
             heartbeat: Duration::from_secs(self.heartbeat_secs.clamp(1, 3600)),
             login_throttle: self.login_throttle.clone(),
+            media: self.media_config(),
             ..ChatConfig::default()
+        }
+    }
+
+    /// Media limits; files under `<data-dir>/media`.
+    pub fn media_config(&self) -> MediaConfig {
+        MediaConfig {
+            image_max_bytes: self.max_image_bytes,
+            voice_max_bytes: self.max_voice_bytes,
+            voice_max_ms: self.max_voice_secs.saturating_mul(1000),
+            video_max_bytes: self.max_video_bytes,
+            video_max_ms: self.max_video_secs.saturating_mul(1000),
+            uploads_per_minute: self.uploads_per_min,
+            unsent_ttl: Duration::from_secs(self.unsent_media_secs),
+            ..MediaConfig::new(self.data_dir.join("media"))
         }
     }
 
@@ -112,6 +155,13 @@ impl Config {
             trust_proxy: false,
             frame_ancestors: "'self'".into(),
             login_throttle: teahouse_domain::ThrottleConfig::default(),
+            max_image_bytes: teahouse_protocol::limits::IMAGE_MAX_BYTES_DEFAULT,
+            max_voice_bytes: teahouse_protocol::limits::VOICE_MAX_BYTES_DEFAULT,
+            max_voice_secs: teahouse_protocol::limits::VOICE_MAX_MS_DEFAULT / 1000,
+            max_video_bytes: teahouse_protocol::limits::VIDEO_MAX_BYTES_DEFAULT,
+            max_video_secs: teahouse_protocol::limits::VIDEO_MAX_MS_DEFAULT / 1000,
+            uploads_per_min: 0,
+            unsent_media_secs: 3600,
         }
     }
 }

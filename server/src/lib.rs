@@ -6,7 +6,8 @@
 //! - [`backup`]: `teahouse backup`, a consistent copy of the database taken
 //!   while the server runs.
 //! - [`routes`]: one module per resource with its own router: the pages,
-//!   the server functions (`POST /api/<name>`), `/ws`, `/healthz`.
+//!   the server functions (`POST /api/<name>`), `/ws`, `/healthz`, media
+//!   uploads and files (`/api/upload/{kind}`, `/media/{id}`).
 //! - [`security`]: CSRF protection (allowed origins), security headers and
 //!   the CSP nonce, the client address for login throttling.
 //! - [`error`]: start-up errors (request errors are `app::error::AppError`,
@@ -36,7 +37,9 @@ use leptos::prelude::*;
 use teahouse_domain::{Chat, KickReason, SqliteStore};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
-use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
+use tower_http::compression::predicate::{
+    DefaultPredicate, NotForContentType, Predicate, SizeAbove,
+};
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
@@ -50,7 +53,8 @@ pub use error::StartError;
 use security::headers::SecurityHeaders;
 use security::origin::OriginPolicy;
 
-/// Largest request body accepted (bytes); larger ones get 413.
+/// Largest request body accepted (bytes) on every route but uploads
+/// (`routes::media`, with their own per-kind limits); larger ones get 413.
 pub const MAX_REQUEST_BODY: usize = 64 * 1024;
 
 /// Responses smaller than this (bytes) are sent uncompressed.
@@ -140,6 +144,7 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> Result<Ser
         origins: origins.clone(),
     };
     let trust_proxy = config.trust_proxy;
+    spawn_media_sweep(chat.clone());
     let router = Router::new()
         .merge(routes::health::router())
         .merge(routes::ws::router())
@@ -158,9 +163,12 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> Result<Ser
             move || security::provide_request_context(trust_proxy),
             app::shell,
         ))
-        .layer(session_layer)
         // No request needs more: a 2000-character message is ~8 KB form-encoded.
         .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY))
+        // Media: merged after the body limit so that uploads are the one
+        // route without it (they stream to disk with per-kind limits).
+        .merge(routes::media::router())
+        .layer(session_layer)
         // Before the body is read or the session loaded.
         .layer(middleware::from_fn_with_state(
             origins,
@@ -170,8 +178,13 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> Result<Ser
         // answer (a few hundred bytes) is not: a deflate stream per request
         // costs more CPU than the bytes it saves.
         .layer(
-            CompressionLayer::new()
-                .compress_when(DefaultPredicate::new().and(SizeAbove::new(MIN_COMPRESSED_BODY))),
+            CompressionLayer::new().compress_when(
+                DefaultPredicate::new()
+                    .and(SizeAbove::new(MIN_COMPRESSED_BODY))
+                    // Already compressed, and served in byte ranges.
+                    .and(NotForContentType::const_new("audio/"))
+                    .and(NotForContentType::const_new("video/")),
+            ),
         )
         // Outside everything else, so every answer gets them (413s and 403s too).
         .layer(middleware::from_fn_with_state(
@@ -181,6 +194,25 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> Result<Ser
         .layer(TraceLayer::new_for_http())
         .with_state(state);
     Ok(Server { router, chat })
+}
+
+/// How often uploads never sent are looked for (those older than
+/// `--unsent-media-secs` are removed).
+const MEDIA_SWEEP_EVERY: Duration = Duration::from_secs(300);
+
+/// Removes uploads never sent, now and every [`MEDIA_SWEEP_EVERY`].
+fn spawn_media_sweep(chat: Arc<Chat>) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(MEDIA_SWEEP_EVERY);
+        loop {
+            every.tick().await;
+            match chat.sweep_unsent_media().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(removed = n, "removed uploads never sent"),
+                Err(e) => tracing::error!(error = %e, "sweeping uploads never sent failed"),
+            }
+        }
+    });
 }
 
 /// Serves until `shutdown` resolves, then stops accepting, lets in-flight

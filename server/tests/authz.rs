@@ -63,6 +63,7 @@ fn room_arg(room: i64) -> Vec<(&'static str, String)> {
 
 const UNAUTH: Expect = Refused(ErrorCode::Unauthenticated);
 const NOT_MEMBER: Expect = Refused(ErrorCode::NotMember);
+const NOT_FOUND: Expect = Refused(ErrorCode::NotFound);
 
 fn matrix() -> Vec<Row> {
     vec![
@@ -151,6 +152,20 @@ fn matrix() -> Vec<Row> {
                 ]
             },
             expect: [UNAUTH, NOT_MEMBER, Allowed, Allowed],
+        },
+        Row {
+            endpoint: "send_media",
+            // An upload that is not the caller's (here: none at all) is
+            // `not_found` for everyone signed in; sending one's own upload
+            // to a room one is not in is `not_member` (see media.rs).
+            args: |room| {
+                vec![
+                    ("room_id", room.to_string()),
+                    ("client_id", uuid_ish()),
+                    ("media_id", "abcdefghijklmnopqrstuvwxyz".into()),
+                ]
+            },
+            expect: [UNAUTH, NOT_FOUND, NOT_FOUND, NOT_FOUND],
         },
         Row {
             endpoint: "history",

@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod direct;
+pub mod media;
 pub mod messages;
 pub mod profile;
 pub mod rooms;

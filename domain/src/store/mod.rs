@@ -12,7 +12,10 @@
 //!   and the membership events they log.
 //! - [`DirectStore`]: private 1:1 chats (one per pair) and contacts.
 //! - [`EventLog`]: reading a conversation's log by sequence cursor, and the
-//!   [`BatchAppender`] the group-commit writer stores messages through.
+//!   [`BatchAppender`] the group-commit writer stores messages through
+//!   (which also attaches a media message's upload to its conversation).
+//! - [`MediaStore`]: uploaded media files' rows (the files themselves are
+//!   [`crate::media::files`]'s).
 //!
 //! [`sqlite`] is the first implementation (sqlx for the rest, rusqlite on the
 //! message writer's own thread). Sessions are stored by the web layer's
@@ -26,12 +29,14 @@ pub mod sqlite;
 
 use async_trait::async_trait;
 use teahouse_protocol::{
-    ConversationEvent, ConversationId, ConversationSummary, Member, RoomPage, UserBrief, UserId,
+    ConversationEvent, ConversationId, ConversationSummary, MediaId, Member, RoomPage, UserBrief,
+    UserId,
 };
 use tokio::sync::OwnedMutexGuard;
 
 use crate::directory::Cursor;
 use crate::log::{NewMessage, Page, Sent};
+use crate::media::MediaRecord;
 use crate::Result;
 
 /// An account as the session layer checks it.
@@ -209,10 +214,29 @@ impl WriteTurn {
     }
 }
 
+/// Uploaded media. A row is sent at most once: the message writer attaches
+/// it to its conversation in the transaction that stores the message
+/// ([`BatchAppender::append`]).
+#[async_trait]
+pub trait MediaStore: Send + Sync {
+    /// Stores a checked upload, not sent yet, uploaded at `created_ms`.
+    async fn insert_media(&self, record: &MediaRecord, created_ms: i64) -> Result<()>;
+
+    /// The upload with this id, if any.
+    async fn media(&self, id: &MediaId) -> Result<Option<MediaRecord>>;
+
+    /// Ids of uploads stored before `before_ms` and never sent, oldest
+    /// first, at most `limit`.
+    async fn unsent_media_before(&self, before_ms: i64, limit: u32) -> Result<Vec<MediaId>>;
+
+    /// Deletes the upload's row if it was never sent; true if it did.
+    async fn delete_unsent_media(&self, id: &MediaId) -> Result<bool>;
+}
+
 /// Everything the chat service stores.
 #[async_trait]
 pub trait Store:
-    AccountStore + ConversationStore + DirectStore + EventLog + std::fmt::Debug
+    AccountStore + ConversationStore + DirectStore + EventLog + MediaStore + std::fmt::Debug
 {
     /// True if the database answers (for `/healthz`).
     async fn ping(&self) -> bool;

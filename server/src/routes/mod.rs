@@ -3,6 +3,8 @@
 //! - [`pages`]: the HTML pages (`/`, `/login`, `/register`).
 //! - [`api`]: the server functions, `POST /api/<name>`.
 //! - [`ws`]: `GET /ws`, the authenticated push channel.
+//! - [`media`]: uploads (`POST /api/upload/{kind}`, a streamed body) and
+//!   serving media files (`GET /media/{id}`, `/media/{id}/thumb`).
 //! - [`health`]: `GET /healthz`.
 //!
 //! Pages and server functions are rendered by Leptos with the same context
@@ -12,6 +14,7 @@
 
 pub mod api;
 pub mod health;
+pub mod media;
 pub mod pages;
 pub mod ws;
 

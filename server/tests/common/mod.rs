@@ -58,6 +58,11 @@ impl TestServer {
         }
     }
 
+    /// The server's data directory (database, media files).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }

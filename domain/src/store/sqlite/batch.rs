@@ -9,7 +9,7 @@
 //! 1. check each send: does the room exist, is the sender a member, is its
 //!    `client_id` already stored;
 //! 2. bump each room's `last_seq` by its number of new messages;
-//! 3. insert every new event.
+//! 3. insert every new event (and attach a media message's upload to it).
 //!
 //! The transaction makes the batch all-or-nothing. Sequence numbers follow
 //! batch order within each room, so they stay gap-free and increasing.
@@ -30,6 +30,7 @@ use tokio::sync::Mutex;
 
 use super::conversations::{membership_columns, membership_verdict};
 use super::events::{body_columns, find_by_client_id, INSERT_EVENT_SQL};
+use super::media;
 use crate::log::Sent;
 use crate::store::{BatchAppender, PendingSend as Send, WriteTurn};
 use crate::{now_ms, DomainError, Result};
@@ -72,7 +73,7 @@ enum Verdict {
 /// own outcome (a rejection does not disturb the others); a storage error
 /// fails the whole call and the caller rolls back.
 pub(crate) fn store(conn: &Connection, sends: &[Send<'_>]) -> Result<Vec<Result<Sent>>> {
-    let verdicts = check(conn, sends)?;
+    let mut verdicts = check(conn, sends)?;
     // A client id repeated inside the batch is stored once: the first copy
     // decides, the later ones repeat its answer.
     let mut first_of: HashMap<(ConversationId, UserId, &str), usize> = HashMap::new();
@@ -83,6 +84,17 @@ pub(crate) fn store(conn: &Connection, sends: &[Send<'_>]) -> Result<Vec<Result<
             Some(&first) => repeat_of[i] = Some(first),
             None => {
                 first_of.insert(key, i);
+            }
+        }
+    }
+
+    // An upload is sent once: a second fresh send of it in the same batch
+    // (another client id) is refused like one in a later batch.
+    let mut claimed = std::collections::HashSet::new();
+    for (i, (_, msg)) in sends.iter().enumerate() {
+        if let (None, Verdict::Fresh, Some(m)) = (repeat_of[i], &verdicts[i], msg.content.media()) {
+            if !claimed.insert(&m.id) {
+                verdicts[i] = Verdict::Rejected(ErrorCode::MediaAlreadySent);
             }
         }
     }
@@ -135,6 +147,9 @@ pub(crate) fn store(conn: &Connection, sends: &[Send<'_>]) -> Result<Vec<Result<
                     columns.body.as_deref(),
                     columns.client_id
                 ])?;
+                if let Some(m) = msg.content.media() {
+                    media::attach(conn, &m.id, msg.conversation_id, seq)?;
+                }
                 Some(Ok(Sent {
                     event: ConversationEvent {
                         conversation_id: msg.conversation_id,
@@ -191,7 +206,13 @@ fn check(conn: &Connection, sends: &[Send<'_>]) -> Result<Vec<Verdict>> {
                 Err(DomainError::Rejected(e)) => Verdict::Rejected(e.code),
                 Err(e) => return Err(e),
                 Ok(()) if stored => Verdict::Stored,
-                Ok(()) => Verdict::Fresh,
+                Ok(()) => match msg.content.media() {
+                    Some(m) => match media::claim_refusal(conn, &m.id, sender.id)? {
+                        Some(code) => Verdict::Rejected(code),
+                        None => Verdict::Fresh,
+                    },
+                    None => Verdict::Fresh,
+                },
             })
         })
         .collect()

@@ -8,6 +8,7 @@
 //! - [`directory`]: the public room directory's pages and search.
 //! - [`direct`]: private 1:1 chats (`direct_pairs`) and the contact search.
 //! - [`events`]: the `events` table: layout, history pages, appends.
+//! - [`media`]: the `media` table: uploads, and attaching one to its message.
 //! - [`batch`]: the message writer's connection and its batch transaction.
 
 pub mod accounts;
@@ -17,11 +18,13 @@ pub mod db;
 pub mod direct;
 pub mod directory;
 pub mod events;
+pub mod media;
 
 use async_trait::async_trait;
 use sqlx::SqlitePool;
 use teahouse_protocol::{
-    ConversationEvent, ConversationId, ConversationSummary, Member, RoomPage, UserBrief, UserId,
+    ConversationEvent, ConversationId, ConversationSummary, MediaId, Member, RoomPage, UserBrief,
+    UserId,
 };
 
 pub use db::Db;
@@ -29,9 +32,10 @@ pub use db::Db;
 use crate::accounts::{SYSTEM_NICKNAME, SYSTEM_USERNAME};
 use crate::directory::Cursor;
 use crate::log::Page;
+use crate::media::MediaRecord;
 use crate::store::{
-    Account, AccountStore, BatchAppender, ConversationStore, DirectStore, EventLog, NewRoom, Store,
-    WriteTurn,
+    Account, AccountStore, BatchAppender, ConversationStore, DirectStore, EventLog, MediaStore,
+    NewRoom, Store, WriteTurn,
 };
 use crate::Result;
 
@@ -186,6 +190,25 @@ impl EventLog for SqliteStore {
             conn: self.db.open_sync_writer()?,
             turn: self.db.turn(),
         }))
+    }
+}
+
+#[async_trait]
+impl MediaStore for SqliteStore {
+    async fn insert_media(&self, record: &MediaRecord, created_ms: i64) -> Result<()> {
+        media::insert(&self.db, record, created_ms).await
+    }
+
+    async fn media(&self, id: &MediaId) -> Result<Option<MediaRecord>> {
+        media::get(&self.db, id).await
+    }
+
+    async fn unsent_media_before(&self, before_ms: i64, limit: u32) -> Result<Vec<MediaId>> {
+        media::unsent_before(&self.db, before_ms, limit).await
+    }
+
+    async fn delete_unsent_media(&self, id: &MediaId) -> Result<bool> {
+        media::delete_unsent(&self.db, id).await
     }
 }
 

@@ -1,0 +1,190 @@
+//! Media routes: `POST /api/upload/{kind}` (kind = image | voice | video)
+//! receives a file as the raw request body, streamed to disk with its
+//! kind's limits (this route alone is outside the 64 KB body limit of the
+//! rest, see [`crate::build`]); `GET /media/{id}` and `GET
+//! /media/{id}/thumb` serve a file to those who may read the conversation
+//! it was sent in (or to its uploader before it is sent) and answer 404 to
+//! everyone else, whether it exists or not.
+//!
+//! Serving is tower-http's `ServeFile` (single `Range` requests with 206,
+//! `Last-Modified`/`If-Modified-Since`) plus what it lacks: a strong `ETag`
+//! with `If-None-Match` (files never change under their id), `private`
+//! caching and `Content-Disposition: inline`. `X-Content-Type-Options:
+//! nosniff` is on every answer (`security::headers`). The authorization is
+//! the domain's ([`Chat::media_file`]).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::api::ssr::{fail, CurrentUser};
+use app::error::AppError;
+use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures::StreamExt;
+use serde::Deserialize;
+use teahouse_domain::media::ServedFile;
+use teahouse_domain::{Chat, MediaKind};
+use teahouse_protocol::{ErrorCode, MediaRef};
+use tower::ServiceExt;
+use tower_http::services::ServeFile;
+
+use crate::AppState;
+
+/// An upload that sends nothing for this long is dropped as aborted (a
+/// client that stalls must not hold its upload slot for ever).
+const UPLOAD_IDLE: Duration = Duration::from_secs(30);
+
+/// How long a browser may reuse a fetched file without asking again
+/// (private: never in shared caches). Short, because access ends when a
+/// member leaves; a revalidation is a cheap 304.
+const CACHE_CONTROL: &str = "private, max-age=3600";
+
+/// The media routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/upload/{kind}", post(upload))
+        .route("/media/{id}", get(file))
+        .route("/media/{id}/thumb", get(thumb))
+}
+
+/// The upload's query string.
+#[derive(Debug, Deserialize)]
+struct UploadQuery {
+    /// Playing time of a voice clip or video, as the browser measured it
+    /// (checked against the kind's limit).
+    duration_ms: Option<u32>,
+}
+
+async fn upload(
+    State(chat): State<Arc<Chat>>,
+    Path(kind): Path<String>,
+    query: Result<Query<UploadQuery>, QueryRejection>,
+    current: CurrentUser,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match receive(&chat, &kind, query, current, &headers, body).await {
+        Ok(media) => Json(media).into_response(),
+        Err(e) => {
+            // Internal failures were logged as errors where they happened.
+            if e.code != ErrorCode::Internal {
+                tracing::info!(kind = %kind, code = e.code.as_str(), "upload refused");
+            }
+            e.into_response()
+        }
+    }
+}
+
+/// Streams the body into an upload and stores it.
+async fn receive(
+    chat: &Chat,
+    kind: &str,
+    query: Result<Query<UploadQuery>, QueryRejection>,
+    current: CurrentUser,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<MediaRef, AppError> {
+    let kind = MediaKind::parse(kind).ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
+    let user = current
+        .user
+        .ok_or_else(|| AppError::new(ErrorCode::Unauthenticated))?;
+    let Query(query) = query.map_err(|_| AppError {
+        code: ErrorCode::BadRequest,
+        field: Some("duration_ms".into()),
+    })?;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let mut upload = chat
+        .start_upload(&user, kind, declared, query.duration_ms)
+        .map_err(fail)?;
+    let mut stream = body.into_data_stream();
+    loop {
+        match tokio::time::timeout(UPLOAD_IDLE, stream.next()).await {
+            Ok(None) => break,
+            Ok(Some(Ok(chunk))) => upload.write(&chunk).await.map_err(fail)?,
+            Ok(Some(Err(e))) => {
+                tracing::info!(user = %user.id, error = %e, "upload aborted by the client");
+                return Err(AppError::new(ErrorCode::UploadAborted));
+            }
+            Err(_) => {
+                tracing::info!(user = %user.id, "upload stalled; dropped");
+                return Err(AppError::new(ErrorCode::UploadAborted));
+            }
+        }
+    }
+    chat.finish_upload(upload).await.map_err(fail)
+}
+
+async fn file(
+    State(chat): State<Arc<Chat>>,
+    Path(id): Path<String>,
+    current: CurrentUser,
+    req: Request,
+) -> Response {
+    serve(&chat, current, &id, false, req).await
+}
+
+async fn thumb(
+    State(chat): State<Arc<Chat>>,
+    Path(id): Path<String>,
+    current: CurrentUser,
+    req: Request,
+) -> Response {
+    serve(&chat, current, &id, true, req).await
+}
+
+/// Serves a file `current` may fetch, else 404.
+async fn serve(chat: &Chat, current: CurrentUser, id: &str, thumb: bool, req: Request) -> Response {
+    let user = current.user.map(|u| u.id);
+    let served = match chat.media_file(user, id, thumb).await {
+        Ok(served) => served,
+        Err(e) => return fail(e).into_response(),
+    };
+    let fresh = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| {
+            tags.split(',')
+                .any(|t| t.trim() == served.etag || t.trim() == "*")
+        });
+    let mut res = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let mime = served
+            .mime
+            .parse::<mime::Mime>()
+            .unwrap_or(mime::APPLICATION_OCTET_STREAM);
+        match ServeFile::new_with_mime(&served.path, &mime)
+            .oneshot(req)
+            .await
+        {
+            Ok(res) => res.map(Body::new),
+            Err(never) => match never {},
+        }
+    };
+    add_headers(res.headers_mut(), &served);
+    res
+}
+
+/// The headers every served file gets.
+fn add_headers(headers: &mut HeaderMap, served: &ServedFile) {
+    if let Ok(etag) = HeaderValue::from_str(&served.etag) {
+        headers.insert(header::ETAG, etag);
+    }
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(CACHE_CONTROL),
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("inline"),
+    );
+}
