@@ -18,7 +18,7 @@ use crate::nav::load_page;
 use teahouse_protocol::limits;
 
 /// The message for `field`, if the last submission failed on it.
-fn field_error(
+pub fn field_error(
     err: Signal<Option<AppError>>,
     field: &'static str,
 ) -> impl Fn() -> Option<String> + Copy {
@@ -40,14 +40,18 @@ fn form_error(err: Signal<Option<AppError>>) -> impl Fn() -> Option<String> + Co
     }
 }
 
+/// A labelled form input with its error line (sign-up, log-in, "Me").
 #[component]
-fn Field(
+pub fn Field(
     id: &'static str,
     label: T,
     #[prop(default = "text")] kind: &'static str,
     autocomplete: &'static str,
     maxlength: usize,
     #[prop(optional)] hint: Option<T>,
+    /// Initial value (e.g. the current nickname).
+    #[prop(optional)]
+    value: Option<String>,
     error: impl Fn() -> Option<String> + Copy + Send + Sync + 'static,
     /// Read when the form is sent.
     input: NodeRef<Input>,
@@ -64,6 +68,7 @@ fn Field(
                 type=kind
                 autocomplete=autocomplete
                 maxlength=maxlength
+                value=value
                 required
                 aria-invalid=move || if error().is_some() { "true" } else { "false" }
                 aria-describedby=err_id.clone()
