@@ -2,53 +2,14 @@
 //! authorization and fan-out. Written against [`Store`] only: a second
 //! backend runs this whole suite by adding a branch to [`open_store`].
 
-use std::sync::Arc;
-
 use teahouse_domain::accounts::NewAccount;
 use teahouse_domain::log::Page;
-use teahouse_domain::{Chat, ChatConfig, DomainError, KickReason, SqliteStore, Store};
-use teahouse_protocol::{ConversationId, ErrorCode, EventBody, MemberRole, ServerFrame, UserBrief};
+use teahouse_domain::{ChatConfig, DomainError, KickReason};
+use teahouse_protocol::{ConversationId, ErrorCode, EventBody, MemberRole, ServerFrame};
 
-struct Fixture {
-    chat: Arc<Chat>,
-    _dir: tempfile::TempDir,
-}
+mod common;
 
-/// A fresh, empty store: a SQLite file in `dir` (the one backend so far).
-async fn open_store(dir: &std::path::Path) -> Arc<dyn Store> {
-    let url = format!("sqlite://{}", dir.join("t.db").display());
-    Arc::new(SqliteStore::open(&url).await.unwrap())
-}
-
-async fn fixture(config: ChatConfig) -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open_store(dir.path()).await;
-    Fixture {
-        chat: Chat::start(store, config).await.unwrap(),
-        _dir: dir,
-    }
-}
-
-fn unlimited() -> ChatConfig {
-    ChatConfig {
-        sends_per_sec: 0,
-        ..ChatConfig::default()
-    }
-}
-
-async fn user(chat: &Chat, name: &str) -> UserBrief {
-    chat.register(NewAccount {
-        username: name.into(),
-        nickname: format!("{name} 昵称"),
-        password: "tea-leaves-42".into(),
-    })
-    .await
-    .unwrap()
-}
-
-fn code(e: DomainError) -> ErrorCode {
-    e.to_api().code
-}
+use common::{code, fixture, unlimited, user};
 
 fn frame(bytes: &[u8]) -> ServerFrame {
     serde_json::from_slice(bytes).unwrap()

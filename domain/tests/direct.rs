@@ -3,47 +3,20 @@
 //! open one, how each side sees it, its fixed membership, its privacy, and
 //! the contact search.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use teahouse_domain::accounts::NewAccount;
 use teahouse_domain::log::Page;
-use teahouse_domain::{Chat, ChatConfig, DomainError, SqliteStore, Subscription};
+use teahouse_domain::{Chat, DomainError, Subscription};
 use teahouse_protocol::{
     ConversationKind, ConversationSummary, ErrorCode, EventBody, ServerFrame, UserBrief, UserId,
 };
 
-struct Fixture {
-    chat: Arc<Chat>,
-    _dir: tempfile::TempDir,
-}
+mod common;
 
-async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    let store = Arc::new(SqliteStore::open(&url).await.unwrap());
-    let config = ChatConfig {
-        sends_per_sec: 0,
-        ..ChatConfig::default()
-    };
-    Fixture {
-        chat: Chat::start(store, config).await.unwrap(),
-        _dir: dir,
-    }
-}
+use common::{code, user};
 
-async fn user(chat: &Chat, name: &str) -> UserBrief {
-    chat.register(NewAccount {
-        username: name.into(),
-        nickname: format!("{name} 昵称"),
-        password: "tea-leaves-42".into(),
-    })
-    .await
-    .unwrap()
-}
-
-fn code(e: DomainError) -> ErrorCode {
-    e.to_api().code
+async fn fixture() -> common::Fixture {
+    common::fixture(common::unlimited()).await
 }
 
 fn latest() -> Page {
