@@ -30,9 +30,10 @@ pub struct Chat {
     /// Storage (the storage seam).
     pub(crate) store: Arc<dyn Store>,
     /// This process's live connections (subscriptions and their queues).
-    hub: Arc<Hub>,
-    /// Where stored events and signals go: the hub today, a bus later.
-    publisher: Arc<dyn Publisher>,
+    pub(crate) hub: Arc<Hub>,
+    /// Where stored events and signals go: the hub today (behind the
+    /// desk's watch), a bus later.
+    pub(crate) publisher: Arc<dyn Publisher>,
     /// Limits and sizes.
     config: ChatConfig,
     /// Bounded argon2 worker pool.
@@ -50,6 +51,10 @@ pub struct Chat {
     /// go through this service, which updates it. Bounded by the number of
     /// accounts. (Several nodes will need the bus to invalidate it.)
     users: std::sync::RwLock<std::collections::HashMap<UserId, Account>>,
+    /// The support desk: limits, the router's inbox (see [`crate::desk`]).
+    pub(crate) desk: crate::desk::DeskState,
+    /// Mutes in force in groups, checked by every send (see [`crate::groups`]).
+    pub(crate) mutes: crate::groups::MuteBook,
 }
 
 impl std::fmt::Debug for Chat {
@@ -71,8 +76,12 @@ impl Chat {
             RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst))
         });
         let hub = Hub::new(config.conn_queue_capacity, 200);
-        let publisher: Arc<dyn Publisher> = hub.clone();
-        Ok(Arc::new(Chat {
+        let desk = crate::desk::DeskState::new(config.desk.clone(), system);
+        let publisher: Arc<dyn Publisher> = Arc::new(crate::desk::watch::DeskWatch {
+            hub: hub.clone(),
+            desk: desk.sender(),
+        });
+        let chat = Arc::new(Chat {
             sends: SendQueue::start(store.open_appender()?, publisher.clone(), 4096, 512)?,
             hub,
             publisher,
@@ -81,9 +90,14 @@ impl Chat {
             send_limiter,
             login_throttle: LoginThrottle::new(config.login_throttle.clone()),
             users: std::sync::RwLock::new(std::collections::HashMap::new()),
+            desk,
+            mutes: crate::groups::MuteBook::default(),
             store,
             config,
-        }))
+        });
+        chat.load_mutes().await?;
+        crate::desk::router::spawn(&chat).await?;
+        Ok(chat)
     }
 
     /// Creates an account and joins it to the default rooms (announced live).
@@ -227,6 +241,7 @@ impl Chat {
     ) -> Result<ConversationEvent> {
         let client_id = validate::client_id(client_id)?;
         let text = validate::message_text(text, self.config.max_message_chars)?;
+        self.check_muted(room_id, sender.id)?;
         if let Some(limiter) = &self.send_limiter {
             if limiter.check_key(&sender.id).is_err() {
                 return Err(DomainError::code(ErrorCode::RateLimited));
@@ -326,6 +341,10 @@ impl Chat {
             .await?
             .filter(|p| !p.is_system())
             .ok_or_else(|| DomainError::code(ErrorCode::NotFound))?;
+        // Guests of the support desk are reached through the desk only.
+        if self.store.role(peer.id).await? == Some(teahouse_protocol::UserRole::Guest) {
+            return Err(DomainError::code(ErrorCode::NotFound));
+        }
         let id = match self.store.direct_between(me.id, peer.id).await? {
             Some(id) => id,
             None => {
@@ -414,7 +433,10 @@ impl Chat {
         user_id: UserId,
         session: Option<SessionKey>,
     ) -> Result<Subscription> {
-        let room_ids = self.store.conversations_of(user_id).await?;
+        let mut room_ids = self.store.conversations_of(user_id).await?;
+        if matches!(self.store.role(user_id).await?, Some(r) if r.is_staff()) {
+            room_ids.push(crate::desk::DESK_CHANNEL);
+        }
         Ok(self
             .hub
             .register(self.publisher.clone(), user_id, session, &room_ids))

@@ -27,6 +27,8 @@ pub struct ChatConfig {
     pub heartbeat: Duration,
     /// Media limits and where media files live.
     pub media: MediaConfig,
+    /// The support desk's limits (see [`crate::desk`]).
+    pub desk: crate::desk::DeskConfig,
 }
 
 impl Default for ChatConfig {
@@ -40,6 +42,7 @@ impl Default for ChatConfig {
             hash_concurrency: 2,
             heartbeat: Duration::from_secs(25),
             media: MediaConfig::default(),
+            desk: crate::desk::DeskConfig::default(),
         }
     }
 }

@@ -424,6 +424,30 @@ impl Hub {
             .for_each(|c| c.kick.fire(reason));
     }
 
+    /// Queues `frame` on every connection of `user`.
+    fn send_to_user(&self, user: UserId, frame: &Bytes) {
+        let st = self.read();
+        if let Some(entry) = st.users.get(&user) {
+            for conn in entry.conns.values() {
+                self.offer(conn, frame);
+            }
+        }
+    }
+
+    /// True while `user` has an open connection on this process.
+    pub fn is_online(&self, user: UserId) -> bool {
+        self.read().users.contains_key(&user)
+    }
+
+    /// True if `user` has a connection opened under another session than
+    /// `session` (or under none).
+    pub fn online_outside_session(&self, user: UserId, session: SessionKey) -> bool {
+        self.read()
+            .users
+            .get(&user)
+            .is_some_and(|e| e.conns.values().any(|c| c.session != Some(session)))
+    }
+
     /// Number of open connections.
     pub fn connection_count(&self) -> usize {
         self.read().users.values().map(|u| u.conns.len()).sum()
@@ -478,6 +502,7 @@ impl Publisher for Hub {
                 online,
                 conversations,
             } => self.broadcast_presence(user, &conversations, online),
+            Signal::ToUser { user, frame } => self.send_to_user(user, &frame),
         }
     }
 }

@@ -35,6 +35,12 @@
 //! - [`accounts`]: registration and login rules (argon2id on bounded threads).
 //! - [`rooms`]: public rooms: the lobby, creating and joining rules.
 //! - [`directory`]: the public room directory: cursor pages, name search.
+//! - [`roles`]: account roles (user, agent, admin), checked on every call
+//!   that needs one; a change applies at once to open sockets.
+//! - [`groups`]: private groups and their owner's moderation (rename,
+//!   announcement, remove, mute, ban, delete a message, hand over).
+//! - [`desk`]: the support desk: guests, the queue, routing to agents
+//!   (one router task), transfer, close, reopen.
 //! - [`log`]: the log as the domain sees it: a message to store, a send's
 //!   outcome, a page to read.
 //! - [`media`]: media files: sniffing, limits, picture decoding and
@@ -57,12 +63,15 @@
 pub mod accounts;
 pub mod chat;
 pub mod config;
+pub mod desk;
 pub mod directory;
 pub mod error;
+pub mod groups;
 pub mod hub;
 pub mod log;
 pub mod media;
 pub mod publish;
+pub mod roles;
 pub mod rooms;
 pub mod store;
 pub mod throttle;
@@ -71,6 +80,7 @@ pub mod writer;
 
 pub use chat::Chat;
 pub use config::ChatConfig;
+pub use desk::{DeskConfig, GuestStart, DESK_CHANNEL};
 pub use error::{DomainError, Result};
 pub use hub::{Hub, KickReason, Subscription};
 pub use media::{MediaConfig, MediaKind};

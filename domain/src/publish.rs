@@ -63,6 +63,9 @@ pub enum Signal {
         online: bool,
         conversations: Arc<[ConversationId]>,
     },
+    /// A frame for every open socket of `user` (their role changed, their
+    /// place in the support queue moved, …).
+    ToUser { user: UserId, frame: Bytes },
 }
 
 /// Where committed events and signals go. Implementations must be cheap and

@@ -106,6 +106,49 @@ pub enum ErrorCode {
     Internal,
     /// The server could not be reached (reported by clients, never sent).
     Network,
+    /// Only an admin may do this.
+    AdminOnly,
+    /// Only a support agent or an admin may do this.
+    StaffOnly,
+    /// The role is not one of user, agent, admin.
+    RoleInvalid,
+    /// Revoking the last admin would leave nobody to grant roles.
+    LastAdmin,
+    /// A group operation was asked of a conversation that is not a private group.
+    NotGroup,
+    /// Only the group's owner may do this.
+    OwnerOnly,
+    /// The sender is muted in this group until their mute ends.
+    Muted,
+    /// The person was banned from this group by its owner.
+    Banned,
+    /// A mute of an impossible length (0 lifts a mute).
+    MuteDurationInvalid,
+    /// The owner tried to remove, mute, ban or hand the group to themself.
+    CannotModerateSelf,
+    /// The people picked for a group are missing, malformed or too many.
+    GroupMembersInvalid,
+    /// A group announcement longer than allowed.
+    AnnouncementTooLong,
+    /// No message at that position of the log.
+    MessageNotFound,
+    /// A guest operation without a guest session (open /support first).
+    GuestRequired,
+    /// A guest's name or contact is too long.
+    GuestDetailsInvalid,
+    /// The conversation was assigned to someone else first.
+    AlreadyAssigned,
+    /// The agent already has the maximum number of open conversations.
+    AgentAtCapacity,
+    /// A transfer to someone who is not an online agent.
+    AgentUnavailable,
+    /// Closing a closed conversation, transferring a waiting one, …
+    SupportNotOpen,
+    /// An agent acted on a support conversation assigned to someone else.
+    NotYours,
+    /// Joining or leaving was asked of a support conversation: the desk
+    /// decides who is in it.
+    SupportFixedMembers,
 }
 
 impl ErrorCode {
@@ -149,6 +192,27 @@ impl ErrorCode {
             MediaAlreadySent => "media_already_sent",
             Internal => "internal",
             Network => "network",
+            AdminOnly => "admin_only",
+            StaffOnly => "staff_only",
+            RoleInvalid => "role_invalid",
+            LastAdmin => "last_admin",
+            NotGroup => "not_group",
+            OwnerOnly => "owner_only",
+            Muted => "muted",
+            Banned => "banned",
+            MuteDurationInvalid => "mute_duration_invalid",
+            CannotModerateSelf => "cannot_moderate_self",
+            GroupMembersInvalid => "group_members_invalid",
+            AnnouncementTooLong => "announcement_too_long",
+            MessageNotFound => "message_not_found",
+            GuestRequired => "guest_required",
+            GuestDetailsInvalid => "guest_details_invalid",
+            AlreadyAssigned => "already_assigned",
+            AgentAtCapacity => "agent_at_capacity",
+            AgentUnavailable => "agent_unavailable",
+            SupportNotOpen => "support_not_open",
+            NotYours => "not_yours",
+            SupportFixedMembers => "support_fixed_members",
         }
     }
 
@@ -157,7 +221,12 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             Unauthenticated | BadCredentials => 401,
-            Forbidden | NotMember | CrossOrigin | WrongPassword | NoSharedRoom => 403,
+            Forbidden | NotMember | CrossOrigin | WrongPassword | NoSharedRoom | AdminOnly
+            | StaffOnly | OwnerOnly | Muted | Banned | NotYours => 403,
+            GuestRequired => 401,
+            MessageNotFound => 404,
+            LastAdmin | AlreadyAssigned | AgentAtCapacity | AgentUnavailable | SupportNotOpen
+            | SupportFixedMembers => 409,
             NotFound => 404,
             UsernameTaken | AlreadyMember | OwnerCannotLeave | DirectFixedMembers
             | MediaAlreadySent => 409,
@@ -265,6 +334,30 @@ impl ErrorCode {
                 "网络连接失败，请检查网络后重试",
                 "Network error, please retry",
             ),
+            AdminOnly => ("只有管理员可以这样做", "Only an admin can do that"),
+            StaffOnly => ("只有客服或管理员可以这样做", "Only an agent or admin can do that"),
+            RoleInvalid => ("角色无效（只能是 user、agent 或 admin）", "Invalid role (user, agent or admin)"),
+            LastAdmin => ("不能撤销最后一位管理员", "The last admin cannot be revoked"),
+            NotGroup => ("这不是群聊", "That is not a private group"),
+            OwnerOnly => ("只有群主可以这样做", "Only the group owner can do that"),
+            Muted => ("你已被禁言，暂时不能发言", "You are muted in this group for now"),
+            Banned => ("该用户已被禁止加入此群", "That person is banned from this group"),
+            MuteDurationInvalid => ("禁言时长需为 0–43200 分钟", "Mute duration must be 0–43200 minutes"),
+            CannotModerateSelf => ("不能对自己这样做", "You cannot do that to yourself"),
+            GroupMembersInvalid => ("请选择 1–200 位成员", "Pick between 1 and 200 people"),
+            AnnouncementTooLong => ("群公告最多 500 个字符", "The announcement must be at most 500 characters"),
+            MessageNotFound => ("找不到该消息", "That message does not exist"),
+            GuestRequired => ("请先打开客服会话", "Please open the support chat first"),
+            GuestDetailsInvalid => ("称呼最多 32 个字符，联系方式最多 100 个字符", "Name at most 32, contact at most 100 characters"),
+            AlreadyAssigned => ("该会话已被其他客服接入", "Another agent already has this conversation"),
+            AgentAtCapacity => ("该客服接待的会话已满", "That agent has as many conversations as allowed"),
+            AgentUnavailable => ("该客服不在线或不是客服", "That agent is not online or not an agent"),
+            SupportNotOpen => ("该会话当前不能这样操作", "That conversation is not in a state for this"),
+            NotYours => ("这个会话不归你接待", "That conversation is not assigned to you"),
+            SupportFixedMembers => (
+                "客服会话不能手动加入或退出",
+                "A support conversation cannot be joined or left",
+            ),
         };
         match lang {
             Lang::Zh => zh,
@@ -273,7 +366,7 @@ impl ErrorCode {
     }
 
     /// Every code, for exhaustive tests and documentation.
-    pub const ALL: [ErrorCode; 36] = {
+    pub const ALL: [ErrorCode; 57] = {
         use ErrorCode::*;
         [
             Unauthenticated,
@@ -312,6 +405,27 @@ impl ErrorCode {
             MediaAlreadySent,
             Internal,
             Network,
+            AdminOnly,
+            StaffOnly,
+            RoleInvalid,
+            LastAdmin,
+            NotGroup,
+            OwnerOnly,
+            Muted,
+            Banned,
+            MuteDurationInvalid,
+            CannotModerateSelf,
+            GroupMembersInvalid,
+            AnnouncementTooLong,
+            MessageNotFound,
+            GuestRequired,
+            GuestDetailsInvalid,
+            AlreadyAssigned,
+            AgentAtCapacity,
+            AgentUnavailable,
+            SupportNotOpen,
+            NotYours,
+            SupportFixedMembers,
         ]
     };
 }

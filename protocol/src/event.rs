@@ -42,6 +42,45 @@ pub enum EventBody {
     /// `actor` opened this private 1:1 chat (always seq 1 of a direct
     /// conversation; its second participant is the summary's `peer`).
     DirectOpened,
+    /// `actor` created this private group (always seq 1 of a group).
+    GroupCreated { name: String },
+    /// `actor` added `user` to the group.
+    MemberAdded { user: UserBrief },
+    /// `actor` (the owner) removed `user`: their sockets stop receiving the
+    /// group right after this event.
+    MemberRemoved { user: UserBrief },
+    /// `actor` (the owner) muted `user` until `until_ms` (ms since the
+    /// epoch; 0: the mute was lifted).
+    MemberMuted { user: UserBrief, until_ms: i64 },
+    /// `actor` (the owner) removed `user` and banned them from rejoining.
+    MemberBanned { user: UserBrief },
+    /// `actor` (the owner) renamed the group.
+    GroupRenamed { name: String },
+    /// `actor` (the owner) set the announcement (群公告); empty: cleared.
+    AnnouncementSet { text: String },
+    /// `actor` (the owner) decided who may add members.
+    InvitePolicySet { owner_only: bool },
+    /// `actor` (the owner) handed the group to `owner`.
+    OwnerChanged { owner: UserBrief },
+    /// `actor` (the owner) deleted the message at `seq`: that entry now
+    /// reads [`EventBody::RemovedMessage`].
+    MessageRemoved { seq: Seq },
+    /// A message that was deleted by the group's owner (its content is gone).
+    RemovedMessage,
+    /// `actor` (a guest) opened this support conversation (always seq 1).
+    SupportOpened,
+    /// The conversation was given to `agent` (`actor`: who gave it: the
+    /// system when automatic, the agent accepting, or the one transferring).
+    SupportAssigned { agent: UserBrief },
+    /// `agent` no longer has it and it is back at the front of the queue;
+    /// `reason`: `offline` (their last socket closed and the grace period
+    /// passed), `logout`, `role_revoked`. Nothing the guest wrote is lost.
+    SupportReturned { agent: UserBrief, reason: String },
+    /// `actor` (an agent or admin) closed the conversation.
+    SupportClosed,
+    /// `actor` (the guest) wrote again after it was closed: it is open
+    /// again, and waiting for an agent.
+    SupportReopened,
 }
 
 /// Frames the server pushes over `/ws`.
@@ -63,6 +102,18 @@ pub enum ServerFrame {
     /// A user sharing a conversation with you (or you, from another tab)
     /// changed their profile: draw them with this from now on.
     UserUpdated { user: UserBrief },
+    /// An admin changed your role: it applies now (the server checks it on
+    /// every call; this is for drawing).
+    RoleChanged { role: crate::UserRole },
+    /// Your support conversation is waiting at `position` (1: next).
+    QueuePosition {
+        #[serde(rename = "room_id")]
+        conversation_id: ConversationId,
+        position: u32,
+    },
+    /// To agents and admins: the desk changed (queue or loads); fetch it
+    /// again. Ephemeral, may be lost.
+    DeskChanged,
 }
 
 /// Frames the browser may send over `/ws` (sends go through HTTP, not here).

@@ -11,6 +11,8 @@
 //!   the WebSocket frames built on it ([`ServerFrame`], [`ClientFrame`]).
 //! - [`view`]: read models returned by server functions (users,
 //!   conversations, the room directory).
+//! - [`access`]: roles (user, agent, admin; guests of the support desk) and
+//!   the read models of groups, the admin page and the desk.
 //! - [`error`]: stable error codes with their zh-CN / en messages.
 //! - [`limits`]: input limits both sides validate against.
 //! - [`text`]: the one normalisation of every free-text field.
@@ -38,6 +40,7 @@
 //!
 //! The tags are pinned by tests (`event::tests`, `ids::tests`).
 
+pub mod access;
 pub mod content;
 pub mod error;
 pub mod event;
@@ -47,6 +50,10 @@ pub mod text;
 pub mod validate;
 pub mod view;
 
+pub use access::{
+    AgentLoad, DeskOverview, GroupInfo, GuestInfo, GuestSession, MutedMember, SupportStatus,
+    SupportView, UserRole, UserWithRole,
+};
 pub use content::{MediaRef, Message, MessageContent, MsgType};
 pub use error::{ApiError, ErrorCode, Lang};
 pub use event::{close_code, ClientFrame, ConversationEvent, EventBody, ServerFrame};

@@ -32,3 +32,17 @@ pub const VIDEO_MAX_BYTES_DEFAULT: u64 = 100 * 1024 * 1024;
 pub const VIDEO_MAX_MS_DEFAULT: u32 = 5 * 60_000;
 /// Longest side of an image thumbnail, in pixels.
 pub const THUMB_SIDE: u32 = 480;
+/// A group's announcement (群公告), in characters.
+pub const ANNOUNCEMENT_MAX: usize = 500;
+/// People picked for a new group, or added at once, at most.
+pub const GROUP_PICK_MAX: usize = 200;
+/// Longest mute, in minutes (30 days).
+pub const MUTE_MAX_MINUTES: u32 = 43_200;
+/// A guest's given name and contact, in characters.
+pub const GUEST_NAME_MAX: usize = 32;
+pub const GUEST_CONTACT_MAX: usize = 100;
+/// The first page and browser a guest's session records, in characters
+/// (longer ones are cut).
+pub const GUEST_META_MAX: usize = 300;
+/// Default most conversations one agent is given automatically.
+pub const AGENT_MAX_OPEN_DEFAULT: u32 = 5;

@@ -37,6 +37,10 @@ pub enum ConversationKind {
     Room,
     /// A private chat between two users (see `peer`).
     Direct,
+    /// A private group: members only, created by picking people.
+    Group,
+    /// A support-desk conversation between a guest and an agent.
+    Support,
 }
 
 impl ConversationKind {
@@ -45,6 +49,8 @@ impl ConversationKind {
         match self {
             ConversationKind::Room => "room",
             ConversationKind::Direct => "direct",
+            ConversationKind::Group => "group",
+            ConversationKind::Support => "support",
         }
     }
 
@@ -53,6 +59,8 @@ impl ConversationKind {
         Some(match tag {
             "room" => ConversationKind::Room,
             "direct" => ConversationKind::Direct,
+            "group" => ConversationKind::Group,
+            "support" => ConversationKind::Support,
             _ => return None,
         })
     }

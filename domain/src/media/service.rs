@@ -162,6 +162,7 @@ impl Chat {
         if !MediaId::is_well_formed(media_id) {
             return Err(DomainError::field(ErrorCode::NotFound, "media_id"));
         }
+        self.check_muted(conversation, sender.id)?;
         if let Some(limiter) = &self.send_limiter {
             if limiter.check_key(&sender.id).is_err() {
                 return Err(DomainError::code(ErrorCode::RateLimited));

@@ -14,6 +14,8 @@
 //! - [`EventLog`]: reading a conversation's log by sequence cursor, and the
 //!   [`BatchAppender`] the group-commit writer stores messages through
 //!   (which also attaches a media message's upload to its conversation).
+//! - [`RoleStore`], [`GroupStore`], [`DeskStore`] ([`access`]): account
+//!   roles, private groups and their moderation, the support desk.
 //! - [`MediaStore`]: uploaded media files' rows (the files themselves are
 //!   [`crate::media::files`]'s).
 //!
@@ -25,7 +27,10 @@
 //! A second backend implements [`Store`] and runs the same domain test suite
 //! by adding a fixture (`domain/tests/chat.rs`).
 
+pub mod access;
 pub mod sqlite;
+
+pub use access::{DeskStore, GroupAct, GroupStore, NewGuest, RoleStore, SupportFilter, SupportRow};
 
 use async_trait::async_trait;
 use teahouse_protocol::{
@@ -236,7 +241,15 @@ pub trait MediaStore: Send + Sync {
 /// Everything the chat service stores.
 #[async_trait]
 pub trait Store:
-    AccountStore + ConversationStore + DirectStore + EventLog + MediaStore + std::fmt::Debug
+    AccountStore
+    + ConversationStore
+    + DirectStore
+    + EventLog
+    + MediaStore
+    + RoleStore
+    + GroupStore
+    + DeskStore
+    + std::fmt::Debug
 {
     /// True if the database answers (for `/healthz`).
     async fn ping(&self) -> bool;

@@ -231,6 +231,9 @@ pub async fn join(db: &Db, user: &UserBrief, room_id: ConversationId) -> Result<
     if row.get::<String, _>("kind") == ConversationKind::Direct.as_str() {
         return Err(DomainError::code(ErrorCode::DirectFixedMembers));
     }
+    if row.get::<String, _>("kind") == ConversationKind::Support.as_str() {
+        return Err(DomainError::code(ErrorCode::SupportFixedMembers));
+    }
     if row.get::<bool, _>("member") {
         return Err(DomainError::code(ErrorCode::AlreadyMember));
     }
@@ -271,6 +274,9 @@ pub async fn leave(
     .await?;
     if kind == ConversationKind::Direct.as_str() {
         return Err(DomainError::code(ErrorCode::DirectFixedMembers));
+    }
+    if kind == ConversationKind::Support.as_str() {
+        return Err(DomainError::code(ErrorCode::SupportFixedMembers));
     }
     if role_from(&role)? == MemberRole::Owner {
         return Err(DomainError::code(ErrorCode::OwnerCannotLeave));

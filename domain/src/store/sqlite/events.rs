@@ -50,6 +50,14 @@ pub(crate) struct BodyColumns<'a> {
 /// How an event body is stored. The inverse of [`StoredEvent::into_event`];
 /// the only place that knows it.
 pub(crate) fn body_columns(body: &EventBody) -> Result<BodyColumns<'_>> {
+    if let Some((kind, json)) = super::access_events::columns(body)? {
+        return Ok(BodyColumns {
+            kind,
+            msgtype: None,
+            body: Some(json),
+            client_id: None,
+        });
+    }
     let only = |kind| BodyColumns {
         kind,
         msgtype: None,
@@ -77,6 +85,8 @@ pub(crate) fn body_columns(body: &EventBody) -> Result<BodyColumns<'_>> {
         EventBody::MemberJoined => only("member_joined"),
         EventBody::MemberLeft => only("member_left"),
         EventBody::DirectOpened => only("direct_opened"),
+        // Stored by `access_events` (returned above).
+        _ => return Err(DomainError::Internal("event kind without columns".into())),
     })
 }
 
@@ -154,6 +164,16 @@ impl StoredEvent {
                 self.conversation_id, self.seq
             ))
         };
+        if let Some(read) = super::access_events::read(&self.kind, self.body.as_deref()) {
+            let body = read.map_err(|()| unknown("body of", &self.kind))?;
+            return Ok(ConversationEvent {
+                conversation_id: self.conversation_id,
+                seq: self.seq,
+                at_ms: self.at_ms,
+                actor: self.actor,
+                body,
+            });
+        }
         let body = match self.kind.as_str() {
             "room_created" => EventBody::RoomCreated {
                 name: self.body.clone().unwrap_or_default(),

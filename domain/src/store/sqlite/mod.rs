@@ -9,16 +9,23 @@
 //! - [`direct`]: private 1:1 chats (`direct_pairs`) and the contact search.
 //! - [`events`]: the `events` table: layout, history pages, appends.
 //! - [`media`]: the `media` table: uploads, and attaching one to its message.
+//! - `roles`, `groups`, `desk`: account roles, private groups and their
+//!   moderation, the support desk (issue 16); `access_events`: how their
+//!   events are stored.
 //! - [`batch`]: the message writer's connection and its batch transaction.
 
+mod access_events;
 pub mod accounts;
 mod batch;
 pub mod conversations;
 pub mod db;
+mod desk;
 pub mod direct;
 pub mod directory;
 pub mod events;
+mod groups;
 pub mod media;
+mod roles;
 
 use async_trait::async_trait;
 use sqlx::SqlitePool;
