@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Parser;
-use teahouse_domain::{ChatConfig, MediaConfig};
+use teahouse_domain::{ChatConfig, DeskConfig, MediaConfig};
 
 /// Teahouse (茶馆): self-hosted real-time chat.
 #[derive(Clone, Debug, Parser)]
@@ -97,6 +97,25 @@ pub struct Config {
     #[arg(long, env = "TEAHOUSE_UNSENT_MEDIA_SECS", default_value_t = 3600)]
     pub unsent_media_secs: u64,
 
+    /// Most support conversations one agent is given automatically (and may
+    /// accept).
+    #[arg(long, env = "TEAHOUSE_AGENT_MAX_OPEN", default_value_t = teahouse_protocol::limits::AGENT_MAX_OPEN_DEFAULT)]
+    pub agent_max_open: u32,
+
+    /// Seconds an agent's support conversations wait for them after their
+    /// last socket closed, before they go back to the queue.
+    #[arg(long, env = "TEAHOUSE_AGENT_GRACE_SECS", default_value_t = 20)]
+    pub agent_grace_secs: u64,
+
+    /// Support-desk guests one address may start per minute; 0 disables.
+    #[arg(long, env = "TEAHOUSE_GUESTS_PER_MIN", default_value_t = 10)]
+    pub guests_per_min: u32,
+
+    /// Messages support-desk guests from one address may send per minute;
+    /// 0 disables.
+    #[arg(long, env = "TEAHOUSE_GUEST_SENDS_PER_MIN", default_value_t = 60)]
+    pub guest_sends_per_min: u32,
+
     /// Login throttling (no flags: the defaults follow OWASP's guidance;
     /// tests shorten or lengthen them).
     #[arg(skip)]
@@ -120,6 +139,12 @@ impl Config {
             heartbeat: Duration::from_secs(self.heartbeat_secs.clamp(1, 3600)),
             login_throttle: self.login_throttle.clone(),
             media: self.media_config(),
+            desk: DeskConfig {
+                max_per_agent: self.agent_max_open,
+                grace: Duration::from_secs(self.agent_grace_secs),
+                guests_per_min: self.guests_per_min,
+                guest_sends_per_min: self.guest_sends_per_min,
+            },
             ..ChatConfig::default()
         }
     }
@@ -162,6 +187,10 @@ impl Config {
             max_video_secs: teahouse_protocol::limits::VIDEO_MAX_MS_DEFAULT / 1000,
             uploads_per_min: 0,
             unsent_media_secs: 3600,
+            agent_max_open: teahouse_protocol::limits::AGENT_MAX_OPEN_DEFAULT,
+            agent_grace_secs: 1,
+            guests_per_min: 0,
+            guest_sends_per_min: 0,
         }
     }
 }

@@ -5,6 +5,8 @@
 //! - [`config`]: flags and environment variables.
 //! - [`backup`]: `teahouse backup`, a consistent copy of the database taken
 //!   while the server runs.
+//! - [`grant`]: `teahouse grant-role`, the operator's way to make the
+//!   first admin.
 //! - [`routes`]: one module per resource with its own router: the pages,
 //!   the server functions (`POST /api/<name>`), `/ws`, `/healthz`, media
 //!   uploads and files (`/api/upload/{kind}`, `/media/{id}`).
@@ -20,6 +22,7 @@
 pub mod backup;
 pub mod config;
 pub mod error;
+pub mod grant;
 pub mod routes;
 pub mod security;
 

@@ -1,5 +1,5 @@
 //! `teahouse`: run the chat server, or (`teahouse backup`) copy its
-//! database. See `teahouse --help`.
+//! database, or (`teahouse grant-role`) give an account a role. See `teahouse --help`.
 
 use clap::{Parser, Subcommand};
 use leptos::config::get_configuration;
@@ -35,6 +35,13 @@ enum Command {
     /// <data-dir>/teahouse.db-shm if present, start the server
     /// (README: "Backup and restore").
     Backup(BackupArgs),
+    /// Give an account a role: make the first admin (`teahouse grant-role
+    /// alice`), or an agent (`--role agent`), or back to `--role user`.
+    ///
+    /// The account must have signed up. Works while the server runs (roles
+    /// are checked on every call). Admins then grant and revoke roles from
+    /// the admin page.
+    GrantRole(server::grant::GrantArgs),
 }
 
 #[tokio::main]
@@ -45,6 +52,16 @@ async fn main() {
         }))
         .init();
     let cli = Cli::parse();
+    if let Some(Command::GrantRole(args)) = &cli.command {
+        match server::grant::grant(args).await {
+            Ok(user) => println!("{} ({}) is now {}", user.username, user.nickname, args.role),
+            Err(e) => {
+                eprintln!("teahouse grant-role: {e}");
+                std::process::exit(1);
+            }
+        }
+        return;
+    }
     if let Some(Command::Backup(args)) = cli.command {
         match backup(&args.database_url(), &args.to).await {
             Ok(done) => println!(

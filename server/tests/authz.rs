@@ -64,6 +64,19 @@ fn room_arg(room: i64) -> Vec<(&'static str, String)> {
 const UNAUTH: Expect = Refused(ErrorCode::Unauthenticated);
 const NOT_MEMBER: Expect = Refused(ErrorCode::NotMember);
 const NOT_FOUND: Expect = Refused(ErrorCode::NotFound);
+const NOT_GROUP: Expect = Refused(ErrorCode::NotGroup);
+const ADMIN_ONLY: Expect = Refused(ErrorCode::AdminOnly);
+const STAFF_ONLY: Expect = Refused(ErrorCode::StaffOnly);
+const GUEST_REQUIRED: Expect = Refused(ErrorCode::GuestRequired);
+
+/// The room owner's id as an argument.
+fn owner_arg() -> String {
+    OWNER_ID.load(Ordering::Relaxed).to_string()
+}
+
+fn room_and_owner(room: i64) -> Vec<(&'static str, String)> {
+    vec![("room_id", room.to_string()), ("user_id", owner_arg())]
+}
 
 fn matrix() -> Vec<Row> {
     vec![
@@ -208,6 +221,177 @@ fn matrix() -> Vec<Row> {
                 Refused(ErrorCode::WrongPassword),
             ],
         },
+        // Issue 16: roles, groups and the support desk. Every caller here
+        // is an ordinary user; the role-by-role table is tests/roles.rs.
+        Row {
+            endpoint: "my_role",
+            args: none,
+            expect: [UNAUTH, Allowed, Allowed, Allowed],
+        },
+        Row {
+            endpoint: "admin_accounts",
+            args: none,
+            expect: [UNAUTH, ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY],
+        },
+        Row {
+            endpoint: "admin_set_role",
+            args: |_| vec![("user_id", owner_arg()), ("role", "agent".into())],
+            expect: [UNAUTH, ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY],
+        },
+        Row {
+            endpoint: "create_group",
+            // Picking the owner, whom everyone shares the lobby with; the
+            // owner picking only themself has picked nobody.
+            args: |_| vec![("name", "小组".into()), ("members", owner_arg())],
+            expect: [
+                UNAUTH,
+                Allowed,
+                Allowed,
+                Refused(ErrorCode::GroupMembersInvalid),
+            ],
+        },
+        Row {
+            endpoint: "group_add_members",
+            args: |room| vec![("room_id", room.to_string()), ("members", owner_arg())],
+            expect: [
+                UNAUTH,
+                NOT_GROUP,
+                NOT_GROUP,
+                Refused(ErrorCode::GroupMembersInvalid),
+            ],
+        },
+        Row {
+            endpoint: "group_detail",
+            args: room_arg,
+            expect: [UNAUTH, NOT_MEMBER, NOT_GROUP, NOT_GROUP],
+        },
+        Row {
+            endpoint: "group_rename",
+            args: |room| vec![("room_id", room.to_string()), ("name", "新名".into())],
+            expect: [UNAUTH, NOT_GROUP, NOT_GROUP, NOT_GROUP],
+        },
+        Row {
+            endpoint: "group_announce",
+            args: |room| vec![("room_id", room.to_string()), ("text", "公告".into())],
+            expect: [UNAUTH, NOT_GROUP, NOT_GROUP, NOT_GROUP],
+        },
+        Row {
+            endpoint: "group_invite_policy",
+            args: |room| vec![("room_id", room.to_string()), ("owner_only", "true".into())],
+            expect: [UNAUTH, NOT_GROUP, NOT_GROUP, NOT_GROUP],
+        },
+        Row {
+            endpoint: "group_remove_member",
+            args: room_and_owner,
+            expect: [UNAUTH, NOT_GROUP, NOT_GROUP, NOT_GROUP],
+        },
+        Row {
+            endpoint: "group_ban",
+            args: room_and_owner,
+            expect: [UNAUTH, NOT_GROUP, NOT_GROUP, NOT_GROUP],
+        },
+        Row {
+            endpoint: "group_mute",
+            args: |room| {
+                vec![
+                    ("room_id", room.to_string()),
+                    ("user_id", owner_arg()),
+                    ("minutes", "10".into()),
+                ]
+            },
+            expect: [UNAUTH, NOT_GROUP, NOT_GROUP, NOT_GROUP],
+        },
+        Row {
+            endpoint: "group_transfer",
+            args: room_and_owner,
+            expect: [UNAUTH, NOT_GROUP, NOT_GROUP, NOT_GROUP],
+        },
+        Row {
+            endpoint: "group_delete_message",
+            args: |room| vec![("room_id", room.to_string()), ("seq", "1".into())],
+            expect: [UNAUTH, NOT_GROUP, NOT_GROUP, NOT_GROUP],
+        },
+        Row {
+            endpoint: "support_start",
+            // Anyone may open the desk as a guest (no account needed).
+            args: none,
+            expect: [Allowed, Allowed, Allowed, Allowed],
+        },
+        Row {
+            endpoint: "support_state",
+            args: none,
+            expect: [GUEST_REQUIRED; 4],
+        },
+        Row {
+            endpoint: "support_details",
+            args: |_| vec![("name", "王".into()), ("contact", String::new())],
+            expect: [GUEST_REQUIRED; 4],
+        },
+        Row {
+            endpoint: "support_send",
+            args: |_| vec![("client_id", uuid_ish()), ("text", "你好".into())],
+            expect: [GUEST_REQUIRED; 4],
+        },
+        Row {
+            endpoint: "support_send_media",
+            args: |_| {
+                vec![
+                    ("client_id", uuid_ish()),
+                    ("media_id", "abcdefghijklmnopqrstuvwxyz".into()),
+                ]
+            },
+            expect: [GUEST_REQUIRED; 4],
+        },
+        Row {
+            endpoint: "support_history",
+            args: none,
+            expect: [GUEST_REQUIRED; 4],
+        },
+        Row {
+            endpoint: "desk_queue",
+            args: none,
+            expect: [UNAUTH, STAFF_ONLY, STAFF_ONLY, STAFF_ONLY],
+        },
+        Row {
+            endpoint: "desk_mine",
+            args: none,
+            expect: [UNAUTH, STAFF_ONLY, STAFF_ONLY, STAFF_ONLY],
+        },
+        Row {
+            endpoint: "desk_detail",
+            args: room_arg,
+            expect: [UNAUTH, STAFF_ONLY, STAFF_ONLY, STAFF_ONLY],
+        },
+        Row {
+            endpoint: "desk_history",
+            args: room_arg,
+            expect: [UNAUTH, STAFF_ONLY, STAFF_ONLY, STAFF_ONLY],
+        },
+        Row {
+            endpoint: "desk_accept",
+            args: room_arg,
+            expect: [UNAUTH, STAFF_ONLY, STAFF_ONLY, STAFF_ONLY],
+        },
+        Row {
+            endpoint: "desk_transfer",
+            args: |room| vec![("room_id", room.to_string()), ("agent_id", owner_arg())],
+            expect: [UNAUTH, STAFF_ONLY, STAFF_ONLY, STAFF_ONLY],
+        },
+        Row {
+            endpoint: "desk_close",
+            args: room_arg,
+            expect: [UNAUTH, STAFF_ONLY, STAFF_ONLY, STAFF_ONLY],
+        },
+        Row {
+            endpoint: "desk_agents",
+            args: none,
+            expect: [UNAUTH, STAFF_ONLY, STAFF_ONLY, STAFF_ONLY],
+        },
+        Row {
+            endpoint: "desk_overview",
+            args: none,
+            expect: [UNAUTH, ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY],
+        },
         Row {
             endpoint: "/ws",
             args: none,
@@ -233,9 +417,10 @@ fn uuid_ish() -> String {
 }
 
 /// Rows after which the caller's session is no longer what it was
-/// (signed out, or signed in as someone else): they get a fresh session.
+/// (signed out, signed in as someone else, or holding a support-desk
+/// guest): they get a fresh session.
 fn changes_the_session(endpoint: &str) -> bool {
-    matches!(endpoint, "register" | "logout")
+    matches!(endpoint, "register" | "logout" | "support_start")
 }
 
 /// A fresh session for `caller`.

@@ -57,9 +57,10 @@ pub async fn logout() -> Result<(), AppError> {
         reject(AppError::new(teahouse_protocol::ErrorCode::Internal))
     })?;
     if let (Some(user), Some(key)) = (user, key) {
-        services
-            .chat
-            .end_session(user, teahouse_domain::SessionKey(key.0));
+        let key = teahouse_domain::SessionKey(key.0);
+        services.chat.end_session(user, key);
+        // An agent signing out hands their support conversations back.
+        services.chat.staff_logged_out(user, key);
     }
     Ok(())
 }

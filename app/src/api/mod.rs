@@ -5,11 +5,15 @@
 //! matching HTTP status. The sender/actor of every operation is the session's
 //! user; no argument ever names who is acting.
 
+pub mod admin;
 pub mod auth;
+pub mod desk;
 pub mod direct;
+pub mod groups;
 pub mod media;
 pub mod messages;
 pub mod profile;
 pub mod rooms;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+pub mod support;

@@ -25,6 +25,12 @@ pub const SESSION_USER: &str = "uid";
 /// sessions older than the epoch: 0, the epoch of every unchanged account.)
 pub const SESSION_EPOCH: &str = "epoch";
 
+/// Session key holding the support-desk guest identity of a visitor
+/// without an account (their generated user id; see `api::support`).
+/// Separate from [`SESSION_USER`]: a guest is never "signed in", so every
+/// endpoint that requires a user refuses them.
+pub const SESSION_GUEST: &str = "guest";
+
 /// Session key holding when the session's lifetime was last renewed (Unix
 /// seconds).
 pub const SESSION_RENEWED: &str = "renewed";
@@ -263,4 +269,48 @@ pub async fn set_session_epoch(epoch: i64) -> Result<(), AppError> {
         .insert(SESSION_EPOCH, epoch)
         .await
         .map_err(store_failed)
+}
+
+/// The support-desk guest of `session`, if it has one (and it still exists).
+pub async fn session_guest(session: &Session, chat: &Chat) -> Result<Option<UserBrief>, AppError> {
+    let id = session
+        .get::<UserId>(SESSION_GUEST)
+        .await
+        .map_err(store_failed)?;
+    match id {
+        Some(id) => chat.guest_user(id).await.map_err(fail),
+        None => Ok(None),
+    }
+}
+
+/// The guest of this server function's request, or `guest_required`.
+pub async fn require_guest() -> Result<UserBrief, AppError> {
+    let chat = chat()?;
+    session_guest(&session()?, &chat)
+        .await?
+        .ok_or_else(|| reject(AppError::new(ErrorCode::GuestRequired)))
+}
+
+/// Remembers `guest` in this request's session (a new session id: a
+/// planted cookie is useless).
+pub async fn remember_guest(guest: UserId) -> Result<(), AppError> {
+    let session = session()?;
+    session.cycle_id().await.map_err(store_failed)?;
+    session
+        .insert(SESSION_GUEST, guest)
+        .await
+        .map_err(store_failed)
+}
+
+/// A request header of this server function's request, as text.
+pub fn request_header(name: http::header::HeaderName) -> String {
+    with_context::<http::request::Parts, _>(|parts| {
+        parts
+            .headers
+            .get(&name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    })
+    .flatten()
+    .unwrap_or_default()
 }

@@ -1,5 +1,6 @@
 //! Pages and widgets.
 //!
+//! - [`access_lines`]: the system lines of group and support-desk events.
 //! - [`auth`]: log-in and sign-up pages.
 //! - [`chat_page`]: the two-column chat screen (list + pane), its state and socket.
 //! - [`conversation`]: the conversation list and the open conversation,
@@ -10,6 +11,7 @@
 //! - [`profile`]: "Me": nickname, password, language, sign out.
 //! - [`widgets`]: avatars, error notices, small shared pieces.
 
+pub mod access_lines;
 pub mod auth;
 pub mod chat_page;
 pub mod conversation;

@@ -64,6 +64,7 @@ pub fn preview(ev: &ConversationEvent, me: UserId, lang: crate::i18n::Lang) -> S
         EventBody::DirectOpened => {
             format!("{} {}", ev.actor.nickname, T::OpenedDirect.in_lang(lang))
         }
+        _ => super::access_lines::event_line(ev, lang).unwrap_or_default(),
     }
 }
 

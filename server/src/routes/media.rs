@@ -16,7 +16,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::api::ssr::{fail, CurrentUser};
+use app::api::ssr::{fail, session_guest, CurrentUser};
 use app::error::AppError;
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
@@ -90,9 +90,13 @@ async fn receive(
     body: Body,
 ) -> Result<MediaRef, AppError> {
     let kind = MediaKind::parse(kind).ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
-    let user = current
-        .user
-        .ok_or_else(|| AppError::new(ErrorCode::Unauthenticated))?;
+    let user = match current.user {
+        Some(user) => user,
+        // Guests of the support desk upload pictures and voice too.
+        None => session_guest(&current.session, chat)
+            .await?
+            .ok_or_else(|| AppError::new(ErrorCode::Unauthenticated))?,
+    };
     let Query(query) = query.map_err(|_| AppError {
         code: ErrorCode::BadRequest,
         field: Some("duration_ms".into()),
@@ -142,7 +146,13 @@ async fn thumb(
 
 /// Serves a file `current` may fetch, else 404.
 async fn serve(chat: &Chat, current: CurrentUser, id: &str, thumb: bool, req: Request) -> Response {
-    let user = current.user.map(|u| u.id);
+    let user = match current.user {
+        Some(user) => Some(user.id),
+        None => match session_guest(&current.session, chat).await {
+            Ok(guest) => guest.map(|g| g.id),
+            Err(e) => return e.into_response(),
+        },
+    };
     let served = match chat.media_file(user, id, thumb).await {
         Ok(served) => served,
         Err(e) => return fail(e).into_response(),

@@ -1,7 +1,8 @@
 //! `GET /ws`: the push channel.
 //!
 //! The upgrade is authenticated by the session cookie (no session, no
-//! socket) and refused for foreign origins (the rule of
+//! socket; a support-desk guest's session gets a socket for their one
+//! conversation) and refused for foreign origins (the rule of
 //! [`crate::security::origin`]). Each connection is one task that writes
 //! queued frames (batched: everything already queued goes out in one
 //! flush), answers pings, sends its own pings every heartbeat and closes
@@ -20,7 +21,7 @@ use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{interval_at, timeout, Instant, MissedTickBehavior};
 
 use crate::AppState;
-use app::api::ssr::{fail, CurrentUser};
+use app::api::ssr::{fail, session_guest, CurrentUser};
 use app::error::AppError;
 use axum::routing::get;
 use axum::Router;
@@ -58,8 +59,15 @@ async fn upgrade(
         return AppError::new(ErrorCode::CrossOrigin).into_response();
     }
     let CurrentUser { user, session } = current;
-    let Some(user) = user else {
-        return AppError::new(ErrorCode::Unauthenticated).into_response();
+    // A support-desk guest has no account, but a socket for their one
+    // conversation (they are its only conversation's member).
+    let user = match user {
+        Some(user) => user,
+        None => match session_guest(&session, &app.chat).await {
+            Ok(Some(guest)) => guest,
+            Ok(None) => return AppError::new(ErrorCode::Unauthenticated).into_response(),
+            Err(e) => return e.into_response(),
+        },
     };
     let Ok(permit) = app.conn_limit.clone().try_acquire_owned() else {
         tracing::warn!("connection limit reached");

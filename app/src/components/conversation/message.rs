@@ -124,6 +124,11 @@ pub fn MessageRow(row: Row, me: UserId, owner: Memo<Option<UserId>>) -> impl Int
         EventBody::MemberLeft => T::LeftRoom,
         EventBody::RoomCreated { .. } => T::CreatedRoom,
         EventBody::DirectOpened => T::OpenedDirect,
+        _ => {
+            let ev = ev.clone();
+            let line = move || crate::components::access_lines::event_line(&ev, i18n.lang());
+            return view! { <div class="sys-line">{line}</div> }.into_any();
+        }
     };
     view! { <div class="sys-line">{ev.actor.nickname} " " {move || i18n.t(system)}</div> }
         .into_any()
