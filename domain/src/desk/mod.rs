@@ -536,7 +536,13 @@ impl Chat {
         });
         self.desk.kick();
         self.desk_changed().await;
-        self.desk_detail(staff, room).await
+        // Not `desk_detail`: the one who handed it on may no longer see it.
+        self.store
+            .support_views(SupportFilter::One(room))
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| DomainError::code(ErrorCode::NotFound))
     }
 
     /// Closes a conversation (an agent their own, an admin any open one).

@@ -119,6 +119,14 @@ impl Router {
     async fn handle(&mut self, input: DeskInput) -> Result<()> {
         match input {
             DeskInput::Presence { user, online } => {
+                if online && !self.staff.contains_key(&user) {
+                    // Made staff outside this process (`teahouse grant-role`).
+                    if let Some(chat) = self.chat.upgrade() {
+                        if let Some(role) = chat.store.role(user).await?.filter(|r| r.is_staff()) {
+                            self.staff.insert(user, role);
+                        }
+                    }
+                }
                 if !self.staff.contains_key(&user) {
                     return Ok(());
                 }

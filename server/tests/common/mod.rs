@@ -6,6 +6,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+pub mod access;
+
 use futures::{SinkExt, StreamExt};
 use leptos::prelude::LeptosOptions;
 use serde_json::Value;
