@@ -263,6 +263,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_mute_holds_until_its_end_and_not_after() {
+        let book = MuteBook::default();
+        let (room, bob) = (ConversationId(7), UserId(3));
+        book.set(room, bob, now_ms() + 60_000);
+        assert!(book.check(room, bob).is_err());
+        assert!(book.check(room, UserId(4)).is_ok());
+        assert!(book.check(ConversationId(8), bob).is_ok());
+        // Ended (a time already past): sends go through again.
+        book.set(room, bob, now_ms() - 1);
+        assert!(book.check(room, bob).is_ok());
+        book.until
+            .write()
+            .unwrap()
+            .insert((room, bob), now_ms() - 1);
+        assert!(book.check(room, bob).is_ok());
+        assert!(book.until.read().unwrap().is_empty());
+    }
+
+    #[test]
     fn member_lists_are_parsed_strictly() {
         let me = UserId(1);
         assert_eq!(
