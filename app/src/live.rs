@@ -178,6 +178,10 @@ fn handle(state: ChatState, frame: ServerFrame) {
             }
         }),
         ServerFrame::UserUpdated { user } => state.apply_profile(user),
+        // Roles and the desk: drawn by the admin page and the consoles.
+        ServerFrame::RoleChanged { .. }
+        | ServerFrame::QueuePosition { .. }
+        | ServerFrame::DeskChanged => {}
     }
 }
 

@@ -14,10 +14,22 @@
 
 #![no_main]
 
+use app::api::admin::{AdminAccounts, AdminSetRole, MyRole};
 use app::api::auth::{Login, Logout, Me, Register};
+use app::api::desk::{
+    DeskAccept, DeskAgents, DeskClose, DeskDetail, DeskHistory, DeskMine, DeskOverviewArgs,
+    DeskQueue, DeskTransfer,
+};
+use app::api::groups::{
+    CreateGroup, GroupAddMembers, GroupAnnounce, GroupBan, GroupDeleteMessage, GroupDetail,
+    GroupInvitePolicy, GroupMute, GroupRemoveMember, GroupRename, GroupTransfer,
+};
 use app::api::media::SendMedia;
 use app::api::messages::{History, SendMessage};
 use app::api::rooms::{CreateRoom, JoinRoom, LeaveRoom, MyRooms, PublicRooms, RoomDetailArgs};
+use app::api::support::{
+    SupportDetails, SupportHistory, SupportSend, SupportSendMedia, SupportStart, SupportState,
+};
 use libfuzzer_sys::fuzz_target;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -69,6 +81,35 @@ fuzz_target!(|data: &[u8]| {
         LeaveRoom,
         RoomDetailArgs,
         SendMedia,
+        MyRole,
+        AdminAccounts,
+        AdminSetRole,
+        CreateGroup,
+        GroupAddMembers,
+        GroupDetail,
+        GroupRename,
+        GroupAnnounce,
+        GroupInvitePolicy,
+        GroupRemoveMember,
+        GroupBan,
+        GroupMute,
+        GroupTransfer,
+        GroupDeleteMessage,
+        SupportStart,
+        SupportState,
+        SupportDetails,
+        SupportSend,
+        SupportSendMedia,
+        SupportHistory,
+        DeskQueue,
+        DeskMine,
+        DeskDetail,
+        DeskHistory,
+        DeskAccept,
+        DeskTransfer,
+        DeskClose,
+        DeskAgents,
+        DeskOverviewArgs,
     );
     all[usize::from(which) % all.len()](&body);
 });

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use teahouse_protocol::{
-    ConversationEvent, ConversationId, ConversationSummary, ErrorCode, GroupInfo, Seq, UserId,
+    ConversationEvent, ConversationId, ConversationSummary, GroupInfo, Seq, UserId,
 };
 
 use crate::error::AppError;
@@ -79,6 +79,7 @@ pub async fn group_invite_policy(
     owner_only: String,
 ) -> Result<ConversationEvent, AppError> {
     use super::ssr::reject;
+    use teahouse_protocol::ErrorCode;
     let owner_only = match owner_only.as_str() {
         "true" | "1" => true,
         "false" | "0" => false,
