@@ -6,6 +6,7 @@
 //! user; no argument ever names who is acting.
 
 pub mod auth;
+pub mod media;
 pub mod messages;
 pub mod rooms;
 #[cfg(feature = "ssr")]

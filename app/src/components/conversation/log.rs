@@ -165,7 +165,7 @@ pub fn MessageLog(
                     let stored = stored_ids.get();
                     outbox.pending.get().into_iter().filter(|p| !stored.contains(&p.client_id)).collect::<Vec<_>>()
                 }
-                key=|p| (p.client_id.clone(), p.failed)
+                key=|p| (p.client_id.clone(), p.failed.clone())
                 children=move |p| view! { <PendingBubble p outbox/> }
             />
             {move || catch_up_error.get().map(|err| view! { <ErrorNotice err what=T::CatchUpFailed/> })}

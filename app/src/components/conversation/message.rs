@@ -2,13 +2,15 @@
 //! bubble), a system line (joined, left, created), or the time separator
 //! put before an event that follows a long pause.
 //!
-//! A message's content is rendered by [`content`], one arm per kind; image,
-//! voice and video messages and replies join there as new arms, and new
-//! kinds of event as new arms of [`MessageRow`].
+//! A message's bubble is rendered by [`bubble`], one arm per kind (the
+//! media kinds' bubbles are in [`media`](super::media)); replies join there
+//! as a new arm, and new kinds of event as new arms of [`MessageRow`].
 
+use leptos::either::EitherOf4;
 use leptos::prelude::*;
 use teahouse_protocol::{ConversationEvent, EventBody, MessageContent, Seq, UserId};
 
+use super::media::{image_bubble, video_bubble, voice_bubble};
 use crate::components::widgets::Avatar;
 use crate::format::{now_ms, time_label, SEPARATOR_GAP_MS};
 use crate::i18n::{use_i18n, T};
@@ -53,15 +55,20 @@ pub fn rows_of(events: impl Iterator<Item = ConversationEvent>) -> Vec<Row> {
     rows
 }
 
-/// What a message shows in its bubble, by kind.
-fn content(content: MessageContent) -> impl IntoView {
-    let i18n = use_i18n();
+/// A message's bubble, by kind: text, or a media bubble (see
+/// [`media`](super::media)).
+fn bubble(content: MessageContent, mine: bool) -> impl IntoView {
     match content {
-        MessageContent::Text(text) => text.into_any(),
-        other => {
-            move || crate::components::widgets::message_preview(&other, i18n.lang())
+        MessageContent::Text(text) => EitherOf4::A(view! { <div class="bubble">{text}</div> }),
+        MessageContent::Image(media) => {
+            EitherOf4::B(view! { <div class="bubble bubble-image">{image_bubble(media)}</div> })
         }
-        .into_any(),
+        MessageContent::Voice(media) => EitherOf4::C(
+            view! { <div class="bubble bubble-voice">{voice_bubble(media, mine)}</div> },
+        ),
+        MessageContent::Video(media) => {
+            EitherOf4::D(view! { <div class="bubble bubble-video">{video_bubble(media)}</div> })
+        }
     }
 }
 
@@ -82,9 +89,10 @@ pub fn MessageRow(row: Row, me: UserId, owner: Memo<Option<UserId>>) -> impl Int
         EventBody::Message(message) => {
             let mine = ev.actor.id == me;
             let actor = ev.actor.id;
+            let msgtype = message.content.msgtype().as_str();
             let is_owner = move || owner.get() == Some(actor);
             return view! {
-                <div class="msg" class:mine=mine data-seq=ev.seq.to_string()>
+                <div class="msg" class:mine=mine data-seq=ev.seq.to_string() data-msgtype=msgtype>
                     <Avatar of=ev.actor.id name=ev.actor.nickname.clone()/>
                     <div class="msg-body">
                         <div class="msg-meta">
@@ -93,7 +101,7 @@ pub fn MessageRow(row: Row, me: UserId, owner: Memo<Option<UserId>>) -> impl Int
                                 <span class="owner-mark">{move || i18n.t(T::Owner)}</span>
                             </Show>
                         </div>
-                        <div class="bubble">{content(message.content)}</div>
+                        {bubble(message.content, mine)}
                     </div>
                 </div>
             }

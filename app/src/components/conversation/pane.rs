@@ -12,6 +12,7 @@ use super::outbox::Outbox;
 use crate::api::messages::history;
 use crate::components::widgets::ErrorNotice;
 use crate::i18n::{use_i18n, T};
+use crate::media::player::VoicePlayer;
 use crate::nav::use_room_nav;
 use crate::state::ChatState;
 
@@ -61,12 +62,30 @@ pub fn ChatPane(room_id: ConversationId) -> impl IntoView {
     }
 }
 
-/// The message list and the composer, which share the outbox.
+/// The message list and the composer, which share the outbox and the
+/// voice player. Images and videos dropped anywhere on them are sent.
 #[component]
 fn Conversation(room_id: ConversationId, first: Vec<ConversationEvent>) -> impl IntoView {
     let outbox = Outbox::new(room_id);
+    VoicePlayer::provide();
+    let on_dragover = move |_ev: leptos::ev::DragEvent| {
+        #[cfg(feature = "hydrate")]
+        if super::attach::drags_files(&_ev) {
+            // Accepting the drag is what makes the drop happen.
+            _ev.prevent_default();
+        }
+    };
+    let on_drop = move |_ev: leptos::ev::DragEvent| {
+        #[cfg(feature = "hydrate")]
+        if let Some(files) = super::attach::files_of(_ev.data_transfer()) {
+            _ev.prevent_default();
+            super::attach::send_files(outbox, &files, true);
+        }
+    };
     view! {
-        <MessageLog room_id first outbox/>
-        <Composer outbox/>
+        <div class="conversation-body" on:dragover=on_dragover on:drop=on_drop>
+            <MessageLog room_id first outbox/>
+            <Composer outbox/>
+        </div>
     }
 }
