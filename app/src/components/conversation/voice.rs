@@ -190,6 +190,20 @@ impl Voice {
     }
 }
 
+/// Paths of the composer's icons (24×24, drawn with `currentColor`; SVG
+/// rather than emoji, which not every device has a font for).
+const MIC_ICON: &str = "M12 3a3 3 0 0 0-3 3v6a3 3 0 0 0 6 0V6a3 3 0 0 0-3-3zM6 11a6 6 0 0 0 12 0M12 17v4M8 21h8";
+const KEYBOARD_ICON: &str = "M3 6h18v12H3zM7 10h0M11 10h0M15 10h0M7 14h10";
+const STOP_ICON: &str = "M7 7h10v10H7z";
+
+fn icon(path: &'static str) -> impl IntoView {
+    view! {
+        <svg class="icon" viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
+            <path d=path/>
+        </svg>
+    }
+}
+
 /// The mic button: switches to hold-to-talk after a tap on a touch screen;
 /// starts and stops a recording after a click.
 pub fn mic_button(voice: Voice) -> impl IntoView {
@@ -231,7 +245,13 @@ pub fn mic_button(voice: Voice) -> impl IntoView {
             on:pointerdown=on_pointerdown
             on:click=on_click
         >
-            {move || if voice.hold_mode.get() { "⌨" } else if voice.recording_now() && !voice.held.get() { "■" } else { "🎤" }}
+            {move || icon(if voice.hold_mode.get() {
+                KEYBOARD_ICON
+            } else if voice.recording_now() && !voice.held.get() {
+                STOP_ICON
+            } else {
+                MIC_ICON
+            })}
         </button>
     }
 }
@@ -304,7 +324,7 @@ pub fn recording_status(voice: Voice) -> impl IntoView {
             let cancel = matches!(state, VoiceState::Recording { cancel: true });
             EitherOf3::B(view! {
                 <div class="voice-overlay" class:cancel=cancel role="status" aria-live="polite">
-                    <span class="voice-overlay-mic" aria-hidden="true">"🎤"</span>
+                    <span class="voice-overlay-mic">{icon(MIC_ICON)}</span>
                     <span class="voice-overlay-time">{time}</span>
                     <span>{move || if cancel { i18n.t(T::ReleaseToCancel) } else { i18n.t(T::SlideUpToCancel) }}</span>
                 </div>
