@@ -11,7 +11,7 @@ use crate::components::conversation::{ChatPane, ConversationList};
 use crate::components::discover::{Discover, NewRoomForm};
 use crate::components::widgets::{Avatar, ErrorNotice};
 use crate::error::AppError;
-use crate::i18n::{use_i18n, T};
+use crate::i18n::{tr, T};
 use crate::nav::{load_page, RoomNav};
 use crate::state::{ChatState, Live};
 
@@ -33,12 +33,11 @@ async fn boot() -> Result<Option<(UserBrief, Vec<ConversationSummary>)>, AppErro
 /// `/` and `/?room=ID`.
 #[component]
 pub fn ChatPage() -> impl IntoView {
-    let i18n = use_i18n();
     let nav = RoomNav::provide();
     let room_id = Memo::new(move |_| nav.room().get());
     let data = Resource::new(|| (), |_| boot());
     view! {
-        <Suspense fallback=move || view! { <p class="loading">{move || i18n.t(T::Loading)}</p> }>
+        <Suspense fallback=move || view! { <p class="loading">{tr(T::Loading)}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(Some((user, rooms))) => view! { <ChatShell user rooms room_id/> }.into_any(),
@@ -46,7 +45,7 @@ pub fn ChatPage() -> impl IntoView {
                     // visitors of `/` to the log-in page before rendering).
                     Ok(None) => {
                         load_page("/login");
-                        view! { <a class="page-error" href="/login">{move || i18n.t(T::Login)}</a> }.into_any()
+                        view! { <a class="page-error" href="/login">{tr(T::Login)}</a> }.into_any()
                     }
                     Err(err) => view! { <main class="page-error"><ErrorNotice err/></main> }.into_any(),
                 }
@@ -61,7 +60,6 @@ fn ChatShell(
     rooms: Vec<ConversationSummary>,
     room_id: Memo<Option<ConversationId>>,
 ) -> impl IntoView {
-    let i18n = use_i18n();
     let state = ChatState::new(user.clone(), rooms);
     provide_context(state);
     let panel = RwSignal::new(Panel::Chats);
@@ -93,26 +91,26 @@ fn ChatShell(
     let total_unread = move || state.unread_total.get();
     view! {
         <div class="app" class:has-room=move || room_id.get().is_some()>
-            <aside class="sidebar" aria-label=move || i18n.t(T::Chats)>
+            <aside class="sidebar" aria-label=tr(T::Chats)>
                 <header class="sidebar-head">
                     <Avatar of=user.id name=user.nickname.clone()/>
                     <span class="me-name" data-testid="me">{user.nickname.clone()}</span>
                     <LangToggle/>
-                    <button type="button" class="link-button" on:click=on_logout>{move || i18n.t(T::Logout)}</button>
+                    <button type="button" class="link-button" on:click=on_logout>{tr(T::Logout)}</button>
                 </header>
                 {move || logout_error.get().map(|err| view! { <ErrorNotice err what=T::LogoutFailed/> })}
                 <nav class="tabs" aria-label="panels">
                     <button type="button" class:active=move || panel.get() == Panel::Chats on:click=move |_| panel.set(Panel::Chats)>
-                        {move || i18n.t(T::Chats)}
+                        {tr(T::Chats)}
                         <Show when=move || { total_unread() > 0 }>
                             <span class="badge">{total_unread}</span>
                         </Show>
                     </button>
                     <button type="button" class:active=move || panel.get() == Panel::Discover on:click=move |_| panel.set(Panel::Discover)>
-                        {move || i18n.t(T::Discover)}
+                        {tr(T::Discover)}
                     </button>
                     <button type="button" class:active=move || panel.get() == Panel::NewRoom on:click=move |_| panel.set(Panel::NewRoom)>
-                        "＋ " {move || i18n.t(T::NewRoom)}
+                        "＋ " {tr(T::NewRoom)}
                     </button>
                 </nav>
                 {move || match panel.get() {
@@ -123,14 +121,14 @@ fn ChatShell(
             </aside>
             <main class="pane">
                 <Show when=move || state.live.get() == Live::Down>
-                    <div class="live-banner" role="status">{move || i18n.t(T::Reconnecting)}</div>
+                    <div class="live-banner" role="status">{tr(T::Reconnecting)}</div>
                 </Show>
                 {move || match room_id.get() {
                     Some(id) => view! { <ChatPane room_id=id/> }.into_any(),
                     None => view! {
                         <div class="pane-empty">
                             <span class="brand-mark big" aria-hidden="true">"茶"</span>
-                            <p>{move || i18n.t(T::PickAConversation)}</p>
+                            <p>{tr(T::PickAConversation)}</p>
                         </div>
                     }.into_any(),
                 }}

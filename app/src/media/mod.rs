@@ -271,7 +271,10 @@ impl Failure {
                 _ => ErrorCode::Internal,
             });
         };
-        match serde_json::from_value::<ErrorCode>(serde_json::Value::String(shape.code.clone())) {
+        // The code as a JSON string, read as an `ErrorCode` (without
+        // `serde_json::Value`, whose code the wasm does not otherwise need).
+        let quoted = serde_json::to_string(&shape.code).unwrap_or_default();
+        match serde_json::from_str::<ErrorCode>(&quoted) {
             Ok(code) => Failure::Code(code),
             Err(_) => Failure::Server {
                 en: if shape.message.is_empty() {

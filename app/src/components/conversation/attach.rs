@@ -8,12 +8,11 @@
 use leptos::prelude::*;
 
 use super::outbox::Outbox;
-use crate::i18n::{use_i18n, T};
+use crate::i18n::{tr, T};
 
 /// The attach button and its hidden file input.
 #[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
 pub fn attach_button(outbox: Outbox) -> impl IntoView {
-    let i18n = use_i18n();
     let input = NodeRef::<leptos::html::Input>::new();
     let on_change = move |_| {
         #[cfg(feature = "hydrate")]
@@ -29,8 +28,8 @@ pub fn attach_button(outbox: Outbox) -> impl IntoView {
         <button
             type="button"
             class="tool-button attach"
-            aria-label=move || i18n.t(T::Attach)
-            title=move || i18n.t(T::Attach)
+            aria-label=tr(T::Attach)
+            title=tr(T::Attach)
             on:click=move |_| {
                 #[cfg(feature = "hydrate")]
                 if let Some(el) = input.get_untracked() {

@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use super::attach::attach_button;
 use super::outbox::Outbox;
 use super::voice::{hold_to_talk, mic_button, recording_status, Voice, VoiceState};
-use crate::i18n::{use_i18n, T};
+use crate::i18n::{tr, use_i18n, T};
 
 #[component]
 pub fn Composer(outbox: Outbox) -> impl IntoView {
@@ -58,8 +58,8 @@ pub fn Composer(outbox: Outbox) -> impl IntoView {
                     class="composer-input"
                     class:hidden=move || !typing()
                     rows="1"
-                    aria-label=move || i18n.t(T::MessagePlaceholder)
-                    placeholder=move || i18n.t(T::MessagePlaceholder)
+                    aria-label=tr(T::MessagePlaceholder)
+                    placeholder=tr(T::MessagePlaceholder)
                     maxlength=teahouse_protocol::limits::MESSAGE_MAX_DEFAULT
                     prop:value=move || draft.get()
                     on:input=move |ev| draft.set(event_target_value(&ev))
@@ -69,7 +69,7 @@ pub fn Composer(outbox: Outbox) -> impl IntoView {
                 {recording_status(voice)}
                 {attach_button(outbox)}
                 <button type="submit" class="primary send" disabled=move || draft.with(|d| d.trim().is_empty())>
-                    {move || i18n.t(T::Send)}
+                    {tr(T::Send)}
                 </button>
             </form>
         </div>

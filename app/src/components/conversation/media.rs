@@ -19,7 +19,7 @@ use leptos::prelude::*;
 use teahouse_protocol::MediaRef;
 
 use crate::format::clip_length;
-use crate::i18n::{use_i18n, T};
+use crate::i18n::{tr, use_i18n, T};
 use crate::media::player::VoicePlayer;
 use crate::media::{
     fit_in_box, media_url, thumb_url, voice_label, voice_width, IMAGE_BOX, VIDEO_BOX,
@@ -30,7 +30,6 @@ pub const VIDEO_POSTER: &str = "/video-poster.svg";
 
 /// A photo's bubble.
 pub fn image_bubble(media: MediaRef) -> impl IntoView {
-    let i18n = use_i18n();
     let (width, height) = fit_in_box(media.width.zip(media.height), IMAGE_BOX);
     let full = media_url(&media.id);
     let open = RwSignal::new(false);
@@ -43,7 +42,7 @@ pub fn image_bubble(media: MediaRef) -> impl IntoView {
     };
     view! {
         <a class="media-image" href=full.clone() target="_blank" rel="noopener" on:click=on_click>
-            <img src=thumb_url(&media.id) width=width height=height loading="lazy" alt=move || i18n.t(T::Photo)/>
+            <img src=thumb_url(&media.id) width=width height=height loading="lazy" alt=tr(T::Photo)/>
         </a>
         {move || open.get().then(|| lightbox(full.clone(), move || open.set(false)))}
     }
@@ -52,7 +51,6 @@ pub fn image_bubble(media: MediaRef) -> impl IntoView {
 /// The full image over the page; a click anywhere, the close button or
 /// Escape closes it.
 fn lightbox(src: String, close: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
-    let i18n = use_i18n();
     let button = NodeRef::<leptos::html::Button>::new();
     // Focus goes to the close button, so Escape and Enter reach the dialog.
     Effect::new(move |_| {
@@ -65,12 +63,12 @@ fn lightbox(src: String, close: impl Fn() + Copy + Send + Sync + 'static) -> imp
             class="lightbox"
             role="dialog"
             aria-modal="true"
-            aria-label=move || i18n.t(T::Photo)
+            aria-label=tr(T::Photo)
             on:click=move |_| close()
             on:keydown=move |ev| if ev.key() == "Escape" { close() }
         >
-            <img src=src alt=move || i18n.t(T::Photo)/>
-            <button type="button" class="lightbox-close" node_ref=button aria-label=move || i18n.t(T::Close)>"×"</button>
+            <img src=src alt=tr(T::Photo)/>
+            <button type="button" class="lightbox-close" node_ref=button aria-label=tr(T::Close)>"×"</button>
         </div>
     }
 }
@@ -127,14 +125,13 @@ pub fn voice_bubble(media: MediaRef, mine: bool) -> impl IntoView {
             <span class="voice-len">{voice_label(duration_ms)}</span>
         </button>
         {move || unplayed().then(|| view! {
-            <span class="unplayed-dot" role="img" aria-label=move || i18n.t(T::Unplayed)></span>
+            <span class="unplayed-dot" role="img" aria-label=tr(T::Unplayed)></span>
         })}
     }
 }
 
 /// A video's bubble.
 pub fn video_bubble(media: MediaRef) -> impl IntoView {
-    let i18n = use_i18n();
     let (width, height) = fit_in_box(media.width.zip(media.height), VIDEO_BOX);
     let length = media.duration_ms.map(clip_length);
     view! {
@@ -147,7 +144,7 @@ pub fn video_bubble(media: MediaRef) -> impl IntoView {
                 poster=VIDEO_POSTER
                 width=width
                 height=height
-                aria-label=move || i18n.t(T::VideoMessage)
+                aria-label=tr(T::VideoMessage)
             ></video>
             {length.map(|l| view! { <span class="video-len">{l}</span> })}
         </div>

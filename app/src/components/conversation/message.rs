@@ -13,7 +13,7 @@ use teahouse_protocol::{ConversationEvent, EventBody, MessageContent, Seq, UserI
 use super::media::{image_bubble, video_bubble, voice_bubble};
 use crate::components::widgets::Avatar;
 use crate::format::{now_ms, time_label, SEPARATOR_GAP_MS};
-use crate::i18n::{use_i18n, T};
+use crate::i18n::{tr, use_i18n, T};
 use crate::TzOffset;
 
 /// One line of the rendered log.
@@ -98,7 +98,7 @@ pub fn MessageRow(row: Row, me: UserId, owner: Memo<Option<UserId>>) -> impl Int
                         <div class="msg-meta">
                             <span class="msg-name">{ev.actor.nickname}</span>
                             <Show when=is_owner>
-                                <span class="owner-mark">{move || i18n.t(T::Owner)}</span>
+                                <span class="owner-mark">{tr(T::Owner)}</span>
                             </Show>
                         </div>
                         {bubble(message.content, mine)}

@@ -20,7 +20,7 @@ use super::media::voice_bar;
 use crate::api::media::send_media;
 use crate::api::messages::send_message;
 use crate::components::widgets::Avatar;
-use crate::i18n::{use_i18n, T};
+use crate::i18n::{tr, use_i18n, T};
 use crate::media::{Failure, MediaKind};
 use crate::state::ChatState;
 
@@ -284,9 +284,7 @@ pub fn PendingBubble(p: Pending, outbox: Outbox) -> impl IntoView {
             ..
         } => (
             "bubble bubble-image",
-            EitherOf4::B(
-                view! { <img class="pending-image" src=preview alt=move || i18n.t(T::Photo)/> },
-            ),
+            EitherOf4::B(view! { <img class="pending-image" src=preview alt=tr(T::Photo)/> }),
         ),
         Draft::Media {
             kind: MediaKind::Voice,
@@ -301,9 +299,7 @@ pub fn PendingBubble(p: Pending, outbox: Outbox) -> impl IntoView {
             ..
         } => (
             "bubble bubble-video",
-            EitherOf4::D(
-                view! { <span class="pending-video">{move || i18n.t(T::VideoTag)}</span> },
-            ),
+            EitherOf4::D(view! { <span class="pending-video">{tr(T::VideoTag)}</span> }),
         ),
     };
     let uploading = {
@@ -326,10 +322,10 @@ pub fn PendingBubble(p: Pending, outbox: Outbox) -> impl IntoView {
             let code = failure.code();
             let (retry_id, discard_id) = (client_id.clone(), client_id.clone());
             Either::Right(view! {
-                <span class="error-text" data-code=code>{move || i18n.t(T::SendFailed)} " · " {move || failure.message(i18n.lang())}</span>
-                <button type="button" class="link-button" on:click=move |_| outbox.retry(&retry_id)>{move || i18n.t(T::Retry)}</button>
+                <span class="error-text" data-code=code>{tr(T::SendFailed)} " · " {move || failure.message(i18n.lang())}</span>
+                <button type="button" class="link-button" on:click=move |_| outbox.retry(&retry_id)>{tr(T::Retry)}</button>
                 {is_media.then(|| view! {
-                    <button type="button" class="link-button" on:click=move |_| outbox.discard(&discard_id)>{move || i18n.t(T::Discard)}</button>
+                    <button type="button" class="link-button" on:click=move |_| outbox.discard(&discard_id)>{tr(T::Discard)}</button>
                 })}
             })
         }

@@ -11,14 +11,13 @@ use super::members::MemberPanel;
 use super::outbox::Outbox;
 use crate::api::messages::history;
 use crate::components::widgets::ErrorNotice;
-use crate::i18n::{use_i18n, T};
+use crate::i18n::{tr, T};
 use crate::media::player::VoicePlayer;
 use crate::nav::use_room_nav;
 use crate::state::ChatState;
 
 #[component]
 pub fn ChatPane(room_id: ConversationId) -> impl IntoView {
-    let i18n = use_i18n();
     let state = expect_context::<ChatState>();
     let summary = Memo::new(move |_| {
         state
@@ -31,7 +30,7 @@ pub fn ChatPane(room_id: ConversationId) -> impl IntoView {
     view! {
         <section class="chat" aria-label=move || summary.get().map(|s| s.name).unwrap_or_default()>
             <header class="chat-head">
-                <a href="/" class="back" aria-label=move || i18n.t(T::Back) on:click=nav.on_link_click(None)>"‹"</a>
+                <a href="/" class="back" aria-label=tr(T::Back) on:click=nav.on_link_click(None)>"‹"</a>
                 <h2 class="chat-title">
                     {move || summary.get().map(|s| s.name)}
                     <span class="chat-count">
@@ -44,13 +43,13 @@ pub fn ChatPane(room_id: ConversationId) -> impl IntoView {
                     aria-expanded=move || show_members.get().to_string()
                     on:click=move |_| show_members.update(|v| *v = !*v)
                 >
-                    {move || i18n.t(T::Members)}
+                    {tr(T::Members)}
                 </button>
             </header>
             <Show when=move || show_members.get()>
                 <MemberPanel room_id/>
             </Show>
-            <Suspense fallback=move || view! { <div class="messages"><p class="loading">{move || i18n.t(T::Loading)}</p></div> }>
+            <Suspense fallback=move || view! { <div class="messages"><p class="loading">{tr(T::Loading)}</p></div> }>
                 {move || Suspend::new(async move {
                     match first_page.await {
                         Ok(first) => view! { <Conversation room_id first/> }.into_any(),

@@ -15,7 +15,7 @@ use leptos::prelude::*;
 
 use super::outbox::Outbox;
 use crate::format::clip_length;
-use crate::i18n::{use_i18n, T};
+use crate::i18n::{tr, use_i18n, T};
 #[cfg(feature = "hydrate")]
 use crate::media::{CANCEL_SLIDE_PX, VOICE_MAX_MS, VOICE_MIN_MS};
 
@@ -192,7 +192,8 @@ impl Voice {
 
 /// Paths of the composer's icons (24×24, drawn with `currentColor`; SVG
 /// rather than emoji, which not every device has a font for).
-const MIC_ICON: &str = "M12 3a3 3 0 0 0-3 3v6a3 3 0 0 0 6 0V6a3 3 0 0 0-3-3zM6 11a6 6 0 0 0 12 0M12 17v4M8 21h8";
+const MIC_ICON: &str =
+    "M12 3a3 3 0 0 0-3 3v6a3 3 0 0 0 6 0V6a3 3 0 0 0-3-3zM6 11a6 6 0 0 0 12 0M12 17v4M8 21h8";
 const KEYBOARD_ICON: &str = "M3 6h18v12H3zM7 10h0M11 10h0M15 10h0M7 14h10";
 const STOP_ICON: &str = "M7 7h10v10H7z";
 
@@ -333,7 +334,7 @@ pub fn recording_status(voice: Voice) -> impl IntoView {
         _ => EitherOf3::C(view! {
             <div class="recording-strip" role="status">
                 <span class="rec-dot" aria-hidden="true"></span>
-                <span>{move || i18n.t(T::Recording)} " " {time}</span>
+                <span>{tr(T::Recording)} " " {time}</span>
                 <button
                     type="button"
                     class="link-button"
@@ -342,7 +343,7 @@ pub fn recording_status(voice: Voice) -> impl IntoView {
                         voice.end(false);
                     }
                 >
-                    {move || i18n.t(T::Cancel)}
+                    {tr(T::Cancel)}
                 </button>
             </div>
         }),
