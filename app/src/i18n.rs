@@ -153,7 +153,7 @@ impl T {
             VoiceMessage => ("语音", "Voice message"),
             Unplayed => ("未播放", "Not played yet"),
             VideoMessage => ("视频", "Video"),
-            Attach => ("发送图片或视频", "Send a photo or video"),
+            Attach => ("添加图片或视频", "Attach a photo or video"),
             VoiceInput => ("语音输入", "Voice input"),
             Keyboard => ("键盘输入", "Keyboard"),
             HoldToTalk => ("按住 说话", "Hold to talk"),
