@@ -11,8 +11,8 @@ use leptos::either::{Either, EitherOf4};
 use leptos::prelude::*;
 use teahouse_protocol::{ConversationEvent, EventBody, MessageContent, Seq, UserId};
 
-use crate::components::direct::use_start_direct;
 use super::media::{image_bubble, video_bubble, voice_bubble};
+use crate::components::direct::use_start_direct;
 use crate::components::widgets::Avatar;
 use crate::format::{now_ms, time_label, SEPARATOR_GAP_MS};
 use crate::i18n::{tr, use_i18n, T};
