@@ -11,6 +11,7 @@ use crate::components::conversation::{ChatPane, ConversationList};
 use crate::components::direct::Contacts;
 use crate::components::discover::{Discover, NewRoomForm};
 use crate::components::profile::MePanel;
+use crate::components::widgets::lazy_panel;
 use crate::components::widgets::{Avatar, ErrorNotice};
 use crate::error::AppError;
 use crate::i18n::{tr, T};
@@ -130,10 +131,10 @@ fn ChatShell(
                 </nav>
                 {move || match panel.get() {
                     Panel::Chats => view! { <ConversationList selected=room_id/> }.into_any(),
-                    Panel::Contacts => view! { <Contacts/> }.into_any(),
-                    Panel::Discover => view! { <Discover/> }.into_any(),
-                    Panel::NewRoom => view! { <NewRoomForm/> }.into_any(),
-                    Panel::Me => view! { <MePanel on_logout/> }.into_any(),
+                    Panel::Contacts => lazy_panel(async move { contacts_panel().await }).into_any(),
+                    Panel::Discover => lazy_panel(async move { discover_panel().await }).into_any(),
+                    Panel::NewRoom => lazy_panel(async move { new_room_panel().await }).into_any(),
+                    Panel::Me => lazy_panel(async move { me_panel(on_logout).await }).into_any(),
                 }}
             </section>
             <section class="pane" aria-label=tr(T::Conversation)>
@@ -154,4 +155,28 @@ fn ChatShell(
             </section>
         </main>
     }
+}
+
+/// The "Me" panel's code is loaded on first use (a separate wasm chunk).
+#[lazy]
+fn me_panel(on_logout: Callback<()>) -> AnyView {
+    view! { <MePanel on_logout/> }.into_any()
+}
+
+/// The contacts panel, loaded on first use.
+#[lazy]
+fn contacts_panel() -> AnyView {
+    view! { <Contacts/> }.into_any()
+}
+
+/// The room directory, loaded on first use.
+#[lazy]
+fn discover_panel() -> AnyView {
+    view! { <Discover/> }.into_any()
+}
+
+/// The new-room form, loaded on first use.
+#[lazy]
+fn new_room_panel() -> AnyView {
+    view! { <NewRoomForm/> }.into_any()
 }

@@ -17,6 +17,43 @@ pub mod recorder;
 #[cfg(feature = "hydrate")]
 pub mod upload;
 
+/// The code that runs only when someone sends media (recording, uploading)
+/// as `#[lazy]` functions: each is a wasm chunk of its own, fetched the
+/// first time it is called, so the first page load does not carry it.
+#[cfg(feature = "hydrate")]
+pub mod on_demand {
+    use leptos::prelude::lazy;
+    use teahouse_protocol::MediaRef;
+    use wasm_bindgen::JsValue;
+    use web_sys::Blob;
+
+    use super::recorder::{Clip, Recording};
+    use super::{Failure, MediaKind};
+
+    /// [`upload::upload`](super::upload::upload), loaded on first use.
+    #[lazy]
+    pub async fn upload(
+        file: Blob,
+        kind: MediaKind,
+        duration_ms: Option<u32>,
+        on_progress: Box<dyn Fn(u32)>,
+    ) -> Result<MediaRef, Failure> {
+        super::upload::upload(&file, kind, duration_ms, on_progress).await
+    }
+
+    /// [`recorder::start`](super::recorder::start), loaded on first use.
+    #[lazy]
+    pub async fn start_recording() -> Result<Recording, JsValue> {
+        super::recorder::start().await
+    }
+
+    /// [`Recording::finish`], loaded on first use.
+    #[lazy]
+    pub async fn finish_recording(recording: Recording) -> Option<Clip> {
+        recording.finish().await
+    }
+}
+
 use teahouse_protocol::{ErrorCode, Lang, MediaId};
 
 /// The kind of file an upload is (the `{kind}` of `POST /api/upload/{kind}`).

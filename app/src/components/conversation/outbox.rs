@@ -236,12 +236,13 @@ impl Outbox {
             progress.update(|m| {
                 m.insert(id.clone(), 0);
             });
-            let result = crate::media::upload::upload(&file, kind, duration_ms, move |pct| {
+            let on_progress = Box::new(move |pct| {
                 progress.update(|m| {
                     m.insert(id.clone(), pct);
                 })
-            })
-            .await;
+            });
+            let result =
+                crate::media::on_demand::upload(file, kind, duration_ms, on_progress).await;
             progress.update(|m| {
                 m.remove(client_id);
             });

@@ -52,7 +52,7 @@ pub fn ChatPane(room_id: ConversationId) -> impl IntoView {
                 </Show>
             </header>
             <Show when=move || show_members.get() && is_room()>
-                <MemberPanel room_id/>
+                {crate::components::widgets::lazy_panel(async move { member_panel(room_id).await })}
             </Show>
             <Suspense fallback=move || view! { <div class="messages"><p class="loading">{tr(T::Loading)}</p></div> }>
                 {move || Suspend::new(async move {
@@ -92,4 +92,10 @@ fn Conversation(room_id: ConversationId, first: Vec<ConversationEvent>) -> impl 
             <Composer outbox/>
         </div>
     }
+}
+
+/// The member panel, loaded the first time it is opened.
+#[lazy]
+fn member_panel(room_id: ConversationId) -> AnyView {
+    view! { <MemberPanel room_id/> }.into_any()
 }

@@ -116,7 +116,7 @@ impl Voice {
         self.elapsed_ms.set(0);
         self.state.set(VoiceState::Starting);
         spawn_local(async move {
-            let rec = match crate::media::recorder::start().await {
+            let rec = match crate::media::on_demand::start_recording().await {
                 Ok(rec) => rec,
                 Err(_) => {
                     self.state.set(VoiceState::Idle);
@@ -178,7 +178,7 @@ impl Voice {
             return;
         }
         spawn_local(async move {
-            match rec.finish().await {
+            match crate::media::on_demand::finish_recording(rec).await {
                 Some(clip) if clip.duration_ms >= VOICE_MIN_MS => {
                     self.outbox
                         .send_file(clip.file, MediaKind::Voice, Some(clip.duration_ms))
