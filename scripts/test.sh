@@ -41,7 +41,7 @@ bash scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
 if [ "${CI:-}" = "true" ]; then rm -rf "${FUZZ_TARGET_DIR:-$target_dir-fuzz}"; fi
 
 step "build the site (server + wasm)"
-cargo leptos build
+cargo leptos build --split
 
 step "end-to-end tests (Chromium)"
 bash scripts/e2e.sh

@@ -5,7 +5,7 @@ use teahouse_protocol::{ConversationEvent, EventBody, MessageContent, UserId};
 
 use crate::error::AppError;
 use crate::format::{avatar_color, avatar_initial, AvatarOf};
-use crate::i18n::{use_i18n, T};
+use crate::i18n::{tr, use_i18n, T};
 
 /// A generated avatar: the first letter on a colour derived from the id of
 /// whoever it stands for (a [`UserId`] or a conversation's id).
@@ -80,5 +80,17 @@ pub fn message_preview(content: &MessageContent, lang: crate::i18n::Lang) -> Str
             crate::format::clip_length(m.duration_ms.unwrap_or(0))
         ),
         MessageContent::Video(_) => T::VideoTag.in_lang(lang).to_owned(),
+    }
+}
+
+/// A panel whose code is a separate wasm chunk (a `#[lazy]` function),
+/// loaded the first time it is shown: "Loading…" until it arrives.
+pub fn lazy_panel(
+    load: impl std::future::Future<Output = AnyView> + Send + 'static,
+) -> impl IntoView {
+    view! {
+        <Suspense fallback=move || view! { <p class="loading">{tr(T::Loading)}</p> }>
+            {Suspend::new(load)}
+        </Suspense>
     }
 }
