@@ -233,6 +233,10 @@ pub fn App() -> impl IntoView {
         Page::Chat => view! { <ChatPage/> }.into_any(),
         Page::Login => view! { <LoginPage/> }.into_any(),
         Page::Register => view! { <RegisterPage/> }.into_any(),
+        // The desk's pages: their code loads apart from the chat's.
+        Page::Support => components::widgets::lazy_panel(support_page()).into_any(),
+        Page::Desk => components::widgets::lazy_panel(desk_page()).into_any(),
+        Page::Admin => components::widgets::lazy_panel(admin_page()).into_any(),
         Page::NotFound => {
             #[cfg(feature = "ssr")]
             if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
@@ -241,4 +245,22 @@ pub fn App() -> impl IntoView {
             view! { <p class="not-found">"404"</p> }.into_any()
         }
     }
+}
+
+/// `/support`, loaded apart from the chat page's code.
+#[lazy]
+fn support_page() -> AnyView {
+    view! { <components::desk::support_page::SupportPage/> }.into_any()
+}
+
+/// `/desk`, loaded apart.
+#[lazy]
+fn desk_page() -> AnyView {
+    view! { <components::desk::console::DeskPage/> }.into_any()
+}
+
+/// `/admin`, loaded apart.
+#[lazy]
+fn admin_page() -> AnyView {
+    view! { <components::desk::admin::AdminPage/> }.into_any()
 }

@@ -21,6 +21,12 @@ pub enum Page {
     Login,
     /// `/register`.
     Register,
+    /// `/support`: a guest's support chat (no account).
+    Support,
+    /// `/desk`: the agent console.
+    Desk,
+    /// `/admin`: roles and the desk at a glance.
+    Admin,
     /// Any other path.
     NotFound,
 }
@@ -32,6 +38,9 @@ impl Page {
             "/" => Page::Chat,
             "/login" => Page::Login,
             "/register" => Page::Register,
+            "/support" => Page::Support,
+            "/desk" => Page::Desk,
+            "/admin" => Page::Admin,
             _ => Page::NotFound,
         }
     }
@@ -71,6 +80,36 @@ fn location() -> (String, String) {
 /// The page being rendered.
 pub fn current_page() -> Page {
     Page::at(&location().0)
+}
+
+/// The value of `name` in the page's query string (not decoded beyond
+/// `%XX` and `+`), if any.
+pub fn query_param(name: &str) -> Option<String> {
+    let query = location().1;
+    let raw = query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))?
+        .to_owned();
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                match u8::from_str_radix(raw.get(i + 1..i + 3).unwrap_or(""), 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
 }
 
 /// The room named by a query string (`room=ID`), if any.

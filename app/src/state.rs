@@ -318,7 +318,8 @@ impl ChatState {
             self.add_unread(room_id, 1);
         }
         // 3. The conversation list.
-        let i_left = ev.body == EventBody::MemberLeft && ev.actor.id == me;
+        let i_left = (ev.body == EventBody::MemberLeft && ev.actor.id == me)
+            || matches!(&ev.body, EventBody::MemberRemoved { user } | EventBody::MemberBanned { user } if user.id == me);
         let known = self
             .rooms
             .with_untracked(|r| r.iter().any(|s| s.id == room_id));
@@ -332,7 +333,13 @@ impl ChatState {
                         s.last_seq = ev.seq;
                         match ev.body {
                             EventBody::MemberJoined => s.member_count += 1,
-                            EventBody::MemberLeft => s.member_count = (s.member_count - 1).max(0),
+                            EventBody::MemberLeft
+                            | EventBody::MemberRemoved { .. }
+                            | EventBody::MemberBanned { .. } => {
+                                s.member_count = (s.member_count - 1).max(0)
+                            }
+                            EventBody::MemberAdded { .. } => s.member_count += 1,
+                            EventBody::GroupRenamed { ref name } => s.name = name.clone(),
                             _ => {}
                         }
                         s.last_event = Some(ev.clone());

@@ -26,6 +26,8 @@ pub enum Panel {
     Contacts,
     Discover,
     NewRoom,
+    /// A new private group, by picking people.
+    NewGroup,
     /// My profile (on phones the last tab of the bottom bar, as in WeChat).
     Me,
 }
@@ -125,6 +127,9 @@ fn ChatShell(
                     <button type="button" class:active=move || panel.get() == Panel::NewRoom on:click=move |_| panel.set(Panel::NewRoom)>
                         "＋ " {tr(T::NewRoom)}
                     </button>
+                    <button type="button" class:active=move || panel.get() == Panel::NewGroup on:click=move |_| panel.set(Panel::NewGroup)>
+                        "＋ " {tr(T::NewGroup)}
+                    </button>
                     <button type="button" class:active=move || panel.get() == Panel::Me on:click=move |_| panel.set(Panel::Me)>
                         {tr(T::Me)}
                     </button>
@@ -134,6 +139,7 @@ fn ChatShell(
                     Panel::Contacts => lazy_panel(async move { contacts_panel().await }).into_any(),
                     Panel::Discover => lazy_panel(async move { discover_panel().await }).into_any(),
                     Panel::NewRoom => lazy_panel(async move { new_room_panel().await }).into_any(),
+                    Panel::NewGroup => lazy_panel(async move { new_group_panel().await }).into_any(),
                     Panel::Me => lazy_panel(async move { me_panel(on_logout).await }).into_any(),
                 }}
             </section>
@@ -179,4 +185,10 @@ fn discover_panel() -> AnyView {
 #[lazy]
 fn new_room_panel() -> AnyView {
     view! { <NewRoomForm/> }.into_any()
+}
+
+/// The new-group form, loaded on first use.
+#[lazy]
+fn new_group_panel() -> AnyView {
+    view! { <crate::components::groups::NewGroupForm/> }.into_any()
 }

@@ -1,4 +1,5 @@
-//! The HTML pages: `/` (the chat), `/login` and `/register`.
+//! The HTML pages: `/` (the chat), `/login`, `/register`, and the support
+//! desk's `/support` (guests), `/desk` (agents) and `/admin`.
 //!
 //! Every page is rendered by Leptos from [`app::App`], which picks the page
 //! by path (there is no client-side router; see `app::nav`). Signed-out
@@ -32,6 +33,18 @@ pub fn router(options: LeptosOptions, services: Services, trust_proxy: bool) -> 
         let render = render.clone();
         move |req: Request<Body>| render(req)
     };
+    let signed_in_page = {
+        let render = render.clone();
+        move |current: CurrentUser, req: Request<Body>| {
+            let render = render.clone();
+            async move {
+                match current.user {
+                    Some(_) => render(req).await,
+                    None => Redirect::to("/login").into_response(),
+                }
+            }
+        }
+    };
     let chat_page = move |current: CurrentUser, req: Request<Body>| {
         let render = render.clone();
         async move {
@@ -44,5 +57,10 @@ pub fn router(options: LeptosOptions, services: Services, trust_proxy: bool) -> 
     Router::new()
         .route("/", get(chat_page))
         .route("/login", get(page.clone()))
-        .route("/register", get(page))
+        .route("/register", get(page.clone()))
+        // The support desk: guests need no account; the console and the
+        // admin page check the role on every call they make.
+        .route("/support", get(page))
+        .route("/desk", get(signed_in_page.clone()))
+        .route("/admin", get(signed_in_page))
 }

@@ -26,9 +26,23 @@ pub fn ChatPane(room_id: ConversationId) -> impl IntoView {
     });
     let first_page = Resource::new(move || room_id, |id| history(id, None, None, Some(PAGE)));
     let show_members = RwSignal::new(false);
-    // A private chat has a fixed pair: no count, no member panel.
-    let is_room =
-        move || summary.with(|s| s.as_ref().is_none_or(|s| s.kind == ConversationKind::Room));
+    // A private chat has a fixed pair, a support conversation the desk's
+    // people: no count, no member panel.
+    let is_room = move || {
+        summary.with(|s| {
+            s.as_ref()
+                .is_none_or(|s| matches!(s.kind, ConversationKind::Room | ConversationKind::Group))
+        })
+    };
+    let is_group = move || {
+        summary.with(|s| {
+            s.as_ref()
+                .is_some_and(|s| s.kind == ConversationKind::Group)
+        })
+    };
+    let version =
+        Signal::derive(move || summary.with(|s| s.as_ref().map_or(0, |s| s.last_seq as usize)));
+    let me = state.me_id();
     let nav = use_room_nav();
     view! {
         <section class="chat" aria-label=move || summary.get().map(|s| s.name).unwrap_or_default()>
@@ -51,6 +65,9 @@ pub fn ChatPane(room_id: ConversationId) -> impl IntoView {
                 </button>
                 </Show>
             </header>
+            <Show when=is_group>
+                {crate::components::widgets::lazy_panel(async move { group_bar(room_id, me, version).await })}
+            </Show>
             <Show when=move || show_members.get() && is_room()>
                 {crate::components::widgets::lazy_panel(async move { member_panel(room_id).await })}
             </Show>
@@ -98,4 +115,15 @@ fn Conversation(room_id: ConversationId, first: Vec<ConversationEvent>) -> impl 
 #[lazy]
 fn member_panel(room_id: ConversationId) -> AnyView {
     view! { <MemberPanel room_id/> }.into_any()
+}
+
+/// A group's announcement banner and settings, loaded for the first group
+/// opened.
+#[lazy]
+fn group_bar(
+    room_id: ConversationId,
+    me: teahouse_protocol::UserId,
+    version: Signal<usize>,
+) -> AnyView {
+    view! { <crate::components::groups::GroupBar room=room_id me version/> }.into_any()
 }
