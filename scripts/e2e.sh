@@ -12,7 +12,10 @@ bin=$target_dir/debug/teahouse
 data=$(mktemp -d)
 log="$data/server.log"
 # A higher send rate than the default lets tests seed history quickly.
-"$bin" --data-dir "$data" --addr 127.0.0.1:0 --sends-per-sec 200 >"$log" 2>&1 &
+# The desk: a short grace so "the agent closed the tab" is seen quickly;
+# no per-address guest limits (every test browser is 127.0.0.1).
+"$bin" --data-dir "$data" --addr 127.0.0.1:0 --sends-per-sec 200 \
+  --agent-grace-secs 2 --guests-per-min 0 --guest-sends-per-min 0 >"$log" 2>&1 &
 pid=$!
 cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$data"; }
 trap cleanup EXIT

@@ -135,6 +135,7 @@ pub fn ThreadComposer(
             </label>
             <textarea
                 rows="2"
+                aria-label=tr(T::MessagePlaceholder)
                 placeholder=tr(T::MessagePlaceholder)
                 prop:value=move || text.get()
                 on:input=move |ev| text.set(event_target_value(&ev))
