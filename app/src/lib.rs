@@ -234,9 +234,9 @@ pub fn App() -> impl IntoView {
         Page::Login => view! { <LoginPage/> }.into_any(),
         Page::Register => view! { <RegisterPage/> }.into_any(),
         // The desk's pages: their code loads apart from the chat's.
-        Page::Support => components::widgets::lazy_panel(support_page()).into_any(),
-        Page::Desk => components::widgets::lazy_panel(desk_page()).into_any(),
-        Page::Admin => components::widgets::lazy_panel(admin_page()).into_any(),
+        Page::Support => client_page(Box::pin(support_page()), true).into_any(),
+        Page::Desk => client_page(Box::pin(desk_page()), true).into_any(),
+        Page::Admin => client_page(Box::pin(admin_page()), true).into_any(),
         Page::NotFound => {
             #[cfg(feature = "ssr")]
             if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
@@ -263,4 +263,39 @@ fn desk_page() -> AnyView {
 #[lazy]
 fn admin_page() -> AnyView {
     view! { <components::desk::admin::AdminPage/> }.into_any()
+}
+
+/// A page drawn by the browser only, from code loaded apart (a lazy wasm
+/// chunk): the server and the first render in the browser both show
+/// "loading", so hydration matches; then the chunk loads and the page
+/// replaces it. (A `Suspense` around the lazy page at the root hydrated
+/// against markup the server had streamed differently.) The desk's pages
+/// fetch everything they show after hydration anyway. `loading`: whether
+/// to say "loading" meanwhile.
+pub fn client_page(
+    load: std::pin::Pin<Box<dyn std::future::Future<Output = AnyView> + Send>>,
+    loading: bool,
+) -> impl IntoView {
+    let ready = RwSignal::new(false);
+    let slot: StoredValue<Option<AnyView>, LocalStorage> = StoredValue::new_local(None);
+    #[cfg(feature = "hydrate")]
+    {
+        let mut load = Some(load);
+        Effect::new(move |_| {
+            if let Some(load) = load.take() {
+                leptos::task::spawn_local(async move {
+                    slot.set_value(Some(load.await));
+                    ready.set(true);
+                });
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    drop(load);
+    view! {
+        {move || ready.get().then(|| slot.try_update_value(Option::take).flatten())}
+        <Show when=move || loading && !ready.get()>
+            <p class="loading">{i18n::tr(i18n::T::Loading)}</p>
+        </Show>
+    }
 }

@@ -66,7 +66,8 @@ pub fn ChatPane(room_id: ConversationId) -> impl IntoView {
                 </Show>
             </header>
             <Show when=is_group>
-                {crate::components::widgets::lazy_panel(async move { group_bar(room_id, me, version).await })}
+                // Drawn in the browser only (its code is a lazy chunk).
+                {crate::client_page(Box::pin(group_bar(room_id, me, version)), false)}
             </Show>
             <Show when=move || show_members.get() && is_room()>
                 {crate::components::widgets::lazy_panel(async move { member_panel(room_id).await })}
