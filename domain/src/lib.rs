@@ -40,6 +40,8 @@
 //! - [`media`]: media files: sniffing, limits, picture decoding and
 //!   thumbnails on a bounded pool, where files live, and the chat
 //!   operations on them (upload, send, fetch, sweep).
+//! - [`workers`]: dedicated threads for CPU-heavy jobs (password hashing;
+//!   picture decoding at a lower priority, so it never delays sends).
 //! - [`writer`]: group commit on its own thread: concurrent sends share one
 //!   transaction, answered after commit, then published.
 //! - [`store`]: the storage seam and [`store::sqlite`] (private chats:
@@ -67,6 +69,7 @@ pub mod rooms;
 pub mod store;
 pub mod throttle;
 pub mod validate;
+pub mod workers;
 pub mod writer;
 
 pub use chat::Chat;
