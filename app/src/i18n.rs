@@ -80,6 +80,7 @@ pub enum T {
     NoContactsFound,
     OpenedDirect,
     DirectFailed,
+    RecalledAMessage,
 }
 
 impl T {
@@ -163,6 +164,7 @@ impl T {
             NoContactsFound => ("没有找到联系人", "Nobody found"),
             OpenedDirect => ("发起了私聊", "started this chat"),
             DirectFailed => ("私聊没有打开", "Could not open the chat"),
+            RecalledAMessage => ("撤回了一条消息", "recalled a message"),
         };
         match lang {
             Lang::Zh => zh,

@@ -178,6 +178,8 @@ fn handle(state: ChatState, frame: ServerFrame) {
             }
         }),
         ServerFrame::UserUpdated { user } => state.apply_profile(user),
+        // Read positions and typing are drawn by the UI of issue 15 (phase 2).
+        ServerFrame::Read { .. } | ServerFrame::Typing { .. } => {}
     }
 }
 
@@ -241,7 +243,7 @@ async fn catch_up(state: ChatState, room_id: ConversationId, log: ConversationLo
     let mut attempt = 0;
     while pages < 50 && state.log(room_id).is_some_and(|l| l.same_as(&log)) {
         let after = log.synced_through();
-        match history(room_id, None, Some(after), Some(PAGE)).await {
+        match history(room_id, None, Some(after), Some(PAGE), None).await {
             Ok(events) => {
                 attempt = 0;
                 pages += 1;

@@ -119,7 +119,7 @@ impl ConversationLog {
         }
         self.events.update(|log| {
             for e in events {
-                log.insert(e.seq, e);
+                put(log, e);
             }
         });
     }
@@ -141,9 +141,7 @@ impl ConversationLog {
     }
 
     fn insert(&self, ev: ConversationEvent) {
-        self.events.update(|log| {
-            log.insert(ev.seq, ev);
-        });
+        self.events.update(|log| put(log, ev));
     }
 
     /// Highest seq loaded.
@@ -395,6 +393,18 @@ impl ChatState {
     }
 }
 
+/// Stores `ev` in a loaded log; a recall also turns the message it names
+/// (if loaded) into its "recalled" placeholder, so its content is gone at
+/// once, live or caught up.
+fn put(log: &mut std::collections::BTreeMap<Seq, ConversationEvent>, ev: ConversationEvent) {
+    if let EventBody::MessageRecalled { seq } = ev.body {
+        if let Some(target) = log.get_mut(&seq) {
+            target.body = EventBody::Recalled { by: ev.actor.id };
+        }
+    }
+    log.insert(ev.seq, ev);
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -422,6 +432,9 @@ mod tests {
             joined: true,
             kind: Default::default(),
             peer: None,
+            read_seq: 0,
+            unread: 0,
+            mentioned: false,
         }
     }
 

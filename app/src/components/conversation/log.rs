@@ -113,7 +113,7 @@ pub fn MessageLog(
                 .get_untracked()
                 .map(|el| el.scroll_height())
                 .unwrap_or(0);
-            match history(room_id, Some(oldest), None, Some(PAGE)).await {
+            match history(room_id, Some(oldest), None, Some(PAGE), None).await {
                 Ok(events) => {
                     older_error.set(None);
                     if events.len() < PAGE as usize {

@@ -124,6 +124,9 @@ pub fn MessageRow(row: Row, me: UserId, owner: Memo<Option<UserId>>) -> impl Int
         EventBody::MemberLeft => T::LeftRoom,
         EventBody::RoomCreated { .. } => T::CreatedRoom,
         EventBody::DirectOpened => T::OpenedDirect,
+        // The placeholder says it; the recall event itself is not drawn.
+        EventBody::Recalled { .. } => T::RecalledAMessage,
+        EventBody::MessageRecalled { .. } => return ().into_any(),
     };
     view! { <div class="sys-line">{ev.actor.nickname} " " {move || i18n.t(system)}</div> }
         .into_any()

@@ -76,7 +76,7 @@ impl Outbox {
             pending,
         } = self;
         spawn_local(async move {
-            match send_message(room_id, client_id.clone(), text).await {
+            match send_message(room_id, client_id.clone(), text, None, None).await {
                 Ok(event) => {
                     pending.update(|p| p.retain(|x| x.client_id != client_id));
                     state.apply_event(event);

@@ -24,7 +24,10 @@ pub fn ChatPane(room_id: ConversationId) -> impl IntoView {
             .rooms
             .with(|r| r.iter().find(|s| s.id == room_id).cloned())
     });
-    let first_page = Resource::new(move || room_id, |id| history(id, None, None, Some(PAGE)));
+    let first_page = Resource::new(
+        move || room_id,
+        |id| history(id, None, None, Some(PAGE), None),
+    );
     let show_members = RwSignal::new(false);
     // A private chat has a fixed pair: no count, no member panel.
     let is_room =
