@@ -78,6 +78,33 @@ pub struct RecallDone {
     pub media: Option<MediaId>,
 }
 
+impl crate::Chat {
+    /// Recalls the message at `room`/`seq` for `actor` (see the module
+    /// rules). The `message_recalled` event is pushed to the conversation;
+    /// a media message's files are deleted from disk once the recall is
+    /// stored. Returns that event.
+    pub async fn recall(
+        &self,
+        actor: &UserBrief,
+        room: ConversationId,
+        seq: teahouse_protocol::Seq,
+    ) -> Result<ConversationEvent> {
+        let rule = RecallRule {
+            window: self.config.recall_window,
+            now_ms: crate::now_ms(),
+        };
+        let done = self.store.recall(actor, room, seq, rule).await?;
+        if let Some(media) = &done.media {
+            self.media.files.remove(media);
+        }
+        let frame = crate::hub::encode(&teahouse_protocol::ServerFrame::Event {
+            event: done.event.clone(),
+        });
+        self.publisher.publish(room, done.event.seq, frame);
+        Ok(done.event)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,32 +170,5 @@ mod tests {
             code(judge(&joined, UserId(1), at(1_000_000))),
             Some(ErrorCode::MessageNotFound)
         );
-    }
-}
-
-impl crate::Chat {
-    /// Recalls the message at `room`/`seq` for `actor` (see the module
-    /// rules). The `message_recalled` event is pushed to the conversation;
-    /// a media message's files are deleted from disk once the recall is
-    /// stored. Returns that event.
-    pub async fn recall(
-        &self,
-        actor: &UserBrief,
-        room: ConversationId,
-        seq: teahouse_protocol::Seq,
-    ) -> Result<ConversationEvent> {
-        let rule = RecallRule {
-            window: self.config.recall_window,
-            now_ms: crate::now_ms(),
-        };
-        let done = self.store.recall(actor, room, seq, rule).await?;
-        if let Some(media) = &done.media {
-            self.media.files.remove(media);
-        }
-        let frame = crate::hub::encode(&teahouse_protocol::ServerFrame::Event {
-            event: done.event.clone(),
-        });
-        self.publisher.publish(room, done.event.seq, frame);
-        Ok(done.event)
     }
 }

@@ -56,22 +56,6 @@ impl SearchQuery {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn queries_are_split_checked_and_classified() {
-        let q = SearchQuery::parse("  普洱 tea  tea ").unwrap();
-        assert_eq!(q.terms, vec!["普洱", "tea"]);
-        assert!(q.is_short());
-        assert!(!SearchQuery::parse("普洱茶 oolong").unwrap().is_short());
-        let code = |raw: &str| SearchQuery::parse(raw).unwrap_err().to_api().code;
-        assert_eq!(code("   "), ErrorCode::SearchQueryEmpty);
-        assert_eq!(code(&"茶".repeat(41)), ErrorCode::QueryTooLong);
-    }
-}
-
 impl crate::Chat {
     /// Searches text messages for `query` in `room` (members only) or,
     /// without one, in every conversation of `user`. See the module for
@@ -94,5 +78,21 @@ impl crate::Chat {
                 teahouse_protocol::limits::SEARCH_PAGE_MAX,
             )
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_are_split_checked_and_classified() {
+        let q = SearchQuery::parse("  普洱 tea  tea ").unwrap();
+        assert_eq!(q.terms, vec!["普洱", "tea"]);
+        assert!(q.is_short());
+        assert!(!SearchQuery::parse("普洱茶 oolong").unwrap().is_short());
+        let code = |raw: &str| SearchQuery::parse(raw).unwrap_err().to_api().code;
+        assert_eq!(code("   "), ErrorCode::SearchQueryEmpty);
+        assert_eq!(code(&"茶".repeat(41)), ErrorCode::QueryTooLong);
     }
 }

@@ -173,8 +173,9 @@ pub struct Message {
     /// The sender's idempotency key: a retry with the same key returns the
     /// stored message.
     pub client_id: String,
-    /// The message this one replies to, if any.
-    pub reply_to: Option<Quote>,
+    /// The message this one replies to, if any (boxed: most messages are
+    /// not replies, and events stay small).
+    pub reply_to: Option<Box<Quote>>,
     /// Members this message mentions (checked members when it was sent), in
     /// the order given, without repeats.
     pub mentions: Vec<UserId>,
@@ -210,7 +211,7 @@ pub struct WireMessage {
     pub client_id: String,
     /// The quoted message (v1.2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reply_to: Option<Quote>,
+    pub reply_to: Option<Box<Quote>>,
     /// Mentioned members' ids (v1.2).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mentions: Vec<UserId>,
@@ -295,7 +296,7 @@ mod tests {
     #[test]
     fn replies_and_mentions_are_optional_on_the_wire() {
         let mut m = Message::text("@bob see above", "c3");
-        m.reply_to = Some(Quote {
+        m.reply_to = Some(Box::new(Quote {
             seq: 4,
             sender: UserBrief {
                 id: UserId(2),
@@ -305,7 +306,7 @@ mod tests {
             msgtype: Some(MsgType::Text),
             excerpt: "first line".into(),
             recalled: false,
-        });
+        }));
         m.mentions = vec![UserId(2)];
         let json = serde_json::to_string(&m).unwrap();
         assert!(json.contains(r#""reply_to":{"seq":4"#), "{json}");

@@ -16,8 +16,11 @@ use crate::format::{now_ms, time_label, SEPARATOR_GAP_MS};
 use crate::i18n::{use_i18n, T};
 use crate::TzOffset;
 
-/// One line of the rendered log.
+/// One line of the rendered log. (An event is larger than a separator
+/// since messages carry replies and mentions; rows live only while a log
+/// renders, so boxing them would buy nothing.)
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)]
 pub enum Row {
     /// A time label before the event with this seq.
     Separator {

@@ -66,7 +66,7 @@ impl BatchAppender for SqliteAppender {
 /// What the check found for one send.
 enum Verdict {
     /// Store it as a new event (quoting this, if it is a reply).
-    Fresh(Option<Quote>),
+    Fresh(Option<Box<Quote>>),
     /// The same send was already stored (by an earlier batch).
     Stored,
     /// Refused; the others in the batch go on.
@@ -250,12 +250,12 @@ fn check(conn: &Connection, sends: &[Send<'_>]) -> Result<Vec<Verdict>> {
 fn references(
     conn: &Connection,
     msg: &crate::log::NewMessage,
-) -> Result<std::result::Result<Option<Quote>, ErrorCode>> {
+) -> Result<std::result::Result<Option<Box<Quote>>, ErrorCode>> {
     let quote = match msg.reply_to {
         Some(seq) => match StoredQuote::load(conn, msg.conversation_id, seq)?
             .and_then(StoredQuote::into_quote)
         {
-            Some(q) => Some(q),
+            Some(q) => Some(Box::new(q)),
             None => return Ok(Err(ErrorCode::ReplyNotFound)),
         },
         None => None,

@@ -345,7 +345,7 @@ impl StoredEvent {
                     None => Vec::new(),
                 };
                 let reply_to = match (self.reply_to, self.quote.take()) {
-                    (Some(_), Some(q)) => q.into_quote(),
+                    (Some(_), Some(q)) => q.into_quote().map(Box::new),
                     _ => None,
                 };
                 EventBody::Message(Message {
