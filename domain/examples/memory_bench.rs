@@ -20,9 +20,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use teahouse_domain::log::NewMessage;
-use teahouse_domain::store::{
-    AccountStore, ConversationStore, EventLog, NewRoom, ReadStore, Store,
-};
+use teahouse_domain::store::{AccountStore, NewRoom, Store};
 use teahouse_domain::{Chat, ChatConfig, SqliteStore};
 use teahouse_protocol::{ConversationId, MessageContent, UserBrief};
 
