@@ -25,6 +25,10 @@ export default defineConfig({
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
+        // A synthetic microphone (and camera) that getUserMedia may use
+        // without asking: MediaRecorder records a real clip of it.
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
       ],
     },
   },

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the Playwright tests against a freshly started debug server on a free
 # port with an empty temporary data directory. Expects `cargo leptos build`.
+# Arguments go to `playwright test` (e.g. a spec file, `-g NAME`).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # Honour CARGO_TARGET_DIR (a shared target directory), like cargo does.
@@ -26,7 +27,7 @@ done
 [ -n "$url" ] || { cat "$log"; echo "server did not start" >&2; exit 1; }
 
 rc=0
-(cd end2end && BASE_URL="$url" npx playwright test) || rc=$?
+(cd end2end && BASE_URL="$url" npx playwright test "$@") || rc=$?
 node end2end/summary.js end2end/test-results/results.json || true
 if [ "$rc" -ne 0 ]; then
   echo "--- server log ---"; tail -n 50 "$log"

@@ -12,10 +12,15 @@
 //!   - `auth`: log-in and sign-up pages; `chat_page`: the chat screen;
 //!   - `conversation/`: `list` (the conversation list), `pane` (header and
 //!     member toggle), `log` (message list, history paging,
-//!     stick-to-bottom), `message` (one row), `outbox` (optimistic sends,
-//!     retry by client id), `composer` (input), `members` (member panel);
+//!     stick-to-bottom), `message` (one row), `media` (image, voice and
+//!     video bubbles), `outbox` (optimistic sends and uploads, retry by
+//!     client id), `composer` (input), `voice` (recording), `attach`
+//!     (picked, pasted and dropped files), `members` (member panel);
 //!   - `discover`: room directory and new-room form; `widgets`: avatars,
 //!     error notices.
+//! - [`media`]: media messages apart from their components: bubble sizes,
+//!   voice bar widths, played clips, and (browser only) the upload with
+//!   progress, voice recording and playback.
 //! - [`nav`]: which page (by path) and which room (by query) the browser is on.
 //! - [`i18n`], [`format`]: UI strings (zh-CN/en), avatars and time labels.
 //!
@@ -29,6 +34,7 @@ pub mod format;
 pub mod i18n;
 #[cfg(feature = "hydrate")]
 pub mod live;
+pub mod media;
 pub mod nav;
 pub mod state;
 

@@ -13,7 +13,7 @@ use leptos::task::spawn_local;
 
 use crate::api::auth::{login, register};
 use crate::error::AppError;
-use crate::i18n::{use_i18n, T};
+use crate::i18n::{tr, use_i18n, T};
 use crate::nav::load_page;
 use teahouse_protocol::limits;
 
@@ -87,7 +87,7 @@ fn AuthFrame(title: T, children: Children) -> impl IntoView {
             <div class="auth-card">
                 <div class="auth-brand">
                     <span class="brand-mark" aria-hidden="true">"茶"</span>
-                    <h1>{move || i18n.t(T::AppName)}</h1>
+                    <h1>{tr(T::AppName)}</h1>
                 </div>
                 <h2>{move || i18n.t(title)}</h2>
                 {children()}
@@ -118,7 +118,7 @@ pub fn LangToggle() -> impl IntoView {
     };
     view! {
         <button type="button" class="link-button lang-toggle" on:click=toggle>
-            {move || i18n.t(T::Language)}
+            {tr(T::Language)}
         </button>
     }
 }
@@ -167,7 +167,6 @@ impl Sending {
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let i18n = use_i18n();
     let sending = Sending::new();
     let err: Signal<Option<AppError>> = sending.error.into();
     let (username, password) = (NodeRef::<Input>::new(), NodeRef::<Input>::new());
@@ -182,17 +181,16 @@ pub fn LoginPage() -> impl IntoView {
                 <Field id="username" label=T::Username autocomplete="username" maxlength=limits::USERNAME_MAX error=field_error(err, "username") input=username/>
                 <Field id="password" label=T::Password kind="password" autocomplete="current-password" maxlength=limits::PASSWORD_MAX error=field_error(err, "password") input=password/>
                 <button type="submit" class="primary" disabled=move || sending.pending.get()>
-                    {move || i18n.t(T::Login)}
+                    {tr(T::Login)}
                 </button>
             </form>
-            <a href="/register" class="switch-link">{move || i18n.t(T::NoAccount)}</a>
+            <a href="/register" class="switch-link">{tr(T::NoAccount)}</a>
         </AuthFrame>
     }
 }
 
 #[component]
 pub fn RegisterPage() -> impl IntoView {
-    let i18n = use_i18n();
     let sending = Sending::new();
     let err: Signal<Option<AppError>> = sending.error.into();
     let (username, nickname, password) = (
@@ -216,10 +214,10 @@ pub fn RegisterPage() -> impl IntoView {
                 <Field id="nickname" label=T::Nickname autocomplete="nickname" maxlength=limits::NICKNAME_MAX error=field_error(err, "nickname") input=nickname/>
                 <Field id="password" label=T::Password kind="password" autocomplete="new-password" maxlength=limits::PASSWORD_MAX hint=T::PasswordHint error=field_error(err, "password") input=password/>
                 <button type="submit" class="primary" disabled=move || sending.pending.get()>
-                    {move || i18n.t(T::Register)}
+                    {tr(T::Register)}
                 </button>
             </form>
-            <a href="/login" class="switch-link">{move || i18n.t(T::HaveAccount)}</a>
+            <a href="/login" class="switch-link">{tr(T::HaveAccount)}</a>
         </AuthFrame>
     }
 }

@@ -13,7 +13,7 @@ use crate::components::discover::{Discover, NewRoomForm};
 use crate::components::profile::MePanel;
 use crate::components::widgets::{Avatar, ErrorNotice};
 use crate::error::AppError;
-use crate::i18n::{use_i18n, T};
+use crate::i18n::{tr, T};
 use crate::nav::{load_page, RoomNav};
 use crate::state::{ChatState, Live};
 
@@ -39,12 +39,11 @@ async fn boot() -> Result<Option<(UserBrief, Vec<ConversationSummary>)>, AppErro
 /// `/` and `/?room=ID`.
 #[component]
 pub fn ChatPage() -> impl IntoView {
-    let i18n = use_i18n();
     let nav = RoomNav::provide();
     let room_id = Memo::new(move |_| nav.room().get());
     let data = Resource::new(|| (), |_| boot());
     view! {
-        <Suspense fallback=move || view! { <p class="loading">{move || i18n.t(T::Loading)}</p> }>
+        <Suspense fallback=move || view! { <p class="loading">{tr(T::Loading)}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(Some((user, rooms))) => view! { <ChatShell user rooms room_id/> }.into_any(),
@@ -52,7 +51,7 @@ pub fn ChatPage() -> impl IntoView {
                     // visitors of `/` to the log-in page before rendering).
                     Ok(None) => {
                         load_page("/login");
-                        view! { <a class="page-error" href="/login">{move || i18n.t(T::Login)}</a> }.into_any()
+                        view! { <a class="page-error" href="/login">{tr(T::Login)}</a> }.into_any()
                     }
                     Err(err) => view! { <main class="page-error"><ErrorNotice err/></main> }.into_any(),
                 }
@@ -67,7 +66,6 @@ fn ChatShell(
     rooms: Vec<ConversationSummary>,
     room_id: Memo<Option<ConversationId>>,
 ) -> impl IntoView {
-    let i18n = use_i18n();
     let state = ChatState::new(user.clone(), rooms);
     provide_context(state);
     let panel = RwSignal::new(Panel::Chats);
@@ -101,33 +99,33 @@ fn ChatShell(
         // One `main` landmark around both halves: on a phone only one of
         // them is on screen at a time, and each must be inside it.
         <main class="app" class:has-room=move || room_id.get().is_some()>
-            <h1 class="sr-only">{move || i18n.t(T::AppName)}</h1>
-            <section class="sidebar" aria-label=move || i18n.t(T::Chats)>
+            <h1 class="sr-only">{tr(T::AppName)}</h1>
+            <section class="sidebar" aria-label=tr(T::Chats)>
                 <header class="sidebar-head">
                     <Avatar of=user.id name=user.nickname.clone()/>
                     <span class="me-name" data-testid="me">{move || state.me_nickname.get()}</span>
                     <LangToggle/>
-                    <button type="button" class="link-button" on:click=move |_| on_logout.run(())>{move || i18n.t(T::Logout)}</button>
+                    <button type="button" class="link-button" on:click=move |_| on_logout.run(())>{tr(T::Logout)}</button>
                 </header>
                 {move || logout_error.get().map(|err| view! { <ErrorNotice err what=T::LogoutFailed/> })}
                 <nav class="tabs" aria-label="panels">
                     <button type="button" class:active=move || panel.get() == Panel::Chats on:click=move |_| panel.set(Panel::Chats)>
-                        {move || i18n.t(T::Chats)}
+                        {tr(T::Chats)}
                         <Show when=move || { total_unread() > 0 }>
                             <span class="badge">{total_unread}</span>
                         </Show>
                     </button>
                     <button type="button" class:active=move || panel.get() == Panel::Contacts on:click=move |_| panel.set(Panel::Contacts)>
-                        {move || i18n.t(T::Contacts)}
+                        {tr(T::Contacts)}
                     </button>
                     <button type="button" class:active=move || panel.get() == Panel::Discover on:click=move |_| panel.set(Panel::Discover)>
-                        {move || i18n.t(T::Discover)}
+                        {tr(T::Discover)}
                     </button>
                     <button type="button" class:active=move || panel.get() == Panel::NewRoom on:click=move |_| panel.set(Panel::NewRoom)>
-                        "＋ " {move || i18n.t(T::NewRoom)}
+                        "＋ " {tr(T::NewRoom)}
                     </button>
                     <button type="button" class:active=move || panel.get() == Panel::Me on:click=move |_| panel.set(Panel::Me)>
-                        {move || i18n.t(T::Me)}
+                        {tr(T::Me)}
                     </button>
                 </nav>
                 {move || match panel.get() {
@@ -138,9 +136,9 @@ fn ChatShell(
                     Panel::Me => view! { <MePanel on_logout/> }.into_any(),
                 }}
             </section>
-            <section class="pane" aria-label=move || i18n.t(T::Conversation)>
+            <section class="pane" aria-label=tr(T::Conversation)>
                 <Show when=move || state.live.get() == Live::Down>
-                    <div class="live-banner" role="status">{move || i18n.t(T::Reconnecting)}</div>
+                    <div class="live-banner" role="status">{tr(T::Reconnecting)}</div>
                 </Show>
                 // (The contacts panel shows it itself.)
                 {move || state.direct_error.get().filter(|_| panel.get() != Panel::Contacts).map(|err| view! { <ErrorNotice err what=T::DirectFailed/> })}
@@ -149,7 +147,7 @@ fn ChatShell(
                     None => view! {
                         <div class="pane-empty">
                             <span class="brand-mark big" aria-hidden="true">"茶"</span>
-                            <p>{move || i18n.t(T::PickAConversation)}</p>
+                            <p>{tr(T::PickAConversation)}</p>
                         </div>
                     }.into_any(),
                 }}

@@ -11,7 +11,7 @@ use crate::components::chat_page::Panel;
 use crate::components::discover::SearchBox;
 use crate::components::widgets::{Avatar, ErrorNotice};
 use crate::error::AppError;
-use crate::i18n::{use_i18n, T};
+use crate::i18n::{tr, use_i18n, T};
 use crate::nav::use_room_nav;
 use crate::state::ChatState;
 
@@ -79,9 +79,9 @@ pub fn Contacts() -> impl IntoView {
             {move || state.direct_error.get().map(|err| view! { <ErrorNotice err what=T::DirectFailed/> })}
             {move || error.get().map(|err| view! { <ErrorNotice err/> })}
             {move || match people.get() {
-                None => view! { <p class="loading">{move || i18n.t(T::Loading)}</p> }.into_any(),
+                None => view! { <p class="loading">{tr(T::Loading)}</p> }.into_any(),
                 Some(found) if found.is_empty() => {
-                    view! { <p class="directory-end">{move || i18n.t(T::NoContactsFound)}</p> }.into_any()
+                    view! { <p class="directory-end">{tr(T::NoContactsFound)}</p> }.into_any()
                 }
                 Some(found) => view! {
                     <ul class="directory" role="list">
@@ -96,7 +96,7 @@ pub fn Contacts() -> impl IntoView {
                                         <span class="conv-preview">"@" {p.username.clone()}</span>
                                     </span>
                                     <button type="button" class="primary" aria-label=label on:click=move |_| start(id)>
-                                        {move || i18n.t(T::SendMessage)}
+                                        {tr(T::SendMessage)}
                                     </button>
                                 </li>
                             }

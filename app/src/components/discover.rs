@@ -9,7 +9,7 @@ use crate::api::rooms::{create_room, join_room, public_rooms};
 use crate::components::chat_page::Panel;
 use crate::components::widgets::{Avatar, ErrorNotice};
 use crate::error::AppError;
-use crate::i18n::{use_i18n, T};
+use crate::i18n::{tr, use_i18n, T};
 use crate::nav::{use_room_nav, RoomNav};
 use crate::state::ChatState;
 
@@ -28,7 +28,6 @@ const SEARCH_DEBOUNCE: std::time::Duration = std::time::Duration::from_millis(30
 /// "load more" while the server has another page.
 #[component]
 pub fn Discover() -> impl IntoView {
-    let i18n = use_i18n();
     // The query searched for; every change starts again from the first page.
     let query = RwSignal::new(String::new());
     let rooms: RwSignal<Vec<ConversationSummary>> = RwSignal::new(Vec::new());
@@ -95,18 +94,18 @@ pub fn Discover() -> impl IntoView {
             {move || error.get().map(|err| view! { <ErrorNotice err/> })}
             {move || {
                 if loading.get() {
-                    view! { <p class="loading">{move || i18n.t(T::Loading)}</p> }.into_any()
+                    view! { <p class="loading">{tr(T::Loading)}</p> }.into_any()
                 } else if next_cursor.get().is_some() {
                     view! {
                         <button type="button" class="load-more" on:click=move |_| load(false)>
-                            {move || i18n.t(T::LoadMoreRooms)}
+                            {tr(T::LoadMoreRooms)}
                         </button>
                     }
                     .into_any()
                 } else if rooms.with(Vec::is_empty) {
-                    view! { <p class="directory-end">{move || i18n.t(T::NoRoomsFound)}</p> }.into_any()
+                    view! { <p class="directory-end">{tr(T::NoRoomsFound)}</p> }.into_any()
                 } else {
-                    view! { <p class="directory-end">{move || i18n.t(T::NoMoreRooms)}</p> }.into_any()
+                    view! { <p class="directory-end">{tr(T::NoMoreRooms)}</p> }.into_any()
                 }
             }}
         </div>
@@ -119,8 +118,7 @@ pub fn Discover() -> impl IntoView {
 /// means to search for).
 #[component]
 pub fn SearchBox(query: RwSignal<String>, #[prop(optional)] hint: Option<T>) -> impl IntoView {
-    let hint = hint.unwrap_or(T::SearchRooms);
-    let i18n = use_i18n();
+    let hint = tr(hint.unwrap_or(T::SearchRooms));
     let typed = RwSignal::new(String::new());
     let composing = StoredValue::new(false);
     let pending: StoredValue<Option<TimeoutHandle>> = StoredValue::new(None);
@@ -151,8 +149,8 @@ pub fn SearchBox(query: RwSignal<String>, #[prop(optional)] hint: Option<T>) -> 
                 type="search"
                 name="query"
                 maxlength=limits::ROOM_NAME_MAX
-                placeholder=move || i18n.t(hint)
-                aria-label=move || i18n.t(hint)
+                placeholder=hint
+                aria-label=hint
                 autocomplete="off"
                 prop:value=move || typed.get()
                 on:compositionstart=move |_| composing.set_value(true)
@@ -255,7 +253,7 @@ pub fn NewRoomForm() -> impl IntoView {
     view! {
         <form class="new-room" on:submit=on_submit>
             <div class="field">
-                <label for="room-name">{move || i18n.t(T::RoomName)}</label>
+                <label for="room-name">{tr(T::RoomName)}</label>
                 <input
                     id="room-name"
                     name="name"
@@ -268,7 +266,7 @@ pub fn NewRoomForm() -> impl IntoView {
                 <p class="field-error" id="room-name-error" role="alert">{move || field_error("name")}</p>
             </div>
             <div class="field">
-                <label for="room-description">{move || i18n.t(T::RoomDescription)}</label>
+                <label for="room-description">{tr(T::RoomDescription)}</label>
                 <input
                     id="room-description"
                     name="description"
@@ -280,7 +278,7 @@ pub fn NewRoomForm() -> impl IntoView {
                 <p class="field-error" id="room-description-error" role="alert">{move || field_error("description")}</p>
             </div>
             {move || error.get().filter(|e| e.field.is_none()).map(|err| view! { <ErrorNotice err/> })}
-            <button type="submit" class="primary" disabled=move || busy.get()>{move || i18n.t(T::Create)}</button>
+            <button type="submit" class="primary" disabled=move || busy.get()>{tr(T::Create)}</button>
         </form>
     }
 }

@@ -10,12 +10,11 @@ use crate::api::profile::{change_nickname, change_password};
 use crate::components::auth::{field_error, Field, LangToggle};
 use crate::components::widgets::{Avatar, ErrorNotice};
 use crate::error::AppError;
-use crate::i18n::{use_i18n, T};
+use crate::i18n::{tr, T};
 use crate::state::ChatState;
 
 #[component]
 pub fn MePanel(on_logout: Callback<()>) -> impl IntoView {
-    let i18n = use_i18n();
     let state = expect_context::<ChatState>();
     let me = state.me.get_value();
     view! {
@@ -31,7 +30,7 @@ pub fn MePanel(on_logout: Callback<()>) -> impl IntoView {
             <PasswordForm/>
             <div class="me-actions">
                 <LangToggle/>
-                <button type="button" class="danger" on:click=move |_| on_logout.run(())>{move || i18n.t(T::Logout)}</button>
+                <button type="button" class="danger" on:click=move |_| on_logout.run(())>{tr(T::Logout)}</button>
             </div>
         </section>
     }
@@ -39,7 +38,6 @@ pub fn MePanel(on_logout: Callback<()>) -> impl IntoView {
 
 #[component]
 fn NicknameForm() -> impl IntoView {
-    let i18n = use_i18n();
     let state = expect_context::<ChatState>();
     let input = NodeRef::<Input>::new();
     let error: RwSignal<Option<AppError>> = RwSignal::new(None);
@@ -71,9 +69,9 @@ fn NicknameForm() -> impl IntoView {
             <Field id="me-nickname" label=T::Nickname autocomplete="nickname" maxlength=limits::NICKNAME_MAX
                 value=state.me_nickname.get_untracked() error=field_error(err, "nickname") input/>
             {move || error.get().filter(|e| e.field.is_none()).map(|err| view! { <ErrorNotice err/> })}
-            <button type="submit" class="primary" disabled=move || busy.get()>{move || i18n.t(T::Save)}</button>
+            <button type="submit" class="primary" disabled=move || busy.get()>{tr(T::Save)}</button>
             <Show when=move || saved.get()>
-                <span class="saved" role="status">{move || i18n.t(T::Saved)}</span>
+                <span class="saved" role="status">{tr(T::Saved)}</span>
             </Show>
         </form>
     }
@@ -81,7 +79,6 @@ fn NicknameForm() -> impl IntoView {
 
 #[component]
 fn PasswordForm() -> impl IntoView {
-    let i18n = use_i18n();
     let current = NodeRef::<Input>::new();
     let new = NodeRef::<Input>::new();
     let error: RwSignal<Option<AppError>> = RwSignal::new(None);
@@ -118,9 +115,9 @@ fn PasswordForm() -> impl IntoView {
             <Field id="me-new-password" label=T::NewPassword kind="password" autocomplete="new-password"
                 maxlength=limits::PASSWORD_MAX hint=T::PasswordHint error=field_error(err, "password") input=new/>
             {move || error.get().filter(|e| e.field.is_none()).map(|err| view! { <ErrorNotice err/> })}
-            <button type="submit" class="primary" disabled=move || busy.get()>{move || i18n.t(T::ChangePassword)}</button>
+            <button type="submit" class="primary" disabled=move || busy.get()>{tr(T::ChangePassword)}</button>
             <Show when=move || saved.get()>
-                <span class="saved" role="status">{move || i18n.t(T::PasswordChanged)}</span>
+                <span class="saved" role="status">{tr(T::PasswordChanged)}</span>
             </Show>
         </form>
     }

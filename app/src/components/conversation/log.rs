@@ -18,7 +18,7 @@ use super::outbox::{Outbox, PendingBubble};
 use crate::api::messages::history;
 use crate::components::widgets::ErrorNotice;
 use crate::error::AppError;
-use crate::i18n::{use_i18n, T};
+use crate::i18n::{tr, T};
 use crate::state::ChatState;
 
 /// Events per history page.
@@ -30,7 +30,6 @@ pub fn MessageLog(
     first: Vec<ConversationEvent>,
     outbox: Outbox,
 ) -> impl IntoView {
-    let i18n = use_i18n();
     let state = expect_context::<ChatState>();
     let me = state.me_id();
     let owner = Memo::new(move |_| {
@@ -149,11 +148,11 @@ pub fn MessageLog(
                 {move || if has_older.get() {
                     view! {
                         <button type="button" class="link-button" on:click=move |_| load_older() disabled=move || loading_older.get()>
-                            {move || i18n.t(T::LoadOlder)}
+                            {tr(T::LoadOlder)}
                         </button>
                     }.into_any()
                 } else {
-                    view! { <span class="muted">{move || i18n.t(T::NoOlder)}</span> }.into_any()
+                    view! { <span class="muted">{tr(T::NoOlder)}</span> }.into_any()
                 }}
                 {move || older_error.get().map(|err| view! { <ErrorNotice err what=T::OlderFailed/> })}
             </div>
@@ -169,7 +168,7 @@ pub fn MessageLog(
                     let stored = stored_ids.get();
                     outbox.pending.get().into_iter().filter(|p| !stored.contains(&p.client_id)).collect::<Vec<_>>()
                 }
-                key=|p| (p.client_id.clone(), p.failed)
+                key=|p| (p.client_id.clone(), p.failed.clone())
                 children=move |p| view! { <PendingBubble p outbox/> }
             />
             {move || catch_up_error.get().map(|err| view! { <ErrorNotice err what=T::CatchUpFailed/> })}

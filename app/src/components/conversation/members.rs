@@ -10,7 +10,7 @@ use crate::api::rooms::{leave_room, room_detail};
 use crate::components::direct::use_start_direct;
 use crate::components::widgets::{Avatar, ErrorNotice};
 use crate::error::AppError;
-use crate::i18n::{use_i18n, T};
+use crate::i18n::{tr, use_i18n, T};
 use crate::nav::use_room_nav;
 use crate::state::ChatState;
 
@@ -35,12 +35,12 @@ pub fn MemberPanel(room_id: ConversationId) -> impl IntoView {
     };
     view! {
         <div class="member-panel">
-            <Suspense fallback=move || view! { <p class="loading">{move || i18n.t(T::Loading)}</p> }>
+            <Suspense fallback=move || view! { <p class="loading">{tr(T::Loading)}</p> }>
                 {move || Suspend::new(async move {
                     match detail.await {
                         Ok(d) => {
                             view! {
-                                <ul class="members" aria-label=move || i18n.t(T::Members)>
+                                <ul class="members" aria-label=tr(T::Members)>
                                     {d.members.into_iter().map(|m| {
                                         let id = m.id;
                                         let is_owner = m.role == MemberRole::Owner;
@@ -48,13 +48,13 @@ pub fn MemberPanel(room_id: ConversationId) -> impl IntoView {
                                             <li class="member">
                                                 <Avatar of=m.id name=m.nickname.clone()/>
                                                 <span>{m.nickname.clone()}</span>
-                                                {is_owner.then(|| view! { <span class="owner-mark">{move || i18n.t(T::Owner)}</span> })}
+                                                {is_owner.then(|| view! { <span class="owner-mark">{tr(T::Owner)}</span> })}
                                                 <span class="presence" class:online=move || state.online.with(|o| o.contains(&id)) || id == state.me_id()></span>
                                                 {(id != state.me_id() && !m.is_system()).then(|| {
                                                     let label = format!("{} {}", T::SendMessage.in_lang(i18n.lang()), m.nickname);
                                                     view! {
                                                         <button type="button" class="link-button dm-button" aria-label=label on:click=move |_| start(id)>
-                                                            {move || i18n.t(T::SendMessage)}
+                                                            {tr(T::SendMessage)}
                                                         </button>
                                                     }
                                                 })}
@@ -69,7 +69,7 @@ pub fn MemberPanel(room_id: ConversationId) -> impl IntoView {
                     }
                 })}
             </Suspense>
-            <button type="button" class="danger" on:click=on_leave>{move || i18n.t(T::Leave)}</button>
+            <button type="button" class="danger" on:click=on_leave>{tr(T::Leave)}</button>
             {move || leave_error.get().map(|err| view! { <ErrorNotice err/> })}
         </div>
     }

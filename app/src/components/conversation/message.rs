@@ -3,17 +3,19 @@
 //! line (joined, left, created, opened a private chat), or the time separator
 //! put before an event that follows a long pause.
 //!
-//! A message's content is rendered by [`content`], one arm per kind; image,
-//! voice and video messages and replies join there as new arms, and new
-//! kinds of event as new arms of [`MessageRow`].
+//! A message's bubble is rendered by [`bubble`], one arm per kind (the
+//! media kinds' bubbles are in [`media`](super::media)); replies join there
+//! as a new arm, and new kinds of event as new arms of [`MessageRow`].
 
+use leptos::either::{Either, EitherOf4};
 use leptos::prelude::*;
 use teahouse_protocol::{ConversationEvent, EventBody, MessageContent, Seq, UserId};
 
+use super::media::{image_bubble, video_bubble, voice_bubble};
 use crate::components::direct::use_start_direct;
 use crate::components::widgets::Avatar;
 use crate::format::{now_ms, time_label, SEPARATOR_GAP_MS};
-use crate::i18n::{use_i18n, T};
+use crate::i18n::{tr, use_i18n, T};
 use crate::TzOffset;
 
 /// One line of the rendered log. (An event is larger than a separator
@@ -60,13 +62,19 @@ pub fn rows_of(events: impl Iterator<Item = ConversationEvent>) -> Vec<Row> {
     rows
 }
 
-/// What a message shows in its bubble, by kind.
-fn content(content: MessageContent) -> impl IntoView {
-    let i18n = use_i18n();
+/// A message's bubble, by kind: text, or a media bubble (see
+/// [`media`](super::media)).
+fn bubble(content: MessageContent, mine: bool) -> impl IntoView {
     match content {
-        MessageContent::Text(text) => text.into_any(),
-        other => {
-            { move || crate::components::widgets::message_preview(&other, i18n.lang()) }.into_any()
+        MessageContent::Text(text) => EitherOf4::A(view! { <div class="bubble">{text}</div> }),
+        MessageContent::Image(media) => {
+            EitherOf4::B(view! { <div class="bubble bubble-image">{image_bubble(media)}</div> })
+        }
+        MessageContent::Voice(media) => EitherOf4::C(
+            view! { <div class="bubble bubble-voice">{voice_bubble(media, mine)}</div> },
+        ),
+        MessageContent::Video(media) => {
+            EitherOf4::D(view! { <div class="bubble bubble-video">{video_bubble(media)}</div> })
         }
     }
 }
@@ -88,11 +96,12 @@ pub fn MessageRow(row: Row, me: UserId, owner: Memo<Option<UserId>>) -> impl Int
         EventBody::Message(message) => {
             let mine = ev.actor.id == me;
             let actor = ev.actor.id;
+            let msgtype = message.content.msgtype().as_str();
             let is_owner = move || owner.get() == Some(actor);
             let avatar = view! { <Avatar of=ev.actor.id name=ev.actor.nickname.clone()/> };
             // Someone else's avatar opens your private chat with them.
             let avatar = if mine {
-                avatar.into_any()
+                Either::Left(avatar)
             } else {
                 let start = use_start_direct();
                 let label = format!(
@@ -100,24 +109,23 @@ pub fn MessageRow(row: Row, me: UserId, owner: Memo<Option<UserId>>) -> impl Int
                     T::SendMessage.in_lang(i18n.lang()),
                     ev.actor.nickname
                 );
-                view! {
+                Either::Right(view! {
                     <button type="button" class="avatar-button" aria-label=label on:click=move |_| start(actor)>
                         {avatar}
                     </button>
-                }
-                .into_any()
+                })
             };
             return view! {
-                <div class="msg" class:mine=mine data-seq=ev.seq.to_string()>
+                <div class="msg" class:mine=mine data-seq=ev.seq.to_string() data-msgtype=msgtype>
                     {avatar}
                     <div class="msg-body">
                         <div class="msg-meta">
                             <span class="msg-name">{ev.actor.nickname}</span>
                             <Show when=is_owner>
-                                <span class="owner-mark">{move || i18n.t(T::Owner)}</span>
+                                <span class="owner-mark">{tr(T::Owner)}</span>
                             </Show>
                         </div>
-                        <div class="bubble">{content(message.content)}</div>
+                        {bubble(message.content, mine)}
                     </div>
                 </div>
             }

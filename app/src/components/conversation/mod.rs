@@ -9,18 +9,24 @@
 //!   end, and notices for fetches that failed.
 //! - [`message`]: one row of the log: a message bubble, a system line or a
 //!   time separator.
+//! - [`media`]: the bubbles of image, voice and video messages.
 //! - [`outbox`]: sends the server has not confirmed yet: their bubbles, and
 //!   retries under the same client id.
-//! - [`composer`]: the message input (Enter sends, never mid-IME).
+//! - [`composer`]: the message input (Enter sends, never mid-IME), with
+//!   [`voice`] (hold to talk, click to record) and [`attach`] (the file
+//!   picker, pasted and dropped pictures).
 //! - [`members`]: the member panel and "leave room".
 
+pub mod attach;
 pub mod composer;
 pub mod list;
 pub mod log;
+pub mod media;
 pub mod members;
 pub mod message;
 pub mod outbox;
 pub mod pane;
+pub mod voice;
 
 pub use list::ConversationList;
 pub use pane::ChatPane;

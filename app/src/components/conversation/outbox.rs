@@ -1,27 +1,57 @@
-//! Sends the server has not confirmed yet. A typed message is shown at once
-//! as a "sending" bubble; it leaves the outbox when the server answers with
-//! the stored event (shown from then on as a row of the log), or stays as a
-//! failed bubble with the reason and a retry button. A retry reuses the
-//! message's client id, so the server can never store it twice.
+//! Sends the server has not confirmed yet. A typed message, a picked photo
+//! or video, or a recorded clip is shown at once as a "sending" bubble; it
+//! leaves the outbox when the server answers with the stored event (shown
+//! from then on as a row of the log), or stays as a failed bubble with the
+//! reason and a retry button. A retry reuses the message's client id, so the
+//! server can never store it twice.
+//!
+//! A media message goes in two steps: the file is uploaded (progress shown
+//! on the bubble), then the message is sent with the uploaded file's id.
+//! Once uploaded, the file's [`MediaRef`] is kept: a retry after a failed
+//! send only sends again, never uploads twice. The files themselves are
+//! kept (browser only) until the message is confirmed or removed.
 
+use leptos::either::{Either, EitherOf4};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use teahouse_protocol::{ConversationId, ErrorCode};
+use teahouse_protocol::{ConversationId, MediaRef};
 
+use super::media::voice_bar;
+use crate::api::media::send_media;
 use crate::api::messages::send_message;
 use crate::components::widgets::Avatar;
-use crate::i18n::{use_i18n, T};
+use crate::i18n::{tr, use_i18n, T};
+use crate::media::{Failure, MediaKind};
 use crate::state::ChatState;
 
-/// A message typed here and not yet confirmed by the server.
+/// What an unconfirmed message carries.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Draft {
+    /// What was typed.
+    Text(String),
+    /// A file to upload, then send.
+    Media {
+        /// How it is uploaded and shown.
+        kind: MediaKind,
+        /// Playing time of a clip (sent with the upload).
+        duration_ms: Option<u32>,
+        /// A `blob:` URL of the file, to show a picture before it is
+        /// uploaded (images only).
+        preview: Option<String>,
+        /// The stored file, once the upload went through.
+        uploaded: Option<MediaRef>,
+    },
+}
+
+/// A message sent here and not yet confirmed by the server.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pending {
     /// Idempotency key, reused by retries.
     pub client_id: String,
-    /// What was typed.
-    pub text: String,
+    /// What it carries.
+    pub draft: Draft,
     /// Why the last attempt failed (None while in flight).
-    pub failed: Option<ErrorCode>,
+    pub failed: Option<Failure>,
 }
 
 /// The open conversation's unconfirmed sends.
@@ -31,8 +61,14 @@ pub struct Outbox {
     room_id: ConversationId,
     /// Where a confirmed send's event goes (it may arrive before its push).
     state: ChatState,
-    /// In the order they were typed.
+    /// In the order they were sent.
     pub pending: RwSignal<Vec<Pending>>,
+    /// Percent uploaded, by client id, while a file is uploading.
+    pub progress: RwSignal<std::collections::HashMap<String, u32>>,
+    /// The files of media messages not yet confirmed, by client id (kept
+    /// for a retry of a failed upload).
+    #[cfg(feature = "hydrate")]
+    files: StoredValue<std::collections::HashMap<String, web_sys::Blob>, LocalStorage>,
 }
 
 impl Outbox {
@@ -42,78 +78,266 @@ impl Outbox {
             room_id,
             state: expect_context::<ChatState>(),
             pending: RwSignal::new(Vec::new()),
+            progress: RwSignal::new(Default::default()),
+            #[cfg(feature = "hydrate")]
+            files: StoredValue::new_local(Default::default()),
         }
     }
 
     /// Queues `text` as a new message under a fresh client id and sends it.
     pub fn send(self, text: String) {
         let client_id = new_client_id();
+        self.push(client_id.clone(), Draft::Text(text));
+        self.deliver(client_id);
+    }
+
+    /// Queues `file` as a new media message of `kind` and uploads it.
+    #[cfg(feature = "hydrate")]
+    pub fn send_file(self, file: web_sys::Blob, kind: MediaKind, duration_ms: Option<u32>) {
+        let client_id = new_client_id();
+        let preview = match kind {
+            MediaKind::Image => web_sys::Url::create_object_url_with_blob(&file).ok(),
+            MediaKind::Voice | MediaKind::Video => None,
+        };
+        self.files.update_value(|f| {
+            f.insert(client_id.clone(), file);
+        });
+        self.push(
+            client_id.clone(),
+            Draft::Media {
+                kind,
+                duration_ms,
+                preview,
+                uploaded: None,
+            },
+        );
+        self.deliver(client_id);
+    }
+
+    fn push(self, client_id: String, draft: Draft) {
         self.pending.update(|p| {
             p.push(Pending {
-                client_id: client_id.clone(),
-                text: text.clone(),
+                client_id,
+                draft,
                 failed: None,
             })
         });
-        self.deliver(client_id, text);
     }
 
-    /// Sends a failed message again, under its own client id.
-    pub fn retry(self, p: &Pending) {
+    /// Sends a failed message again, under its own client id (a file that
+    /// was uploaded is not uploaded again).
+    pub fn retry(self, client_id: &str) {
         self.pending.update(|list| {
-            if let Some(x) = list.iter_mut().find(|x| x.client_id == p.client_id) {
+            if let Some(x) = list.iter_mut().find(|x| x.client_id == client_id) {
                 x.failed = None;
             }
         });
-        self.deliver(p.client_id.clone(), p.text.clone());
+        self.deliver(client_id.to_owned());
     }
 
-    /// Sends (or re-sends) a pending message and resolves it.
-    fn deliver(self, client_id: String, text: String) {
-        let Outbox {
-            room_id,
-            state,
-            pending,
-        } = self;
-        spawn_local(async move {
-            match send_message(room_id, client_id.clone(), text, None, None).await {
-                Ok(event) => {
-                    pending.update(|p| p.retain(|x| x.client_id != client_id));
-                    state.apply_event(event);
-                }
-                Err(err) => pending.update(|p| {
-                    if let Some(x) = p.iter_mut().find(|x| x.client_id == client_id) {
-                        x.failed = Some(err.code);
-                    }
-                }),
+    /// Drops a failed message (and its file).
+    pub fn discard(self, client_id: &str) {
+        self.forget(client_id);
+    }
+
+    /// Takes a message out of the outbox, releasing its file.
+    fn forget(self, client_id: &str) {
+        let mut gone = None;
+        self.pending.update(|p| {
+            if let Some(i) = p.iter().position(|x| x.client_id == client_id) {
+                gone = Some(p.remove(i));
+            }
+        });
+        self.progress.update(|m| {
+            m.remove(client_id);
+        });
+        #[cfg(feature = "hydrate")]
+        {
+            self.files.update_value(|f| {
+                f.remove(client_id);
+            });
+            if let Some(Pending {
+                draft: Draft::Media {
+                    preview: Some(url), ..
+                },
+                ..
+            }) = &gone
+            {
+                let _ = web_sys::Url::revoke_object_url(url);
+            }
+        }
+        let _ = gone;
+    }
+
+    fn fail(self, client_id: &str, failure: Failure) {
+        self.pending.update(|p| {
+            if let Some(x) = p.iter_mut().find(|x| x.client_id == client_id) {
+                x.failed = Some(failure);
             }
         });
     }
+
+    /// Sends (or re-sends) a pending message and resolves it.
+    fn deliver(self, client_id: String) {
+        let Some(draft) = self.pending.with_untracked(|p| {
+            p.iter()
+                .find(|x| x.client_id == client_id)
+                .map(|x| x.draft.clone())
+        }) else {
+            return;
+        };
+        let room_id = self.room_id;
+        spawn_local(async move {
+            let sent = match draft {
+                Draft::Text(text) => {
+                    send_message(room_id, client_id.clone(), text, None, None).await
+                }
+                Draft::Media {
+                    kind,
+                    duration_ms,
+                    uploaded,
+                    ..
+                } => {
+                    let media = match uploaded {
+                        Some(media) => media,
+                        None => match self.upload(&client_id, kind, duration_ms).await {
+                            Ok(media) => media,
+                            Err(failure) => return self.fail(&client_id, failure),
+                        },
+                    };
+                    send_media(room_id, client_id.clone(), media.id.to_string()).await
+                }
+            };
+            match sent {
+                Ok(event) => {
+                    self.forget(&client_id);
+                    self.state.apply_event(event);
+                }
+                Err(err) => self.fail(&client_id, Failure::Code(err.code)),
+            }
+        });
+    }
+
+    /// Uploads the file of a pending message, showing progress, and keeps
+    /// the stored file's reference in the message.
+    #[allow(unused_variables)]
+    async fn upload(
+        self,
+        client_id: &str,
+        kind: MediaKind,
+        duration_ms: Option<u32>,
+    ) -> Result<MediaRef, Failure> {
+        #[cfg(feature = "hydrate")]
+        {
+            let file = self
+                .files
+                .with_value(|f| f.get(client_id).cloned())
+                .ok_or(Failure::Code(teahouse_protocol::ErrorCode::Internal))?;
+            let progress = self.progress;
+            let id = client_id.to_owned();
+            progress.update(|m| {
+                m.insert(id.clone(), 0);
+            });
+            let result = crate::media::upload::upload(&file, kind, duration_ms, move |pct| {
+                progress.update(|m| {
+                    m.insert(id.clone(), pct);
+                })
+            })
+            .await;
+            progress.update(|m| {
+                m.remove(client_id);
+            });
+            let media = result?;
+            self.pending.update(|p| {
+                if let Some(Pending {
+                    draft: Draft::Media { uploaded, .. },
+                    ..
+                }) = p.iter_mut().find(|x| x.client_id == client_id)
+                {
+                    *uploaded = Some(media.clone());
+                }
+            });
+            Ok(media)
+        }
+        #[cfg(not(feature = "hydrate"))]
+        Err(Failure::Code(teahouse_protocol::ErrorCode::Internal))
+    }
 }
 
-/// An unconfirmed send: "sending", or why it failed and a retry button.
+/// An unconfirmed send: its content, "uploading 40%" / "sending", or why it
+/// failed with retry (and, for a file, remove) buttons.
 #[component]
 pub fn PendingBubble(p: Pending, outbox: Outbox) -> impl IntoView {
     let i18n = use_i18n();
     let state = expect_context::<ChatState>();
     let me = state.me.get_value();
-    let failed = p.failed;
-    let text = p.text.clone();
-    let retry = move |_| outbox.retry(&p);
+    let Pending {
+        client_id,
+        draft,
+        failed,
+    } = p;
+    let is_media = matches!(draft, Draft::Media { .. });
+    let is_failed = failed.is_some();
+    let (bubble_class, content) = match draft {
+        Draft::Text(text) => ("bubble", EitherOf4::A(text)),
+        Draft::Media {
+            kind: MediaKind::Image,
+            preview,
+            ..
+        } => (
+            "bubble bubble-image",
+            EitherOf4::B(view! { <img class="pending-image" src=preview alt=tr(T::Photo)/> }),
+        ),
+        Draft::Media {
+            kind: MediaKind::Voice,
+            duration_ms,
+            ..
+        } => (
+            "bubble bubble-voice",
+            EitherOf4::C(voice_bar(duration_ms.unwrap_or(0))),
+        ),
+        Draft::Media {
+            kind: MediaKind::Video,
+            ..
+        } => (
+            "bubble bubble-video",
+            EitherOf4::D(view! { <span class="pending-video">{tr(T::VideoTag)}</span> }),
+        ),
+    };
+    let uploading = {
+        let id = client_id.clone();
+        move || outbox.progress.with(|m| m.get(&id).copied())
+    };
+    let state_line = match failed {
+        None => Either::Left(view! {
+            <span class="muted">
+                {move || match uploading() {
+                    Some(pct) => Either::Left(view! {
+                        {i18n.t(T::Uploading)} " " {pct} "%"
+                        <progress max="100" value=pct></progress>
+                    }),
+                    None => Either::Right(i18n.t(T::Sending)),
+                }}
+            </span>
+        }),
+        Some(failure) => {
+            let code = failure.code();
+            let (retry_id, discard_id) = (client_id.clone(), client_id.clone());
+            Either::Right(view! {
+                <span class="error-text" data-code=code>{tr(T::SendFailed)} " · " {move || failure.message(i18n.lang())}</span>
+                <button type="button" class="link-button" on:click=move |_| outbox.retry(&retry_id)>{tr(T::Retry)}</button>
+                {is_media.then(|| view! {
+                    <button type="button" class="link-button" on:click=move |_| outbox.discard(&discard_id)>{tr(T::Discard)}</button>
+                })}
+            })
+        }
+    };
     view! {
-        <div class="msg mine pending" class:failed=failed.is_some()>
+        <div class="msg mine pending" class:failed=is_failed data-client-id=client_id>
             <Avatar of=me.id name=me.nickname.clone()/>
             <div class="msg-body">
-                <div class="bubble">{text}</div>
-                <div class="pending-state" role="status">
-                    {match failed {
-                        None => view! { <span class="muted">{move || i18n.t(T::Sending)}</span> }.into_any(),
-                        Some(code) => view! {
-                            <span class="error-text">{move || i18n.t(T::SendFailed)} " · " {move || code.message(i18n.lang())}</span>
-                            <button type="button" class="link-button" on:click=retry>{move || i18n.t(T::Retry)}</button>
-                        }.into_any(),
-                    }}
-                </div>
+                <div class=bubble_class>{content}</div>
+                <div class="pending-state" role="status">{state_line}</div>
             </div>
         </div>
     }

@@ -11,13 +11,13 @@ use super::members::MemberPanel;
 use super::outbox::Outbox;
 use crate::api::messages::history;
 use crate::components::widgets::ErrorNotice;
-use crate::i18n::{use_i18n, T};
+use crate::i18n::{tr, T};
+use crate::media::player::VoicePlayer;
 use crate::nav::use_room_nav;
 use crate::state::ChatState;
 
 #[component]
 pub fn ChatPane(room_id: ConversationId) -> impl IntoView {
-    let i18n = use_i18n();
     let state = expect_context::<ChatState>();
     let summary = Memo::new(move |_| {
         state
@@ -36,7 +36,7 @@ pub fn ChatPane(room_id: ConversationId) -> impl IntoView {
     view! {
         <section class="chat" aria-label=move || summary.get().map(|s| s.name).unwrap_or_default()>
             <header class="chat-head">
-                <a href="/" class="back" aria-label=move || i18n.t(T::Back) on:click=nav.on_link_click(None)>"‹"</a>
+                <a href="/" class="back" aria-label=tr(T::Back) on:click=nav.on_link_click(None)>"‹"</a>
                 <h2 class="chat-title">
                     {move || summary.get().map(|s| s.name)}
                     <span class="chat-count">
@@ -50,14 +50,14 @@ pub fn ChatPane(room_id: ConversationId) -> impl IntoView {
                     aria-expanded=move || show_members.get().to_string()
                     on:click=move |_| show_members.update(|v| *v = !*v)
                 >
-                    {move || i18n.t(T::Members)}
+                    {tr(T::Members)}
                 </button>
                 </Show>
             </header>
             <Show when=move || show_members.get() && is_room()>
                 <MemberPanel room_id/>
             </Show>
-            <Suspense fallback=move || view! { <div class="messages"><p class="loading">{move || i18n.t(T::Loading)}</p></div> }>
+            <Suspense fallback=move || view! { <div class="messages"><p class="loading">{tr(T::Loading)}</p></div> }>
                 {move || Suspend::new(async move {
                     match first_page.await {
                         Ok(first) => view! { <Conversation room_id first/> }.into_any(),
@@ -69,12 +69,30 @@ pub fn ChatPane(room_id: ConversationId) -> impl IntoView {
     }
 }
 
-/// The message list and the composer, which share the outbox.
+/// The message list and the composer, which share the outbox and the
+/// voice player. Images and videos dropped anywhere on them are sent.
 #[component]
 fn Conversation(room_id: ConversationId, first: Vec<ConversationEvent>) -> impl IntoView {
     let outbox = Outbox::new(room_id);
+    VoicePlayer::provide();
+    let on_dragover = move |_ev: leptos::ev::DragEvent| {
+        #[cfg(feature = "hydrate")]
+        if super::attach::drags_files(&_ev) {
+            // Accepting the drag is what makes the drop happen.
+            _ev.prevent_default();
+        }
+    };
+    let on_drop = move |_ev: leptos::ev::DragEvent| {
+        #[cfg(feature = "hydrate")]
+        if let Some(files) = super::attach::files_of(_ev.data_transfer()) {
+            _ev.prevent_default();
+            super::attach::send_files(outbox, &files, true);
+        }
+    };
     view! {
-        <MessageLog room_id first outbox/>
-        <Composer outbox/>
+        <div class="conversation-body" on:dragover=on_dragover on:drop=on_drop>
+            <MessageLog room_id first outbox/>
+            <Composer outbox/>
+        </div>
     }
 }
