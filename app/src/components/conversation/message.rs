@@ -92,9 +92,34 @@ pub fn MessageRow(row: Row, me: UserId, owner: Memo<Option<UserId>>) -> impl Int
         }
         Row::Event(ev) => ev,
     };
+    let actions = use_context::<super::actions::Actions>();
+    // The "new messages" divider goes before the first unread message.
+    let divider = actions.map(|a| {
+        let seq = ev.seq;
+        view! {
+            <Show when=move || a.new_from.get() == Some(seq)>
+                <div class="new-divider" role="separator" data-testid="new-divider">{tr(T::NewMessagesBelow)}</div>
+            </Show>
+        }
+    });
     let system = match ev.body {
         EventBody::Message(message) => {
             let mine = ev.actor.id == me;
+            let i_own_room = owner.get_untracked() == Some(me);
+            let tools = actions.map(|a| {
+                let target = super::actions::ReplyTarget {
+                    seq: ev.seq,
+                    sender: ev.actor.nickname.clone(),
+                    preview: super::actions::preview_of(&message.content, i18n.lang()),
+                };
+                let can_recall = super::actions::Actions::may_recall(mine, i_own_room, ev.at_ms);
+                super::actions::message_tools(a, ev.seq, target, can_recall)
+            });
+            let quote = match (&message.reply_to, actions) {
+                (Some(q), Some(a)) => Some(super::actions::quote_view((**q).clone(), a.room_id)),
+                _ => None,
+            };
+            let mentions_me = message.mentions.contains(&me);
             let actor = ev.actor.id;
             let msgtype = message.content.msgtype().as_str();
             let is_owner = move || owner.get() == Some(actor);
@@ -116,7 +141,8 @@ pub fn MessageRow(row: Row, me: UserId, owner: Memo<Option<UserId>>) -> impl Int
                 })
             };
             return view! {
-                <div class="msg" class:mine=mine data-seq=ev.seq.to_string() data-msgtype=msgtype>
+                {divider}
+                <div class="msg" class:mine=mine class:mentions-me=mentions_me data-seq=ev.seq.to_string() data-msgtype=msgtype>
                     {avatar}
                     <div class="msg-body">
                         <div class="msg-meta">
@@ -125,7 +151,9 @@ pub fn MessageRow(row: Row, me: UserId, owner: Memo<Option<UserId>>) -> impl Int
                                 <span class="owner-mark">{tr(T::Owner)}</span>
                             </Show>
                         </div>
+                        {quote}
                         {bubble(message.content, mine)}
+                        {tools}
                     </div>
                 </div>
             }
@@ -139,7 +167,7 @@ pub fn MessageRow(row: Row, me: UserId, owner: Memo<Option<UserId>>) -> impl Int
         EventBody::Recalled { .. } => T::RecalledAMessage,
         EventBody::MessageRecalled { .. } => return ().into_any(),
     };
-    view! { <div class="sys-line">{ev.actor.nickname} " " {move || i18n.t(system)}</div> }
+    view! { <div class="sys-line" data-seq=ev.seq.to_string()>{ev.actor.nickname} " " {move || i18n.t(system)}</div> }
         .into_any()
 }
 
