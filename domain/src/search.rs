@@ -20,9 +20,9 @@ pub const RECENT_IN_CONVERSATION: i64 = 10_000;
 /// A short query searching all of a user's conversations scans this many
 /// events in all, split evenly between them (at least
 /// [`RECENT_PER_CONVERSATION_MIN`] each).
-pub const RECENT_ACROSS: i64 = 50_000;
+pub const RECENT_ACROSS: i64 = 10_000;
 /// See [`RECENT_ACROSS`].
-pub const RECENT_PER_CONVERSATION_MIN: i64 = 200;
+pub const RECENT_PER_CONVERSATION_MIN: i64 = 10;
 /// Terms per query at most (the rest are ignored).
 pub const TERMS_MAX: usize = 8;
 

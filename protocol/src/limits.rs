@@ -33,8 +33,9 @@ pub const VIDEO_MAX_MS_DEFAULT: u32 = 5 * 60_000;
 /// Longest side of an image thumbnail, in pixels.
 pub const THUMB_SIDE: u32 = 480;
 /// Unread messages are counted up to this many per conversation (the badge
-/// then says "999+"): the count costs at most this many index steps.
-pub const UNREAD_MAX: i64 = 999;
+/// then says "99+"): the count costs at most this many index steps, so a
+/// user in 1,000 conversations with long backlogs costs at most 100,000.
+pub const UNREAD_MAX: i64 = 99;
 /// Most members one message may mention.
 pub const MENTIONS_MAX: usize = 20;
 /// Default time within which a sender may recall their own message, in

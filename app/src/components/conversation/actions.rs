@@ -41,6 +41,9 @@ pub struct Actions {
     /// Whether the log follows its newest message (off while the reader
     /// looks at older ones, or after a jump).
     pub stick_to_bottom: RwSignal<bool>,
+    /// The page's state (handlers run without a reactive owner, so it is
+    /// kept here rather than looked up).
+    state: ChatState,
 }
 
 impl Actions {
@@ -52,6 +55,7 @@ impl Actions {
             error: RwSignal::new(None),
             new_from: RwSignal::new(None),
             stick_to_bottom: RwSignal::new(true),
+            state: expect_context::<ChatState>(),
         };
         provide_context(actions);
         actions
@@ -60,7 +64,7 @@ impl Actions {
     /// Recalls the message at `seq`; its placeholder replaces it here at
     /// once (and everywhere through the pushed event).
     pub fn recall(self, seq: Seq) {
-        let state = expect_context::<ChatState>();
+        let state = self.state;
         leptos::task::spawn_local(async move {
             match crate::api::recall::recall_message(self.room_id, seq).await {
                 Ok(event) => {
@@ -110,30 +114,36 @@ pub fn quote_view(q: Quote, room_id: ConversationId) -> impl IntoView {
     }
 }
 
-/// Brings message `seq` of `room_id` into view (and flashes it): at once
-/// if it is on screen, else after loading it with its neighbours.
+/// Asks for message `seq` of `room_id` to be brought into view: the log
+/// of that conversation does it once it shows ([`Actions::bring_into_view`]).
 pub fn jump_to(state: ChatState, room_id: ConversationId, seq: Seq) {
-    if let Some(actions) = use_context::<Actions>() {
-        actions.stick_to_bottom.set(false);
-    }
-    #[cfg(feature = "hydrate")]
-    {
-        if scroll_to(seq) {
-            return;
-        }
-        leptos::task::spawn_local(async move {
-            let around =
-                crate::api::messages::history(room_id, None, None, Some(40), Some(seq)).await;
-            if let (Ok(events), Some(log)) = (around, state.log(room_id)) {
-                log.merge(events);
-                request_animation_frame(move || {
-                    scroll_to(seq);
-                });
+    state.focus.set(Some((room_id, seq)));
+}
+
+impl Actions {
+    /// Brings message `seq` into view (and flashes it): at once if it is
+    /// rendered, else after loading it with its neighbours. The log stops
+    /// following its newest message meanwhile.
+    pub fn bring_into_view(self, seq: Seq) {
+        self.stick_to_bottom.set(false);
+        #[cfg(feature = "hydrate")]
+        {
+            if scroll_to(seq) {
+                return;
             }
-        });
+            let (state, room_id) = (self.state, self.room_id);
+            leptos::task::spawn_local(async move {
+                let around =
+                    crate::api::messages::history(room_id, None, None, Some(40), Some(seq)).await;
+                if let (Ok(events), Some(log)) = (around, state.log(room_id)) {
+                    log.merge(events);
+                    request_animation_frame(move || {
+                        scroll_to(seq);
+                    });
+                }
+            });
+        }
     }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = (state, room_id, seq);
 }
 
 /// Scrolls the row of `seq` to the middle of the log and flashes it; false

@@ -139,7 +139,10 @@ struct Mentions {
     picked: StoredValue<Vec<(UserId, String)>>,
     /// Only rooms have a picker (a private chat's peer is the only one).
     in_room: Memo<bool>,
+    /// The conversation.
     room_id: teahouse_protocol::ConversationId,
+    /// Me (never offered).
+    me: UserId,
 }
 
 impl Mentions {
@@ -158,6 +161,7 @@ impl Mentions {
                 })
             }),
             room_id,
+            me: state.me_id(),
         }
     }
 
@@ -173,23 +177,34 @@ impl Mentions {
         (starts_word && !query.contains(char::is_whitespace)).then_some((at, query))
     }
 
-    /// The members matching the `@query` being typed (not me), at most 8.
-    fn candidates(self, text: &str) -> Vec<Member> {
-        if !self.in_room.get_untracked() {
+    /// The members matching the `@query` being typed (not me), at most 8
+    /// (`tracked`: re-run the caller when the members arrive).
+    fn candidates(self, text: &str, tracked: bool) -> Vec<Member> {
+        let in_room = if tracked {
+            self.in_room.get()
+        } else {
+            self.in_room.get_untracked()
+        };
+        if !in_room {
             return Vec::new();
         }
         let Some((at, query)) = Self::typed(text) else {
             return Vec::new();
         };
-        if self.closed_at.get_untracked() == Some(at) {
+        let closed = if tracked {
+            self.closed_at.get()
+        } else {
+            self.closed_at.get_untracked()
+        };
+        if closed == Some(at) {
             return Vec::new();
         }
-        let me = expect_context::<crate::state::ChatState>().me_id();
+        let me = self.me;
         if self.members.with_untracked(Option::is_none) {
             self.load();
         }
         let query = query.to_lowercase();
-        self.members.with(|m| {
+        let pick = |m: &Option<Vec<Member>>| -> Vec<Member> {
             m.iter()
                 .flatten()
                 .filter(|m| m.id != me && !m.is_system())
@@ -200,7 +215,12 @@ impl Mentions {
                 .take(8)
                 .cloned()
                 .collect()
-        })
+        };
+        if tracked {
+            self.members.with(pick)
+        } else {
+            self.members.with_untracked(pick)
+        }
     }
 
     fn load(self) {
@@ -228,7 +248,7 @@ impl Mentions {
     /// highlight or closed, Some(Some(text)) when it picked; None when the
     /// picker is closed (the key is the composer's).
     fn on_key(self, key: &str, text: &str) -> Option<Option<String>> {
-        let found = self.candidates(text);
+        let found = self.candidates(text, false);
         if found.is_empty() {
             return None;
         }
@@ -261,7 +281,7 @@ impl Mentions {
 
     /// The list of candidates above the input, while `@` is being typed.
     fn picker(self, draft: RwSignal<String>) -> Option<impl IntoView> {
-        let found = draft.with(|d| self.candidates(d));
+        let found = draft.with(|d| self.candidates(d, true));
         if found.is_empty() {
             return None;
         }

@@ -80,12 +80,6 @@ pub fn MessageLog(
         if done.is_none() {
             #[cfg(feature = "hydrate")]
             crate::live::request_catch_up(state, room_id);
-            if let Some((room, seq)) = state.focus.get_untracked() {
-                if room == room_id {
-                    state.focus.set(None);
-                    super::actions::jump_to(state, room, seq);
-                }
-            }
             #[cfg(feature = "hydrate")]
             request_animation_frame(move || {
                 // Offer the jump when the divider is above what is shown.
@@ -100,6 +94,15 @@ pub fn MessageLog(
                     show_jump.set(el.get_bounding_client_rect().top() < top);
                 }
             });
+        }
+    });
+    // A search hit or a quote asked for a message of this conversation.
+    Effect::new(move |_| {
+        if let Some((room, seq)) = state.focus.get() {
+            if room == room_id {
+                state.focus.set(None);
+                actions.bring_into_view(seq);
+            }
         }
     });
     // The newest message is in view (at the bottom, page shown): read.
@@ -208,7 +211,7 @@ pub fn MessageLog(
     let jump = move |_| {
         show_jump.set(false);
         if let Some(seq) = actions.new_from.get_untracked() {
-            super::actions::jump_to(state, room_id, seq);
+            actions.bring_into_view(seq);
         }
     };
     view! {
