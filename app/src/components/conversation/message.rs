@@ -38,8 +38,12 @@ impl Row {
         match self {
             Row::Separator { before, .. } => format!("s{before}"),
             // The actor's nickname is part of the key: a renamed sender's
-            // rows are drawn again (a `user_updated` frame), others stay.
-            Row::Event(e) => format!("e{}@{}", e.seq, e.actor.nickname),
+            // rows are drawn again (a `user_updated` frame), others stay;
+            // so is a recall: the message is drawn again as its placeholder.
+            Row::Event(e) => {
+                let recalled = matches!(e.body, EventBody::Recalled { .. });
+                format!("e{}@{}{}", e.seq, e.actor.nickname, if recalled { "~" } else { "" })
+            }
         }
     }
 }
@@ -202,5 +206,16 @@ mod tests {
         );
         let keys: Vec<String> = rows.iter().map(Row::key).collect();
         assert_eq!(keys, ["s1", "e1@U", "e2@U", "s3", "e3@U"]);
+    }
+
+    #[test]
+    fn a_recalled_message_is_a_new_row_so_its_text_is_redrawn_away() {
+        let mut ev = at(4, 0);
+        ev.body = EventBody::Message(teahouse_protocol::Message::text("oops", "c"));
+        let before = Row::Event(ev.clone()).key();
+        ev.body = EventBody::Recalled {
+            by: teahouse_protocol::UserId(2),
+        };
+        assert_ne!(Row::Event(ev).key(), before);
     }
 }
