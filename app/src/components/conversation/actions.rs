@@ -126,6 +126,8 @@ impl Actions {
     /// following its newest message meanwhile.
     pub fn bring_into_view(self, seq: Seq) {
         self.stick_to_bottom.set(false);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = seq;
         #[cfg(feature = "hydrate")]
         {
             if scroll_to(seq) {

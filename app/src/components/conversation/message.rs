@@ -42,7 +42,12 @@ impl Row {
             // so is a recall: the message is drawn again as its placeholder.
             Row::Event(e) => {
                 let recalled = matches!(e.body, EventBody::Recalled { .. });
-                format!("e{}@{}{}", e.seq, e.actor.nickname, if recalled { "~" } else { "" })
+                format!(
+                    "e{}@{}{}",
+                    e.seq,
+                    e.actor.nickname,
+                    if recalled { "~" } else { "" }
+                )
             }
         }
     }
