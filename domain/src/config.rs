@@ -27,6 +27,11 @@ pub struct ChatConfig {
     pub heartbeat: Duration,
     /// Media limits and where media files live.
     pub media: MediaConfig,
+    /// How long after sending a sender may recall their own message.
+    pub recall_window: Duration,
+    /// Typing signals relayed per user and conversation at most once per
+    /// this long.
+    pub typing_interval: Duration,
 }
 
 impl Default for ChatConfig {
@@ -40,6 +45,8 @@ impl Default for ChatConfig {
             hash_concurrency: 2,
             heartbeat: Duration::from_secs(25),
             media: MediaConfig::default(),
+            recall_window: Duration::from_secs(limits::RECALL_WINDOW_SECS_DEFAULT),
+            typing_interval: Duration::from_secs(limits::TYPING_INTERVAL_SECS),
         }
     }
 }

@@ -424,6 +424,39 @@ impl Hub {
             .for_each(|c| c.kick.fire(reason));
     }
 
+    /// Whether `user_id` has an open connection.
+    pub fn is_online(&self, user_id: UserId) -> bool {
+        self.read().users.contains_key(&user_id)
+    }
+
+    /// Queues `bytes` to every connection of `user_id`.
+    fn send_to_user(&self, user_id: UserId, bytes: &Bytes) {
+        let st = self.read();
+        if let Some(entry) = st.users.get(&user_id) {
+            for conn in entry.conns.values() {
+                self.offer(conn, bytes);
+            }
+        }
+    }
+
+    /// Tells the connections subscribed to `room` (not `user`'s own) that
+    /// `user` is typing there.
+    fn broadcast_typing(&self, user: &UserBrief, room: ConversationId) {
+        let bytes = encode(&ServerFrame::Typing {
+            room_id: room,
+            user: user.clone(),
+        });
+        let st = self.read();
+        let own = st.users.get(&user.id);
+        if let Some(subs) = st.rooms.get(&room) {
+            for (id, conn) in subs {
+                if !own.is_some_and(|e| e.conns.contains_key(id)) {
+                    self.offer(conn, &bytes);
+                }
+            }
+        }
+    }
+
     /// Number of open connections.
     pub fn connection_count(&self) -> usize {
         self.read().users.values().map(|u| u.conns.len()).sum()
@@ -478,6 +511,10 @@ impl Publisher for Hub {
                 online,
                 conversations,
             } => self.broadcast_presence(user, &conversations, online),
+            Signal::ReadMoved { user, state } => {
+                self.send_to_user(user, &encode(&ServerFrame::Read { state }))
+            }
+            Signal::Typing { user, conversation } => self.broadcast_typing(&user, conversation),
         }
     }
 }

@@ -18,7 +18,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use teahouse_protocol::{ConversationId, Seq, UserBrief, UserId};
+use teahouse_protocol::{ConversationId, ReadState, Seq, UserBrief, UserId};
 
 /// Identifies one signed-in session (a browser's cookie), so that ending it
 /// closes exactly the sockets opened under it and no others of the same user.
@@ -62,6 +62,15 @@ pub enum Signal {
         user: UserId,
         online: bool,
         conversations: Arc<[ConversationId]>,
+    },
+    /// `user`'s read position moved: every socket of theirs (all tabs and
+    /// devices) is told the new badge.
+    ReadMoved { user: UserId, state: ReadState },
+    /// `user` is typing in `conversation` (ephemeral, already rate-limited
+    /// and authorized): the other members' sockets are told.
+    Typing {
+        user: UserBrief,
+        conversation: ConversationId,
     },
 }
 

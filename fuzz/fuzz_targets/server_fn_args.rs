@@ -17,6 +17,9 @@
 use app::api::auth::{Login, Logout, Me, Register};
 use app::api::media::SendMedia;
 use app::api::messages::{History, SendMessage};
+use app::api::reads::MarkRead;
+use app::api::recall::RecallMessage;
+use app::api::search::SearchMessages;
 use app::api::rooms::{CreateRoom, JoinRoom, LeaveRoom, MyRooms, PublicRooms, RoomDetailArgs};
 use libfuzzer_sys::fuzz_target;
 use serde::de::DeserializeOwned;
@@ -69,6 +72,9 @@ fuzz_target!(|data: &[u8]| {
         LeaveRoom,
         RoomDetailArgs,
         SendMedia,
+        MarkRead,
+        RecallMessage,
+        SearchMessages,
     );
     all[usize::from(which) % all.len()](&body);
 });

@@ -106,6 +106,22 @@ pub enum ErrorCode {
     Internal,
     /// The server could not be reached (reported by clients, never sent).
     Network,
+    /// No message at that seq in that conversation (or it is not a message).
+    MessageNotFound,
+    /// Your own message is older than the recall window.
+    RecallTooLate,
+    /// Someone else's message, and you do not own the room.
+    RecallNotYours,
+    /// That message was recalled already.
+    AlreadyRecalled,
+    /// A reply quotes something that is not a message of this conversation.
+    ReplyNotFound,
+    /// A mention names someone who is not a member of the conversation.
+    MentionNotMember,
+    /// More mentions than one message may carry.
+    TooManyMentions,
+    /// A search for nothing (blank text).
+    SearchQueryEmpty,
 }
 
 impl ErrorCode {
@@ -149,6 +165,14 @@ impl ErrorCode {
             MediaAlreadySent => "media_already_sent",
             Internal => "internal",
             Network => "network",
+            MessageNotFound => "message_not_found",
+            RecallTooLate => "recall_too_late",
+            RecallNotYours => "recall_not_yours",
+            AlreadyRecalled => "already_recalled",
+            ReplyNotFound => "reply_not_found",
+            MentionNotMember => "mention_not_member",
+            TooManyMentions => "too_many_mentions",
+            SearchQueryEmpty => "search_query_empty",
         }
     }
 
@@ -157,10 +181,11 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             Unauthenticated | BadCredentials => 401,
-            Forbidden | NotMember | CrossOrigin | WrongPassword | NoSharedRoom => 403,
-            NotFound => 404,
+            Forbidden | NotMember | CrossOrigin | WrongPassword | NoSharedRoom | RecallNotYours
+            | RecallTooLate => 403,
+            NotFound | MessageNotFound => 404,
             UsernameTaken | AlreadyMember | OwnerCannotLeave | DirectFixedMembers
-            | MediaAlreadySent => 409,
+            | MediaAlreadySent | AlreadyRecalled => 409,
             UploadAborted => 400,
             MediaTooLarge => 413,
             MediaTypeUnsupported => 415,
@@ -265,6 +290,29 @@ impl ErrorCode {
                 "网络连接失败，请检查网络后重试",
                 "Network error, please retry",
             ),
+            MessageNotFound => ("找不到该消息", "That message does not exist"),
+            RecallTooLate => (
+                "已超过撤回时限（发送后 2 分钟内可撤回）",
+                "Too late to recall: messages can be recalled shortly after sending (2 minutes by default)",
+            ),
+            RecallNotYours => (
+                "只能撤回自己的消息",
+                "You can only recall your own messages",
+            ),
+            AlreadyRecalled => ("该消息已撤回", "That message was already recalled"),
+            ReplyNotFound => (
+                "引用的消息不存在",
+                "The quoted message does not exist in this conversation",
+            ),
+            MentionNotMember => (
+                "只能 @ 本群成员",
+                "You can only mention members of this conversation",
+            ),
+            TooManyMentions => (
+                "一条消息最多 @ 20 人",
+                "A message can mention at most 20 people",
+            ),
+            SearchQueryEmpty => ("请输入要搜索的内容", "Type something to search for"),
         };
         match lang {
             Lang::Zh => zh,
@@ -273,7 +321,7 @@ impl ErrorCode {
     }
 
     /// Every code, for exhaustive tests and documentation.
-    pub const ALL: [ErrorCode; 36] = {
+    pub const ALL: [ErrorCode; 44] = {
         use ErrorCode::*;
         [
             Unauthenticated,
@@ -312,6 +360,14 @@ impl ErrorCode {
             MediaAlreadySent,
             Internal,
             Network,
+            MessageNotFound,
+            RecallTooLate,
+            RecallNotYours,
+            AlreadyRecalled,
+            ReplyNotFound,
+            MentionNotMember,
+            TooManyMentions,
+            SearchQueryEmpty,
         ]
     };
 }

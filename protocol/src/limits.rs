@@ -32,3 +32,20 @@ pub const VIDEO_MAX_BYTES_DEFAULT: u64 = 100 * 1024 * 1024;
 pub const VIDEO_MAX_MS_DEFAULT: u32 = 5 * 60_000;
 /// Longest side of an image thumbnail, in pixels.
 pub const THUMB_SIDE: u32 = 480;
+/// Unread messages are counted up to this many per conversation (the badge
+/// then says "99+"): the count costs at most this many index steps, so a
+/// user in 1,000 conversations with long backlogs costs at most 100,000.
+pub const UNREAD_MAX: i64 = 99;
+/// Most members one message may mention.
+pub const MENTIONS_MAX: usize = 20;
+/// Default time within which a sender may recall their own message, in
+/// seconds (configurable on the server).
+pub const RECALL_WINDOW_SECS_DEFAULT: u64 = 120;
+/// Longest message search query, in characters.
+pub const SEARCH_QUERY_MAX: usize = 40;
+/// Search results per page.
+pub const SEARCH_PAGE_MAX: u32 = 50;
+/// Typing frames relayed per user and conversation at most once per this
+/// many seconds (clients send one about every 3 s while typing and show it
+/// for 6 s).
+pub const TYPING_INTERVAL_SECS: u64 = 3;

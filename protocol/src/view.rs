@@ -139,6 +139,33 @@ pub struct ConversationSummary {
     /// For a direct chat: the other participant (drawn as its avatar).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peer: Option<UserBrief>,
+    /// The asking member's read position: the highest seq they have seen
+    /// (0 when not a member) (v1.2).
+    #[serde(default)]
+    pub read_seq: Seq,
+    /// Others' messages after `read_seq` (own messages never count),
+    /// counted up to [`crate::limits::UNREAD_MAX`] (v1.2).
+    #[serde(default)]
+    pub unread: i64,
+    /// True while a message after `read_seq` mentions the asking member
+    /// ([有人@我] / [Mentioned]) (v1.2).
+    #[serde(default)]
+    pub mentioned: bool,
+}
+
+/// A member's read position in one conversation and what follows from it:
+/// the badge. Answered by `mark_read` and pushed (as a `read` frame) to
+/// every socket of the user when it moves.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadState {
+    /// The conversation (`room_id` like everywhere on the wire).
+    pub room_id: ConversationId,
+    /// The highest seq seen; it never goes back.
+    pub read_seq: Seq,
+    /// Others' messages after it (capped at [`crate::limits::UNREAD_MAX`]).
+    pub unread: i64,
+    /// Whether one of them mentions the member.
+    pub mentioned: bool,
 }
 
 /// A conversation with its members, for the member panel.
@@ -147,6 +174,25 @@ pub struct ConversationDetail {
     pub room: ConversationSummary,
     /// In the order they joined, with their roles.
     pub members: Vec<Member>,
+    /// Those of `members` online right now (any open socket); kept current
+    /// afterwards by `presence` frames (v1.2).
+    #[serde(default)]
+    pub online: Vec<UserId>,
+}
+
+/// The answer to a message search (`search_messages`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchPage {
+    /// Matching messages (never recalled ones), only from conversations
+    /// the asker is a member of: newest first within a conversation,
+    /// conversations newest-created first; at most
+    /// [`crate::limits::SEARCH_PAGE_MAX`]. Open one in context with
+    /// `history(around = seq)`.
+    pub hits: Vec<ConversationEvent>,
+    /// True when the query had a word shorter than 3 characters: the
+    /// trigram index cannot find those, so only the most recent messages
+    /// were scanned (see the README) and older matches may be missing.
+    pub recent_only: bool,
 }
 
 /// One page of the public room directory (`public_rooms`).

@@ -103,6 +103,11 @@ pub struct Config {
     #[arg(long, env = "TEAHOUSE_UNSENT_MEDIA_SECS", default_value_t = 3600)]
     pub unsent_media_secs: u64,
 
+    /// Seconds after sending within which a sender may recall their own
+    /// message (room owners may remove any message at any time).
+    #[arg(long, env = "TEAHOUSE_RECALL_SECS", default_value_t = teahouse_protocol::limits::RECALL_WINDOW_SECS_DEFAULT)]
+    pub recall_secs: u64,
+
     /// Login throttling (no flags: the defaults follow OWASP's guidance;
     /// tests shorten or lengthen them).
     #[arg(skip)]
@@ -126,6 +131,7 @@ impl Config {
             heartbeat: Duration::from_secs(self.heartbeat_secs.clamp(1, 3600)),
             login_throttle: self.login_throttle.clone(),
             media: self.media_config(),
+            recall_window: Duration::from_secs(self.recall_secs),
             ..ChatConfig::default()
         }
     }
@@ -170,6 +176,7 @@ impl Config {
             uploads_per_min: 0,
             unsent_media_secs: 3600,
             decode_nice: 10,
+            recall_secs: teahouse_protocol::limits::RECALL_WINDOW_SECS_DEFAULT,
         }
     }
 }

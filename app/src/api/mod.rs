@@ -10,6 +10,9 @@ pub mod direct;
 pub mod media;
 pub mod messages;
 pub mod profile;
+pub mod reads;
+pub mod recall;
 pub mod rooms;
+pub mod search;
 #[cfg(feature = "ssr")]
 pub mod ssr;

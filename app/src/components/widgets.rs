@@ -64,6 +64,13 @@ pub fn preview(ev: &ConversationEvent, me: UserId, lang: crate::i18n::Lang) -> S
         EventBody::DirectOpened => {
             format!("{} {}", ev.actor.nickname, T::OpenedDirect.in_lang(lang))
         }
+        EventBody::MessageRecalled { .. } | EventBody::Recalled { .. } => {
+            format!(
+                "{} {}",
+                ev.actor.nickname,
+                T::RecalledAMessage.in_lang(lang)
+            )
+        }
     }
 }
 

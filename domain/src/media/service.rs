@@ -183,6 +183,8 @@ impl Chat {
             conversation_id: conversation,
             client_id,
             content,
+            reply_to: None,
+            mentions: Vec::new(),
         };
         let sent = self.sends.send(sender.clone(), msg).await?;
         Ok(sent.event)

@@ -16,6 +16,10 @@
 //!   (which also attaches a media message's upload to its conversation).
 //! - [`MediaStore`]: uploaded media files' rows (the files themselves are
 //!   [`crate::media::files`]'s).
+//! - [`ReadStore`]: read positions and the unread counts computed from them.
+//! - [`RecallStore`]: recalling a message (content out of the log, the
+//!   index and the media table, the recall logged).
+//! - [`SearchStore`]: full-text search of text messages.
 //!
 //! [`sqlite`] is the first implementation (sqlx for the rest, rusqlite on the
 //! message writer's own thread). Sessions are stored by the web layer's
@@ -25,7 +29,14 @@
 //! A second backend implements [`Store`] and runs the same domain test suite
 //! by adding a fixture (`domain/tests/chat.rs`).
 
+pub mod reads;
+pub mod recall;
+pub mod search;
 pub mod sqlite;
+
+pub use reads::ReadStore;
+pub use recall::RecallStore;
+pub use search::SearchStore;
 
 use async_trait::async_trait;
 use teahouse_protocol::{
@@ -236,7 +247,15 @@ pub trait MediaStore: Send + Sync {
 /// Everything the chat service stores.
 #[async_trait]
 pub trait Store:
-    AccountStore + ConversationStore + DirectStore + EventLog + MediaStore + std::fmt::Debug
+    AccountStore
+    + ConversationStore
+    + DirectStore
+    + EventLog
+    + MediaStore
+    + ReadStore
+    + RecallStore
+    + SearchStore
+    + std::fmt::Debug
 {
     /// True if the database answers (for `/healthz`).
     async fn ping(&self) -> bool;

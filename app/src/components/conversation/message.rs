@@ -18,8 +18,11 @@ use crate::format::{now_ms, time_label, SEPARATOR_GAP_MS};
 use crate::i18n::{tr, use_i18n, T};
 use crate::TzOffset;
 
-/// One line of the rendered log.
+/// One line of the rendered log. (An event is larger than a separator
+/// since messages carry replies and mentions; rows live only while a log
+/// renders, so boxing them would buy nothing.)
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)]
 pub enum Row {
     /// A time label before the event with this seq.
     Separator {
@@ -35,8 +38,17 @@ impl Row {
         match self {
             Row::Separator { before, .. } => format!("s{before}"),
             // The actor's nickname is part of the key: a renamed sender's
-            // rows are drawn again (a `user_updated` frame), others stay.
-            Row::Event(e) => format!("e{}@{}", e.seq, e.actor.nickname),
+            // rows are drawn again (a `user_updated` frame), others stay;
+            // so is a recall: the message is drawn again as its placeholder.
+            Row::Event(e) => {
+                let recalled = matches!(e.body, EventBody::Recalled { .. });
+                format!(
+                    "e{}@{}{}",
+                    e.seq,
+                    e.actor.nickname,
+                    if recalled { "~" } else { "" }
+                )
+            }
         }
     }
 }
@@ -89,9 +101,34 @@ pub fn MessageRow(row: Row, me: UserId, owner: Memo<Option<UserId>>) -> impl Int
         }
         Row::Event(ev) => ev,
     };
+    let actions = use_context::<super::actions::Actions>();
+    // The "new messages" divider goes before the first unread message.
+    let divider = actions.map(|a| {
+        let seq = ev.seq;
+        view! {
+            <Show when=move || a.new_from.get() == Some(seq)>
+                <div class="new-divider" role="separator" data-testid="new-divider">{tr(T::NewMessagesBelow)}</div>
+            </Show>
+        }
+    });
     let system = match ev.body {
         EventBody::Message(message) => {
             let mine = ev.actor.id == me;
+            let i_own_room = owner.get_untracked() == Some(me);
+            let tools = actions.map(|a| {
+                let target = super::actions::ReplyTarget {
+                    seq: ev.seq,
+                    sender: ev.actor.nickname.clone(),
+                    preview: super::actions::preview_of(&message.content, i18n.lang()),
+                };
+                let can_recall = super::actions::Actions::may_recall(mine, i_own_room, ev.at_ms);
+                super::actions::message_tools(a, ev.seq, target, can_recall)
+            });
+            let quote = match (&message.reply_to, actions) {
+                (Some(q), Some(a)) => Some(super::actions::quote_view((**q).clone(), a.room_id)),
+                _ => None,
+            };
+            let mentions_me = message.mentions.contains(&me);
             let actor = ev.actor.id;
             let msgtype = message.content.msgtype().as_str();
             let is_owner = move || owner.get() == Some(actor);
@@ -113,7 +150,8 @@ pub fn MessageRow(row: Row, me: UserId, owner: Memo<Option<UserId>>) -> impl Int
                 })
             };
             return view! {
-                <div class="msg" class:mine=mine data-seq=ev.seq.to_string() data-msgtype=msgtype>
+                {divider}
+                <div class="msg" class:mine=mine class:mentions-me=mentions_me data-seq=ev.seq.to_string() data-msgtype=msgtype>
                     {avatar}
                     <div class="msg-body">
                         <div class="msg-meta">
@@ -122,7 +160,9 @@ pub fn MessageRow(row: Row, me: UserId, owner: Memo<Option<UserId>>) -> impl Int
                                 <span class="owner-mark">{tr(T::Owner)}</span>
                             </Show>
                         </div>
+                        {quote}
                         {bubble(message.content, mine)}
+                        {tools}
                     </div>
                 </div>
             }
@@ -132,8 +172,11 @@ pub fn MessageRow(row: Row, me: UserId, owner: Memo<Option<UserId>>) -> impl Int
         EventBody::MemberLeft => T::LeftRoom,
         EventBody::RoomCreated { .. } => T::CreatedRoom,
         EventBody::DirectOpened => T::OpenedDirect,
+        // The placeholder says it; the recall event itself is not drawn.
+        EventBody::Recalled { .. } => T::RecalledAMessage,
+        EventBody::MessageRecalled { .. } => return ().into_any(),
     };
-    view! { <div class="sys-line">{ev.actor.nickname} " " {move || i18n.t(system)}</div> }
+    view! { <div class="sys-line" data-seq=ev.seq.to_string()>{ev.actor.nickname} " " {move || i18n.t(system)}</div> }
         .into_any()
 }
 
@@ -168,5 +211,16 @@ mod tests {
         );
         let keys: Vec<String> = rows.iter().map(Row::key).collect();
         assert_eq!(keys, ["s1", "e1@U", "e2@U", "s3", "e3@U"]);
+    }
+
+    #[test]
+    fn a_recalled_message_is_a_new_row_so_its_text_is_redrawn_away() {
+        let mut ev = at(4, 0);
+        ev.body = EventBody::Message(teahouse_protocol::Message::text("oops", "c"));
+        let before = Row::Event(ev.clone()).key();
+        ev.body = EventBody::Recalled {
+            by: teahouse_protocol::UserId(2),
+        };
+        assert_ne!(Row::Event(ev).key(), before);
     }
 }
