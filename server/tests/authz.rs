@@ -168,6 +168,28 @@ fn matrix() -> Vec<Row> {
             expect: [UNAUTH, NOT_FOUND, NOT_FOUND, NOT_FOUND],
         },
         Row {
+            endpoint: "mark_read",
+            args: |room| vec![("room_id", room.to_string()), ("seq", "1".into())],
+            expect: [UNAUTH, NOT_MEMBER, Allowed, Allowed],
+        },
+        Row {
+            endpoint: "recall_message",
+            // A seq with no event: members learn it is not there; others
+            // learn nothing about the room.
+            args: |room| vec![("room_id", room.to_string()), ("seq", "999999".into())],
+            expect: [
+                UNAUTH,
+                NOT_MEMBER,
+                Refused(ErrorCode::MessageNotFound),
+                Refused(ErrorCode::MessageNotFound),
+            ],
+        },
+        Row {
+            endpoint: "search_messages",
+            args: |room| vec![("query", "hello".into()), ("room_id", room.to_string())],
+            expect: [UNAUTH, NOT_MEMBER, Allowed, Allowed],
+        },
+        Row {
             endpoint: "history",
             args: room_arg,
             expect: [UNAUTH, NOT_MEMBER, Allowed, Allowed],
