@@ -407,6 +407,7 @@ mod tests {
             id: UserId(id),
             username: format!("u{id}"),
             nickname: format!("U{id}"),
+            avatar: None,
         }
     }
 

@@ -104,6 +104,7 @@ mod tests {
             id: UserId(7),
             username: "alice".into(),
             nickname: "爱丽丝".into(),
+            avatar: None,
         }
     }
 

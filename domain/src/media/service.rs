@@ -24,9 +24,9 @@ pub(crate) struct MediaState {
     /// The files.
     pub(crate) files: MediaFiles,
     /// Per-user upload limits.
-    gate: Arc<UploadGate>,
+    pub(crate) gate: Arc<UploadGate>,
     /// The decode pool's permits: pictures decoded at once.
-    decode: Arc<Semaphore>,
+    pub(crate) decode: Arc<Semaphore>,
 }
 
 impl MediaState {

@@ -151,6 +151,7 @@ mod tests {
                 id: teahouse_protocol::UserId(2),
                 username: "u".into(),
                 nickname: "U".into(),
+                avatar: None,
             },
             body: EventBody::MemberJoined,
         }

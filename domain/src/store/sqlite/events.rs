@@ -13,8 +13,8 @@ use sqlx::{Row, SqliteConnection};
 use std::borrow::Cow;
 
 use teahouse_protocol::{
-    ConversationEvent, ConversationId, ErrorCode, EventBody, MediaRef, Message, MessageContent,
-    MsgType, Seq, UserBrief, UserId,
+    ConversationEvent, ConversationId, ErrorCode, EventBody, MediaId, MediaRef, Message,
+    MessageContent, MsgType, Seq, UserBrief, UserId,
 };
 
 use super::Db;
@@ -23,7 +23,8 @@ use crate::{now_ms, DomainError, Result};
 
 /// Columns every event query selects, in the order [`StoredEvent`] reads.
 const EVENT_COLUMNS: &str = "e.room_id, e.seq, e.at_ms, e.kind, e.msgtype, e.body, e.client_id, \
-     u.id AS actor_id, u.username AS actor_username, u.nickname AS actor_nickname";
+     u.id AS actor_id, u.username AS actor_username, u.nickname AS actor_nickname, \
+     u.avatar AS actor_avatar";
 
 /// The one statement that stores an event, for both writers (the sqlx one
 /// for membership events, the message writer for batches). Bound in order:
@@ -117,6 +118,9 @@ impl StoredEvent {
                 id: row.try_get("actor_id")?,
                 username: row.try_get("actor_username")?,
                 nickname: row.try_get("actor_nickname")?,
+                avatar: row
+                    .try_get::<Option<String>, _>("actor_avatar")?
+                    .map(MediaId),
             },
         })
     }
@@ -135,6 +139,7 @@ impl StoredEvent {
                 id: row.get("actor_id")?,
                 username: row.get("actor_username")?,
                 nickname: row.get("actor_nickname")?,
+                avatar: row.get::<_, Option<String>>("actor_avatar")?.map(MediaId),
             },
         })
     }
@@ -315,6 +320,7 @@ mod tests {
                 id: UserId(4),
                 username: "u".into(),
                 nickname: "n".into(),
+                avatar: None,
             },
         }
     }
