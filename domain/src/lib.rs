@@ -39,7 +39,8 @@
 //!   outcome, a page to read.
 //! - [`media`]: media files: sniffing, limits, picture decoding and
 //!   thumbnails on a bounded pool, where files live, and the chat
-//!   operations on them (upload, send, fetch, sweep).
+//!   operations on them (upload, send, fetch, sweep); avatars (the same
+//!   pipeline to square JPEGs, `media::avatar`).
 //! - [`writer`]: group commit on its own thread: concurrent sends share one
 //!   transaction, answered after commit, then published.
 //! - [`store`]: the storage seam and [`store::sqlite`] (private chats:
