@@ -1,5 +1,5 @@
 import { expect, Locator, test } from "@playwright/test";
-import { register, uniqueName } from "./helpers";
+import { hydrated, register, uniqueName } from "./helpers";
 import { makePng } from "./media-helpers";
 
 /** The avatar picture inside `avatar`, once it has loaded at `side` px. */
@@ -13,7 +13,8 @@ async function expectPicture(avatar: Locator, side: number) {
 test("a new avatar shows at once on the other side's messages and member panel; removing it brings the initial back", async ({ browser }) => {
   const alice = await (await browser.newContext({ locale: "en-US" })).newPage();
   const aliceNick = "Alice";
-  await register(alice, uniqueName("alice"), aliceNick);
+  const aliceName = uniqueName("alice");
+  await register(alice, aliceName, aliceNick);
   const bob = await (await browser.newContext({ locale: "zh-CN" })).newPage();
   await register(bob, uniqueName("bob"), "鲍勃");
 
@@ -66,11 +67,20 @@ test("a new avatar shows at once on the other side's messages and member panel; 
     await bob.screenshot({ path: `${screens}/avatar-chat-desktop-zh.png` });
     await bob.setViewportSize({ width: 390, height: 844 });
     await bob.screenshot({ path: `${screens}/avatar-chat-phone-zh.png` });
-    await alice.setViewportSize({ width: 390, height: 844 });
-    await alice.screenshot({ path: `${screens}/avatar-me-phone-en.png` });
-    await alice.setViewportSize({ width: 1280, height: 800 });
     await bob.setViewportSize({ width: 1280, height: 800 });
   }
+
+  // Her phone, signed in afresh: the avatar is in the page as served.
+  const phone = await (await browser.newContext({ locale: "en-US", viewport: { width: 390, height: 844 }, hasTouch: true })).newPage();
+  await phone.goto("/login");
+  await hydrated(phone);
+  await phone.locator("#username").fill(aliceName);
+  await phone.locator("#password").fill("tea-leaves-42");
+  await phone.locator("form.auth-form button[type=submit]").click();
+  await expect(phone.getByTestId("me")).toHaveText(aliceNick);
+  await phone.getByRole("button", { name: "Me", exact: true }).click();
+  await expectPicture(phone.getByTestId("me-avatar"), 256);
+  if (screens) await phone.screenshot({ path: `${screens}/avatar-me-phone-en.png` });
 
   // Removing it: the initial is back everywhere, live.
   await alice.getByRole("button", { name: "Remove avatar" }).click();
@@ -78,4 +88,6 @@ test("a new avatar shows at once on the other side's messages and member panel; 
   await expect(bubble.locator(".avatar img")).toHaveCount(0);
   await expect(bubble.locator(".avatar")).toHaveText("A");
   await expect(member.locator(".avatar img")).toHaveCount(0);
+  // Her other device too.
+  await expect(phone.getByTestId("me-avatar").locator("img")).toHaveCount(0);
 });
