@@ -73,6 +73,9 @@ pub enum T {
     NewPassword,
     ChangePassword,
     PasswordChanged,
+    ChangeAvatar,
+    RemoveAvatar,
+    AvatarHint,
     // Private 1:1 chats.
     SendMessage,
     Contacts,
@@ -196,6 +199,12 @@ impl T {
             PasswordChanged => (
                 "密码已修改，其他设备已退出登录",
                 "Password changed; your other devices are signed out",
+            ),
+            ChangeAvatar => ("换头像", "Change avatar"),
+            RemoveAvatar => ("移除头像", "Remove avatar"),
+            AvatarHint => (
+                "JPEG、PNG、GIF 或 WebP，取中间的正方形",
+                "JPEG, PNG, GIF or WebP; the centre square is used",
             ),
             SendMessage => ("发消息", "Message"),
             Contacts => ("通讯录", "Contacts"),

@@ -14,8 +14,8 @@ use std::sync::{Arc, Mutex};
 
 use leptos::prelude::*;
 use teahouse_protocol::{
-    ConversationEvent, ConversationId, ConversationSummary, EventBody, ReadState, Seq, UserBrief,
-    UserId,
+    ConversationEvent, ConversationId, ConversationSummary, EventBody, MediaId, ReadState, Seq,
+    UserBrief, UserId,
 };
 
 use crate::error::AppError;
@@ -36,6 +36,11 @@ pub struct ChatState {
     pub me: StoredValue<UserBrief>,
     /// My nickname as drawn (changes live with the profile).
     pub me_nickname: RwSignal<String>,
+    /// My avatar as drawn (changes live with the profile).
+    pub me_avatar: RwSignal<Option<MediaId>>,
+    /// The newest profile of each user whose profile changed while this page
+    /// was open: what panels fetched before the change (members) draw.
+    pub profiles: RwSignal<HashMap<UserId, UserBrief>>,
     /// Conversation list, most recently active first.
     pub rooms: RwSignal<Vec<ConversationSummary>>,
     /// Loaded logs of the conversations that were opened. The map itself is
@@ -246,6 +251,8 @@ impl ChatState {
         let mentioned = rooms.iter().filter(|s| s.mentioned).map(|s| s.id).collect();
         ChatState {
             me_nickname: RwSignal::new(me.nickname.clone()),
+            me_avatar: RwSignal::new(me.avatar.clone()),
+            profiles: RwSignal::new(HashMap::new()),
             me: StoredValue::new(me),
             rooms: RwSignal::new(rooms),
             logs: StoredValue::new(HashMap::new()),
@@ -346,12 +353,30 @@ impl ChatState {
         self.me.with_value(|m| m.id)
     }
 
+    /// `user` as drawn now: with the newest profile pushed for them, if one
+    /// was (tracked).
+    pub fn latest(&self, user: UserBrief) -> UserBrief {
+        self.profiles
+            .with(|p| p.get(&user.id).cloned())
+            .unwrap_or(user)
+    }
+
     /// A user's profile changed (a `user_updated` frame, or my own change):
-    /// their loaded messages and the list's previews show the new name.
+    /// their loaded messages, the list's previews and private chats with
+    /// them, and member panels show the new name and avatar.
     pub fn apply_profile(&self, user: UserBrief) {
         if user.id == self.me_id() {
             self.me.set_value(user.clone());
             self.me_nickname.set(user.nickname.clone());
+            self.me_avatar.set(user.avatar.clone());
+        }
+        if self
+            .profiles
+            .with_untracked(|p| p.get(&user.id) != Some(&user))
+        {
+            self.profiles.update(|p| {
+                p.insert(user.id, user.clone());
+            });
         }
         self.logs.with_value(|logs| {
             for log in logs.values() {
@@ -359,15 +384,19 @@ impl ChatState {
             }
         });
         let stale = |s: &ConversationSummary| {
-            s.last_event
-                .as_ref()
-                .is_some_and(|e| e.actor.id == user.id && e.actor != user)
+            let old = |u: &UserBrief| u.id == user.id && *u != user;
+            s.last_event.as_ref().is_some_and(|e| old(&e.actor)) || s.peer.as_ref().is_some_and(old)
         };
         if self.rooms.with_untracked(|r| r.iter().any(stale)) {
             self.rooms.update(|rooms| {
-                for e in rooms.iter_mut().filter_map(|s| s.last_event.as_mut()) {
-                    if e.actor.id == user.id {
+                for s in rooms.iter_mut() {
+                    if let Some(e) = s.last_event.as_mut().filter(|e| e.actor.id == user.id) {
                         e.actor = user.clone();
+                    }
+                    if let Some(p) = s.peer.as_mut().filter(|p| p.id == user.id) {
+                        // A private chat is named after its peer.
+                        s.name = user.nickname.clone();
+                        *p = user.clone();
                     }
                 }
             });
@@ -580,6 +609,7 @@ mod tests {
             id: UserId(id),
             username: format!("u{id}"),
             nickname: format!("U{id}"),
+            avatar: None,
         }
     }
 
@@ -779,5 +809,46 @@ mod tests {
         assert_eq!(woken.load(Ordering::SeqCst), 1);
         log.release_catch_up();
         assert!(log.claim_catch_up());
+    }
+
+    #[test]
+    fn a_new_avatar_reaches_loaded_messages_private_chats_and_member_panels() {
+        let s = state();
+        let log = s.open_log(ConversationId(10));
+        log.merge(vec![message(10, 1, 2), message(10, 2, 3)]);
+        let mut direct = summary(30, 1);
+        direct.peer = Some(user(2));
+        direct.name = "U2".into();
+        direct.last_event = Some(message(30, 1, 2));
+        s.upsert_room(direct);
+        let avatar = MediaId("b".repeat(26));
+        let new = UserBrief {
+            nickname: "Bee".into(),
+            avatar: Some(avatar.clone()),
+            ..user(2)
+        };
+        s.apply_profile(new.clone());
+        log.with(|m| {
+            assert_eq!(m[&1].actor, new);
+            assert_eq!(m[&2].actor, user(3), "others are left as they were");
+        });
+        let row = s
+            .rooms
+            .with_untracked(|r| r.iter().find(|r| r.id == ConversationId(30)).cloned())
+            .unwrap();
+        assert_eq!(row.peer.as_ref(), Some(&new));
+        assert_eq!(row.name, "Bee", "a private chat is named after its peer");
+        assert_eq!(row.last_event.unwrap().actor, new);
+        // A member panel fetched before draws the pushed profile.
+        assert_eq!(untrack(|| s.latest(user(2))), new);
+        assert_eq!(untrack(|| s.latest(user(3))), user(3));
+        // My own change: the header and the Me card follow it.
+        s.apply_profile(UserBrief {
+            avatar: Some(avatar.clone()),
+            ..user(1)
+        });
+        assert_eq!(s.me_avatar.get_untracked(), Some(avatar));
+        s.apply_profile(user(1));
+        assert_eq!(s.me_avatar.get_untracked(), None);
     }
 }

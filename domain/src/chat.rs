@@ -84,7 +84,7 @@ impl Chat {
         );
         let hub = Hub::new(config.conn_queue_capacity, 200);
         let publisher: Arc<dyn Publisher> = hub.clone();
-        Ok(Arc::new(Chat {
+        let chat = Arc::new(Chat {
             sends: SendQueue::start(store.open_appender()?, publisher.clone(), 4096, 512)?,
             hub,
             publisher,
@@ -96,7 +96,12 @@ impl Chat {
             users: std::sync::RwLock::new(std::collections::HashMap::new()),
             store,
             config,
-        }))
+        });
+        match chat.sweep_orphan_avatars().await? {
+            0 => {}
+            n => tracing::info!(removed = n, "removed avatar files a crash left behind"),
+        }
+        Ok(chat)
     }
 
     /// Creates an account and joins it to the default rooms (announced live).
@@ -179,17 +184,25 @@ impl Chat {
     pub async fn change_nickname(&self, user: &UserBrief, nickname: &str) -> Result<UserBrief> {
         let nickname = validate::nickname(nickname)?;
         let updated = self.store.set_nickname(user.id, &nickname).await?;
-        let auth_epoch = self.auth_epoch(user.id).await?;
+        self.profile_changed(&updated).await?;
+        Ok(updated)
+    }
+
+    /// `updated` is a user's new profile (nickname, avatar): their sessions
+    /// see it from the next request on, and everyone sharing a conversation
+    /// with them (their own other tabs included) gets it pushed.
+    pub(crate) async fn profile_changed(&self, updated: &UserBrief) -> Result<()> {
+        let auth_epoch = self.auth_epoch(updated.id).await?;
         self.remember(Account {
             user: updated.clone(),
             auth_epoch,
         });
-        let conversations = self.store.conversations_of(user.id).await?;
+        let conversations = self.store.conversations_of(updated.id).await?;
         self.publisher.signal(Signal::ProfileChanged {
             user: updated.clone(),
             conversations: conversations.into(),
         });
-        Ok(updated)
+        Ok(())
     }
 
     /// Changes `user`'s password (the current one must be given; wrong

@@ -41,7 +41,8 @@
 //!   outcome, a page to read.
 //! - [`media`]: media files: sniffing, limits, picture decoding and
 //!   thumbnails on a bounded pool, where files live, and the chat
-//!   operations on them (upload, send, fetch, sweep).
+//!   operations on them (upload, send, fetch, sweep); avatars (the same
+//!   pipeline to square JPEGs, `media::avatar`).
 //! - [`workers`]: dedicated threads for CPU-heavy jobs (password hashing;
 //!   picture decoding at a lower priority, so it never delays sends).
 //! - [`writer`]: group commit on its own thread: concurrent sends share one

@@ -302,6 +302,7 @@ mod tests {
                 id: UserId(2),
                 username: "bob".into(),
                 nickname: "鲍勃".into(),
+                avatar: None,
             },
             msgtype: Some(MsgType::Text),
             excerpt: "first line".into(),

@@ -133,6 +133,7 @@ mod tests {
             id: UserId(7),
             username: "alice".into(),
             nickname: "爱丽丝".into(),
+            avatar: None,
         }
     }
 

@@ -49,3 +49,13 @@ pub const SEARCH_PAGE_MAX: u32 = 50;
 /// many seconds (clients send one about every 3 s while typing and show it
 /// for 6 s).
 pub const TYPING_INTERVAL_SECS: u64 = 3;
+/// The sides (px) an uploaded avatar is stored at, each a square JPEG
+/// (`GET /avatar/{id}/{side}`). Small: every avatar in lists, messages and
+/// member panels (36–44 CSS px), sharp up to 3x phone screens. Large: the
+/// Me card (64 CSS px) up to 4x. Two sizes, not the original: a list of 50
+/// messages costs a few KB per sender, and nothing else is ever kept.
+pub const AVATAR_SIDES: [u32; 2] = [AVATAR_SMALL, AVATAR_LARGE];
+/// See [`AVATAR_SIDES`].
+pub const AVATAR_SMALL: u32 = 128;
+/// See [`AVATAR_SIDES`].
+pub const AVATAR_LARGE: u32 = 256;

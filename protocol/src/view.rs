@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ConversationEvent, ConversationId, Seq, UserId};
+use crate::{ConversationEvent, ConversationId, MediaId, Seq, UserId};
 
 /// The username of the system account that owns the lobby: reserved (no
 /// one can register it), it cannot sign in and is nobody to chat with, so
@@ -18,6 +18,12 @@ pub struct UserBrief {
     pub username: String,
     /// Display name (any script, not unique).
     pub nickname: String,
+    /// Their uploaded avatar (`GET /avatar/{id}/{size}`), if they set one;
+    /// None: the generated one. A new upload gets a new id, so a URL never
+    /// changes its picture. (Absent from v1.0 servers and omitted when
+    /// None, so v1 clients parse it unchanged.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<MediaId>,
 }
 
 impl UserBrief {
@@ -98,6 +104,9 @@ pub struct Member {
     pub username: String,
     pub nickname: String,
     pub role: MemberRole,
+    /// Their avatar, as [`UserBrief::avatar`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<MediaId>,
 }
 
 impl Member {
@@ -112,6 +121,7 @@ impl Member {
             id: self.id,
             username: self.username.clone(),
             nickname: self.nickname.clone(),
+            avatar: self.avatar.clone(),
         }
     }
 }
@@ -207,6 +217,32 @@ pub struct RoomPage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_avatar_is_optional_on_the_wire() {
+        // A v1.0 user (no avatar field) parses; None is not sent.
+        let v1: UserBrief =
+            serde_json::from_str(r#"{"id":7,"username":"a","nickname":"A"}"#).unwrap();
+        assert_eq!(v1.avatar, None);
+        assert_eq!(
+            serde_json::to_string(&v1).unwrap(),
+            r#"{"id":7,"username":"a","nickname":"A"}"#
+        );
+        let with = UserBrief {
+            avatar: Some(MediaId("a".repeat(26))),
+            ..v1
+        };
+        let json = serde_json::to_string(&with).unwrap();
+        assert!(
+            json.ends_with(&format!(r#""avatar":"{}"}}"#, "a".repeat(26))),
+            "{json}"
+        );
+        assert_eq!(serde_json::from_str::<UserBrief>(&json).unwrap(), with);
+        let m: Member =
+            serde_json::from_str(r#"{"id":1,"username":"b","nickname":"B","role":"owner"}"#)
+                .unwrap();
+        assert_eq!(m.brief().avatar, None);
+    }
 
     #[test]
     fn a_v1_summary_without_kind_is_a_room_and_tags_are_stable() {

@@ -214,6 +214,13 @@ fn matrix() -> Vec<Row> {
             expect: [UNAUTH, Allowed, Allowed, Allowed],
         },
         Row {
+            endpoint: "remove_avatar",
+            args: none,
+            // Only one's own (no argument names a user); with none set it
+            // changes nothing. Uploads and fetches: tests/avatar.rs.
+            expect: [UNAUTH, Allowed, Allowed, Allowed],
+        },
+        Row {
             endpoint: "change_password",
             // The wrong current password: signed-in callers get as far as
             // the check, and nothing changes.

@@ -112,7 +112,7 @@ fn ChatShell(
             <h1 class="sr-only">{tr(T::AppName)}</h1>
             <section class="sidebar" aria-label=tr(T::Chats)>
                 <header class="sidebar-head">
-                    <Avatar of=user.id name=user.nickname.clone()/>
+                    {move || view! { <Avatar of=user.id name=state.me_nickname.get() image=state.me_avatar.get()/> }}
                     <span class="me-name" data-testid="me">{move || state.me_nickname.get()}</span>
                     <LangToggle/>
                     <button type="button" class="link-button" on:click=move |_| on_logout.run(())>{tr(T::Logout)}</button>

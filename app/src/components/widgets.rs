@@ -1,30 +1,58 @@
 //! Small shared widgets.
 
 use leptos::prelude::*;
-use teahouse_protocol::{ConversationEvent, EventBody, MessageContent, UserId};
+use teahouse_protocol::limits::{AVATAR_LARGE, AVATAR_SMALL};
+use teahouse_protocol::{ConversationEvent, EventBody, MediaId, MessageContent, UserId};
 
 use crate::error::AppError;
 use crate::format::{avatar_color, avatar_initial, AvatarOf};
 use crate::i18n::{tr, use_i18n, T};
 
-/// A generated avatar: the first letter on a colour derived from the id of
-/// whoever it stands for (a [`UserId`] or a conversation's id).
+/// An avatar: the user's uploaded picture (`image`) if they set one, over
+/// the generated one — the first letter on a colour derived from the id of
+/// whoever it stands for (a [`UserId`] or a conversation's id) — which shows
+/// while the picture loads and stays if it fails. The picture has its box's
+/// width and height, so nothing moves when it arrives. `large` is the size
+/// of list rows, `xl` that of the Me card.
 #[component]
 pub fn Avatar(
     #[prop(into)] of: AvatarOf,
     name: String,
     #[prop(optional)] large: bool,
+    #[prop(optional)] xl: bool,
+    #[prop(optional_no_strip)] image: Option<MediaId>,
 ) -> impl IntoView {
     let initial = avatar_initial(&name);
+    // CSS px of `.avatar`, `.avatar-lg`, `.avatar-xl`.
+    let (css_px, file_px) = match (xl, large) {
+        (true, _) => (64, AVATAR_LARGE),
+        (false, true) => (44, AVATAR_SMALL),
+        (false, false) => (36, AVATAR_SMALL),
+    };
+    let picture = image.map(|id| {
+        let failed = RwSignal::new(false);
+        view! {
+            <img class="avatar-img" class:avatar-failed=move || failed.get()
+                src=avatar_url(&id, file_px) width=css_px height=css_px alt=""
+                decoding="async" on:error=move |_| failed.set(true)/>
+        }
+    });
     view! {
         <span
             class=format!("avatar {}", avatar_color(of))
             class:avatar-lg=large
+            class:avatar-xl=xl
             aria-hidden="true"
         >
             {initial}
+            {picture}
         </span>
     }
+}
+
+/// Where avatar `id` is served at `side` px (a square JPEG).
+pub fn avatar_url(id: &MediaId, side: u32) -> String {
+    format!("/avatar/{id}/{side}")
 }
 
 /// A form-level or page-level error message, optionally after a line

@@ -41,6 +41,16 @@ pub mod on_demand {
         super::upload::upload(&file, kind, duration_ms, on_progress).await
     }
 
+    /// [`upload::upload_avatar`](super::upload::upload_avatar), loaded on
+    /// first use.
+    #[lazy]
+    pub async fn upload_avatar(
+        file: Blob,
+        on_progress: Box<dyn Fn(u32)>,
+    ) -> Result<teahouse_protocol::UserBrief, Failure> {
+        super::upload::upload_avatar(&file, on_progress).await
+    }
+
     /// [`recorder::start`](super::recorder::start), loaded on first use.
     #[lazy]
     pub async fn start_recording() -> Result<Recording, JsValue> {

@@ -10,8 +10,10 @@
 //! refused or abandoned upload leaves nothing: its temporary file is removed
 //! when dropped. Uploads never sent are swept after
 //! [`MediaConfig::unsent_ttl`]. The operations the web layer calls are on
-//! [`crate::Chat`] ([`service`]).
+//! [`crate::Chat`] ([`service`]; avatars, which take the same pipeline to
+//! square JPEGs of fixed sizes, in [`avatar`]).
 
+pub mod avatar;
 pub mod container;
 pub mod files;
 pub mod picture;

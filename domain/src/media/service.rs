@@ -29,10 +29,10 @@ pub(crate) struct MediaState {
     /// The files.
     pub(crate) files: MediaFiles,
     /// Per-user upload limits.
-    gate: Arc<UploadGate>,
+    pub(crate) gate: Arc<UploadGate>,
     /// The decode pool: `decode_threads` threads at a lower priority than
     /// the runtime and the message writer (see [`crate::workers`]).
-    decode: WorkerPool,
+    pub(crate) decode: WorkerPool,
 }
 
 impl MediaState {

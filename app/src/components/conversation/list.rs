@@ -23,7 +23,7 @@ pub fn ConversationList(selected: Memo<Option<ConversationId>>) -> impl IntoView
         <ul class="conversations" role="list">
             <For
                 each=move || state.rooms.get()
-                key=|r| (r.id, r.last_seq, r.member_count, r.name.clone())
+                key=|r| (r.id, r.last_seq, r.member_count, r.name.clone(), r.peer.clone())
                 children=move |room| view! { <ConversationRow room selected/> }
             />
         </ul>
@@ -59,7 +59,7 @@ fn ConversationRow(
             >
                 {match room.peer.clone() {
                     // A private chat shows the other person.
-                    Some(peer) => view! { <Avatar of=peer.id name=peer.nickname large=true/> },
+                    Some(peer) => view! { <Avatar of=peer.id name=peer.nickname large=true image=peer.avatar/> },
                     None => view! { <Avatar of=id name=room.name.clone() large=true/> },
                 }}
                 <span class="conv-main">

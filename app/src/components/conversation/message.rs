@@ -37,15 +37,17 @@ impl Row {
     pub fn key(&self) -> String {
         match self {
             Row::Separator { before, .. } => format!("s{before}"),
-            // The actor's nickname is part of the key: a renamed sender's
-            // rows are drawn again (a `user_updated` frame), others stay;
-            // so is a recall: the message is drawn again as its placeholder.
+            // The actor's nickname and avatar are part of the key: a
+            // renamed sender's rows, or one with a new avatar, are drawn
+            // again (a `user_updated` frame), others stay; so is a recall:
+            // the message is drawn again as its placeholder.
             Row::Event(e) => {
                 let recalled = matches!(e.body, EventBody::Recalled { .. });
                 format!(
-                    "e{}@{}{}",
+                    "e{}@{}@{}{}",
                     e.seq,
                     e.actor.nickname,
+                    e.actor.avatar.as_ref().map_or("", |a| a.0.as_str()),
                     if recalled { "~" } else { "" }
                 )
             }
@@ -132,7 +134,7 @@ pub fn MessageRow(row: Row, me: UserId, owner: Memo<Option<UserId>>) -> impl Int
             let actor = ev.actor.id;
             let msgtype = message.content.msgtype().as_str();
             let is_owner = move || owner.get() == Some(actor);
-            let avatar = view! { <Avatar of=ev.actor.id name=ev.actor.nickname.clone()/> };
+            let avatar = view! { <Avatar of=ev.actor.id name=ev.actor.nickname.clone() image=ev.actor.avatar.clone()/> };
             // Someone else's avatar opens your private chat with them.
             let avatar = if mine {
                 Either::Left(avatar)
@@ -194,6 +196,7 @@ mod tests {
                 id: teahouse_protocol::UserId(2),
                 username: "u".into(),
                 nickname: "U".into(),
+                avatar: None,
             },
             body: EventBody::MemberJoined,
         }
@@ -210,7 +213,14 @@ mod tests {
             .into_iter(),
         );
         let keys: Vec<String> = rows.iter().map(Row::key).collect();
-        assert_eq!(keys, ["s1", "e1@U", "e2@U", "s3", "e3@U"]);
+        assert_eq!(keys, ["s1", "e1@U@", "e2@U@", "s3", "e3@U@"]);
+        // A new avatar changes the key: the row is drawn again with it.
+        let mut pictured = at(1, 0);
+        pictured.actor.avatar = Some(teahouse_protocol::MediaId("c".repeat(26)));
+        assert_eq!(
+            Row::Event(pictured).key(),
+            format!("e1@U@{}", "c".repeat(26))
+        );
     }
 
     #[test]

@@ -494,7 +494,7 @@ pub fn PendingBubble(p: Pending, outbox: Outbox) -> impl IntoView {
     };
     view! {
         <div class="msg mine pending" class:failed=is_failed data-client-id=client_id>
-            <Avatar of=me.id name=me.nickname.clone()/>
+            <Avatar of=me.id name=me.nickname.clone() image=me.avatar.clone()/>
             <div class="msg-body">
                 <div class=bubble_class>{content}</div>
                 <div class="pending-state" role="status">{state_line}</div>

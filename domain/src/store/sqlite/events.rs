@@ -13,8 +13,8 @@ use sqlx::{Row, SqliteConnection};
 use std::borrow::Cow;
 
 use teahouse_protocol::{
-    ConversationEvent, ConversationId, ErrorCode, EventBody, MediaRef, Message, MessageContent,
-    MsgType, Quote, Seq, UserBrief, UserId,
+    ConversationEvent, ConversationId, ErrorCode, EventBody, MediaId, MediaRef, Message,
+    MessageContent, MsgType, Quote, Seq, UserBrief, UserId,
 };
 
 use super::Db;
@@ -27,6 +27,7 @@ pub(crate) const EVENT_COLUMNS: &str =
     "e.room_id, e.seq, e.at_ms, e.kind, e.msgtype, e.body, e.client_id, \
      e.reply_to, e.mentions, \
      u.id AS actor_id, u.username AS actor_username, u.nickname AS actor_nickname, \
+     u.avatar AS actor_avatar, \
      q.seq AS q_seq, q.kind AS q_kind, q.msgtype AS q_msgtype, q.body AS q_body, \
      qu.id AS q_actor_id, qu.username AS q_actor_username, qu.nickname AS q_actor_nickname";
 
@@ -192,6 +193,8 @@ impl StoredQuote {
                     id: row.get(4)?,
                     username: row.get(5)?,
                     nickname: row.get(6)?,
+                    // A quote shows the name, not the picture.
+                    avatar: None,
                 },
             })
         })
@@ -250,6 +253,8 @@ impl StoredEvent {
                         id: row.try_get("q_actor_id")?,
                         username: row.try_get("q_actor_username")?,
                         nickname: row.try_get("q_actor_nickname")?,
+                        // A quote shows the name, not the picture.
+                        avatar: None,
                     },
                 }),
                 None => None,
@@ -258,6 +263,9 @@ impl StoredEvent {
                 id: row.try_get("actor_id")?,
                 username: row.try_get("actor_username")?,
                 nickname: row.try_get("actor_nickname")?,
+                avatar: row
+                    .try_get::<Option<String>, _>("actor_avatar")?
+                    .map(MediaId),
             },
         })
     }
@@ -284,6 +292,8 @@ impl StoredEvent {
                         id: row.get("q_actor_id")?,
                         username: row.get("q_actor_username")?,
                         nickname: row.get("q_actor_nickname")?,
+                        // A quote shows the name, not the picture.
+                        avatar: None,
                     },
                 }),
                 None => None,
@@ -292,6 +302,7 @@ impl StoredEvent {
                 id: row.get("actor_id")?,
                 username: row.get("actor_username")?,
                 nickname: row.get("actor_nickname")?,
+                avatar: row.get::<_, Option<String>>("actor_avatar")?.map(MediaId),
             },
         })
     }
@@ -533,6 +544,7 @@ mod tests {
                 id: UserId(4),
                 username: "u".into(),
                 nickname: "n".into(),
+                avatar: None,
             },
         }
     }

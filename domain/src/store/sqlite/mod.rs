@@ -94,6 +94,18 @@ impl AccountStore for SqliteStore {
         accounts::set_password(&self.db, id, password_hash).await
     }
 
+    async fn set_avatar(
+        &self,
+        id: UserId,
+        avatar: Option<&MediaId>,
+    ) -> Result<(UserBrief, Option<MediaId>)> {
+        accounts::set_avatar(&self.db, id, avatar).await
+    }
+
+    async fn avatar_in_use(&self, avatar: &MediaId) -> Result<bool> {
+        accounts::avatar_in_use(&self.db, avatar).await
+    }
+
     async fn credentials(&self, username: &str) -> Result<Option<(UserBrief, String)>> {
         accounts::credentials(&self.db, username).await
     }
