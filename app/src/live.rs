@@ -98,13 +98,52 @@ async fn session(state: ChatState, resumed: bool) -> Outcome {
         return Outcome::NeverOpened;
     };
     let (mut tx, mut rx) = ws.split();
+    // Frames the page writes (typing) go through this queue to the socket.
+    let (out_tx, mut out_rx) = mpsc::unbounded::<String>();
+    state
+        .socket_out
+        .set_value(Some(std::sync::Arc::new(move |text: String| {
+            let _ = out_tx.unbounded_send(text);
+        })));
+    let outcome = run_socket(state, resumed, &mut tx, &mut rx, &mut out_rx).await;
+    state.socket_out.set_value(None);
+    outcome
+}
+
+/// What woke the socket loop.
+enum Step {
+    Incoming(Option<Result<Message, WebSocketError>>),
+    Outgoing(String),
+    Tick,
+}
+
+async fn run_socket(
+    state: ChatState,
+    resumed: bool,
+    tx: &mut futures::stream::SplitSink<WebSocket, Message>,
+    rx: &mut futures::stream::SplitStream<WebSocket>,
+    out_rx: &mut mpsc::UnboundedReceiver<String>,
+) -> Outcome {
     let mut heartbeat = Duration::from_secs(25);
     let mut opened = false;
     let mut last_seen = now_ms();
+    let ended = |opened: bool| {
+        if opened {
+            Outcome::Dropped
+        } else {
+            Outcome::NeverOpened
+        }
+    };
     loop {
         let tick = TimeoutFuture::new(heartbeat.as_millis() as u32);
-        match select(rx.next(), tick).await {
-            Either::Left((Some(Ok(Message::Text(text))), _)) => {
+        let step = match select(select(rx.next(), out_rx.next()), tick).await {
+            Either::Left((Either::Left((incoming, _)), _)) => Step::Incoming(incoming),
+            Either::Left((Either::Right((Some(text), _)), _)) => Step::Outgoing(text),
+            Either::Left((Either::Right((None, _)), _)) => continue,
+            Either::Right(((), _)) => Step::Tick,
+        };
+        match step {
+            Step::Incoming(Some(Ok(Message::Text(text)))) => {
                 last_seen = now_ms();
                 let Ok(frame) = serde_json::from_str::<ServerFrame>(&text) else {
                     leptos::logging::warn!("ignoring unknown frame");
@@ -120,40 +159,27 @@ async fn session(state: ChatState, resumed: bool) -> Outcome {
                 }
                 handle(state, frame);
             }
-            Either::Left((Some(Ok(Message::Bytes(_))), _)) => last_seen = now_ms(),
-            Either::Left((Some(Err(WebSocketError::ConnectionClose(ev))), _)) => {
+            Step::Incoming(Some(Ok(Message::Bytes(_)))) => last_seen = now_ms(),
+            Step::Incoming(Some(Err(WebSocketError::ConnectionClose(ev)))) => {
                 if ev.code == close_code::SESSION_ENDED {
                     return Outcome::LoggedOut;
                 }
-                return if opened {
-                    Outcome::Dropped
-                } else {
-                    Outcome::NeverOpened
-                };
+                return ended(opened);
             }
-            Either::Left((Some(Err(_)) | None, _)) => {
-                return if opened {
-                    Outcome::Dropped
-                } else {
-                    Outcome::NeverOpened
-                };
+            Step::Incoming(Some(Err(_)) | None) => return ended(opened),
+            Step::Outgoing(text) => {
+                if tx.send(Message::Text(text)).await.is_err() {
+                    return ended(opened);
+                }
             }
-            Either::Right(((), _)) => {
+            Step::Tick => {
                 // Two heartbeats of silence: the connection is dead.
                 if now_ms() - last_seen > 2.0 * heartbeat.as_millis() as f64 {
-                    return if opened {
-                        Outcome::Dropped
-                    } else {
-                        Outcome::NeverOpened
-                    };
+                    return ended(opened);
                 }
                 let ping = serde_json::to_string(&ClientFrame::Ping).unwrap_or_default();
                 if tx.send(Message::Text(ping)).await.is_err() {
-                    return if opened {
-                        Outcome::Dropped
-                    } else {
-                        Outcome::NeverOpened
-                    };
+                    return ended(opened);
                 }
             }
         }
@@ -178,6 +204,9 @@ fn handle(state: ChatState, frame: ServerFrame) {
             }
         }),
         ServerFrame::UserUpdated { user } => state.apply_profile(user),
+        // My read position moved (here or in another tab or device).
+        ServerFrame::Read { state: read } => state.apply_read(&read),
+        ServerFrame::Typing { room_id, user } => state.apply_typing(room_id, user),
         // Roles and the desk: drawn by the admin page and the consoles.
         ServerFrame::RoleChanged { .. }
         | ServerFrame::QueuePosition { .. }
@@ -245,7 +274,7 @@ async fn catch_up(state: ChatState, room_id: ConversationId, log: ConversationLo
     let mut attempt = 0;
     while pages < 50 && state.log(room_id).is_some_and(|l| l.same_as(&log)) {
         let after = log.synced_through();
-        match history(room_id, None, Some(after), Some(PAGE)).await {
+        match history(room_id, None, Some(after), Some(PAGE), None).await {
             Ok(events) => {
                 attempt = 0;
                 pages += 1;

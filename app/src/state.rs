@@ -14,7 +14,8 @@ use std::sync::{Arc, Mutex};
 
 use leptos::prelude::*;
 use teahouse_protocol::{
-    ConversationEvent, ConversationId, ConversationSummary, EventBody, Seq, UserBrief, UserId,
+    ConversationEvent, ConversationId, ConversationSummary, EventBody, MediaId, ReadState, Seq,
+    UserBrief, UserId,
 };
 
 use crate::error::AppError;
@@ -35,6 +36,11 @@ pub struct ChatState {
     pub me: StoredValue<UserBrief>,
     /// My nickname as drawn (changes live with the profile).
     pub me_nickname: RwSignal<String>,
+    /// My avatar as drawn (changes live with the profile).
+    pub me_avatar: RwSignal<Option<MediaId>>,
+    /// The newest profile of each user whose profile changed while this page
+    /// was open: what panels fetched before the change (members) draw.
+    pub profiles: RwSignal<HashMap<UserId, UserBrief>>,
     /// Conversation list, most recently active first.
     pub rooms: RwSignal<Vec<ConversationSummary>>,
     /// Loaded logs of the conversations that were opened. The map itself is
@@ -58,7 +64,20 @@ pub struct ChatState {
     /// Why the last attempt to open a private chat failed (shown in the
     /// pane and the contacts panel), cleared by the next attempt.
     pub direct_error: RwSignal<Option<AppError>>,
+    /// Conversations with an unread message that mentions me ([有人@我]).
+    pub mentioned: RwSignal<HashSet<ConversationId>>,
+    /// Who is typing where, until when (ms since the epoch).
+    pub typing: RwSignal<Vec<(ConversationId, UserBrief, f64)>>,
+    /// Writes a frame to the push socket while one is open (set by
+    /// [`crate::live`]).
+    pub socket_out: StoredValue<Option<SocketWriter>>,
+    /// A message to bring into view once its conversation shows (a search
+    /// hit, a quote's original).
+    pub focus: RwSignal<Option<(ConversationId, Seq)>>,
 }
+
+/// Writes a text frame to the open push socket.
+pub type SocketWriter = Arc<dyn Fn(String) + Send + Sync>;
 
 /// What the caller should do after [`ChatState::apply_event`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,6 +131,14 @@ impl ConversationLog {
         self.events.with(f)
     }
 
+    /// Reads the loaded events without tracking them.
+    pub fn with_events_untracked<R>(
+        &self,
+        f: impl FnOnce(&BTreeMap<Seq, ConversationEvent>) -> R,
+    ) -> R {
+        self.events.with_untracked(f)
+    }
+
     /// Adds fetched events (a page of history or a catch-up).
     pub fn merge(&self, events: Vec<ConversationEvent>) {
         if events.is_empty() {
@@ -119,7 +146,7 @@ impl ConversationLog {
         }
         self.events.update(|log| {
             for e in events {
-                log.insert(e.seq, e);
+                put(log, e);
             }
         });
     }
@@ -141,9 +168,7 @@ impl ConversationLog {
     }
 
     fn insert(&self, ev: ConversationEvent) {
-        self.events.update(|log| {
-            log.insert(ev.seq, ev);
-        });
+        self.events.update(|log| put(log, ev));
     }
 
     /// Highest seq loaded.
@@ -217,18 +242,110 @@ impl ConversationLog {
 
 impl ChatState {
     pub fn new(me: UserBrief, rooms: Vec<ConversationSummary>) -> Self {
+        let unread: HashMap<ConversationId, u32> = rooms
+            .iter()
+            .filter(|s| s.unread > 0)
+            .map(|s| (s.id, u32::try_from(s.unread).unwrap_or(0)))
+            .collect();
+        let total = unread.values().sum();
+        let mentioned = rooms.iter().filter(|s| s.mentioned).map(|s| s.id).collect();
         ChatState {
             me_nickname: RwSignal::new(me.nickname.clone()),
+            me_avatar: RwSignal::new(me.avatar.clone()),
+            profiles: RwSignal::new(HashMap::new()),
             me: StoredValue::new(me),
             rooms: RwSignal::new(rooms),
             logs: StoredValue::new(HashMap::new()),
-            unread: RwSignal::new(HashMap::new()),
-            unread_total: RwSignal::new(0),
+            unread: RwSignal::new(unread),
+            unread_total: RwSignal::new(total),
             list_error: RwSignal::new(None),
             online: RwSignal::new(HashSet::new()),
             open_room: RwSignal::new(None),
             live: RwSignal::new(Live::Connecting),
             direct_error: RwSignal::new(None),
+            mentioned: RwSignal::new(mentioned),
+            typing: RwSignal::new(Vec::new()),
+            socket_out: StoredValue::new(None),
+            focus: RwSignal::new(None),
+        }
+    }
+
+    /// The server's badge of a conversation (a `read` frame, or a
+    /// `mark_read` answer): the same in every tab.
+    pub fn apply_read(&self, read: &ReadState) {
+        let room = read.room_id;
+        self.set_unread(room, u32::try_from(read.unread).unwrap_or(0));
+        self.mentioned.update(|m| {
+            if read.mentioned {
+                m.insert(room);
+            } else {
+                m.remove(&room);
+            }
+        });
+        self.rooms.update(|rooms| {
+            if let Some(s) = rooms.iter_mut().find(|s| s.id == room) {
+                s.read_seq = s.read_seq.max(read.read_seq);
+            }
+        });
+    }
+
+    fn set_unread(&self, room_id: ConversationId, n: u32) {
+        let old = self
+            .unread
+            .with_untracked(|u| u.get(&room_id).copied().unwrap_or(0));
+        if old == n {
+            return;
+        }
+        self.unread.update(|u| {
+            if n == 0 {
+                u.remove(&room_id);
+            } else {
+                u.insert(room_id, n);
+            }
+        });
+        self.unread_total
+            .update(|t| *t = (*t + n).saturating_sub(old));
+    }
+
+    /// Writes `frame` to the push socket, if one is open (typing; lost
+    /// otherwise, as ephemeral signals may be).
+    pub fn send_frame(&self, frame: &teahouse_protocol::ClientFrame) {
+        if let (Some(out), Ok(text)) = (self.socket_out.get_value(), serde_json::to_string(frame)) {
+            out(text);
+        }
+    }
+
+    /// Someone is typing in a conversation: shown for six seconds.
+    pub fn apply_typing(&self, room: ConversationId, user: UserBrief) {
+        let until = crate::format::now_ms() as f64 + 6_000.0;
+        self.typing.update(|t| {
+            t.retain(|(r, u, _)| !(*r == room && u.id == user.id));
+            t.push((room, user, until));
+        });
+        // Expires by itself.
+        #[cfg(feature = "hydrate")]
+        {
+            let typing = self.typing;
+            set_timeout(
+                move || {
+                    let now = crate::format::now_ms() as f64;
+                    typing.update(|t| t.retain(|(_, _, until)| *until > now));
+                },
+                std::time::Duration::from_millis(6_100),
+            );
+        }
+    }
+
+    /// Whether the page is hidden (another tab, minimised): messages
+    /// arriving then are not seen.
+    pub fn page_hidden() -> bool {
+        #[cfg(feature = "hydrate")]
+        {
+            document().hidden()
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            false
         }
     }
 
@@ -236,12 +353,30 @@ impl ChatState {
         self.me.with_value(|m| m.id)
     }
 
+    /// `user` as drawn now: with the newest profile pushed for them, if one
+    /// was (tracked).
+    pub fn latest(&self, user: UserBrief) -> UserBrief {
+        self.profiles
+            .with(|p| p.get(&user.id).cloned())
+            .unwrap_or(user)
+    }
+
     /// A user's profile changed (a `user_updated` frame, or my own change):
-    /// their loaded messages and the list's previews show the new name.
+    /// their loaded messages, the list's previews and private chats with
+    /// them, and member panels show the new name and avatar.
     pub fn apply_profile(&self, user: UserBrief) {
         if user.id == self.me_id() {
             self.me.set_value(user.clone());
             self.me_nickname.set(user.nickname.clone());
+            self.me_avatar.set(user.avatar.clone());
+        }
+        if self
+            .profiles
+            .with_untracked(|p| p.get(&user.id) != Some(&user))
+        {
+            self.profiles.update(|p| {
+                p.insert(user.id, user.clone());
+            });
         }
         self.logs.with_value(|logs| {
             for log in logs.values() {
@@ -249,15 +384,19 @@ impl ChatState {
             }
         });
         let stale = |s: &ConversationSummary| {
-            s.last_event
-                .as_ref()
-                .is_some_and(|e| e.actor.id == user.id && e.actor != user)
+            let old = |u: &UserBrief| u.id == user.id && *u != user;
+            s.last_event.as_ref().is_some_and(|e| old(&e.actor)) || s.peer.as_ref().is_some_and(old)
         };
         if self.rooms.with_untracked(|r| r.iter().any(stale)) {
             self.rooms.update(|rooms| {
-                for e in rooms.iter_mut().filter_map(|s| s.last_event.as_mut()) {
-                    if e.actor.id == user.id {
+                for s in rooms.iter_mut() {
+                    if let Some(e) = s.last_event.as_mut().filter(|e| e.actor.id == user.id) {
                         e.actor = user.clone();
+                    }
+                    if let Some(p) = s.peer.as_mut().filter(|p| p.id == user.id) {
+                        // A private chat is named after its peer.
+                        s.name = user.nickname.clone();
+                        *p = user.clone();
                     }
                 }
             });
@@ -312,10 +451,28 @@ impl ChatState {
             }
             log.insert(ev.clone());
         }
-        // 2. Unread badge.
-        let is_message = matches!(ev.body, EventBody::Message { .. });
-        if is_message && ev.actor.id != me && self.open_room.get_untracked() != Some(room_id) {
-            self.add_unread(room_id, 1);
+        // 2. Unread badge (the server's count comes back with the next
+        // `read` frame or list; this keeps it live meanwhile).
+        let unseen = self.open_room.get_untracked() != Some(room_id) || Self::page_hidden();
+        if let EventBody::Message(m) = &ev.body {
+            if ev.actor.id != me {
+                self.typing
+                    .update(|t| t.retain(|(r, u, _)| !(*r == room_id && u.id == ev.actor.id)));
+                if unseen {
+                    self.add_unread(room_id, 1);
+                    if m.mentions.contains(&me) {
+                        self.mentioned.update(|s| {
+                            s.insert(room_id);
+                        });
+                    }
+                }
+            }
+        }
+        if let EventBody::MessageRecalled { .. } = ev.body {
+            // A recalled unread message no longer counts: ask the server.
+            if unseen && self.unread_of_untracked(room_id) > 0 {
+                follow = Follow::ReloadRooms;
+            }
         }
         // 3. The conversation list.
         let i_left = (ev.body == EventBody::MemberLeft && ev.actor.id == me)
@@ -340,6 +497,8 @@ impl ChatState {
                             }
                             EventBody::MemberAdded { .. } => s.member_count += 1,
                             EventBody::GroupRenamed { ref name } => s.name = name.clone(),
+                            // Who may remove any message (and wears the mark).
+                            EventBody::OwnerChanged { ref owner } => s.owner_id = owner.id,
                             _ => {}
                         }
                         s.last_event = Some(ev.clone());
@@ -353,33 +512,66 @@ impl ChatState {
         follow
     }
 
-    /// Replaces the conversation list after a reconnect, counting events that
-    /// arrived meanwhile as unread.
+    /// Replaces the conversation list (after a reconnect, or a recall):
+    /// the server's badges replace the ones counted here.
     pub fn replace_rooms(&self, fresh: Vec<ConversationSummary>) {
-        let open = self.open_room.get_untracked();
-        let before: HashMap<ConversationId, Seq> = self
-            .rooms
-            .with_untracked(|r| r.iter().map(|s| (s.id, s.last_seq)).collect());
-        let me = self.me_id();
         for s in &fresh {
-            let from_me = s.last_event.as_ref().is_some_and(|e| e.actor.id == me);
-            if let Some(old) = before.get(&s.id) {
-                if s.last_seq > *old && Some(s.id) != open && !from_me {
-                    self.add_unread(s.id, (s.last_seq - old) as u32);
-                }
-            }
+            self.apply_read(&ReadState {
+                room_id: s.id,
+                read_seq: s.read_seq,
+                unread: s.unread,
+                mentioned: s.mentioned,
+            });
         }
         self.rooms.set(fresh);
     }
 
-    /// Marks a room as read (it is open on screen).
+    /// The unread count of `room_id` right now (untracked).
+    pub fn unread_of_now(&self, room_id: ConversationId) -> u32 {
+        self.unread_of_untracked(room_id)
+    }
+
+    fn unread_of_untracked(&self, room_id: ConversationId) -> u32 {
+        self.unread
+            .with_untracked(|u| u.get(&room_id).copied().unwrap_or(0))
+    }
+
+    /// The conversation is on screen with its newest message in view:
+    /// clears its badge here and moves my read position on the server to
+    /// its newest event (which clears it in my other tabs and devices).
     pub fn mark_read(&self, room_id: ConversationId) {
-        let n = self.unread.with_untracked(|u| u.get(&room_id).copied());
-        if let Some(n) = n {
-            self.unread.update(|u| {
-                u.remove(&room_id);
+        self.set_unread(room_id, 0);
+        self.mentioned.update(|m| {
+            m.remove(&room_id);
+        });
+        let Some((last, read)) = self.rooms.with_untracked(|r| {
+            r.iter()
+                .find(|s| s.id == room_id)
+                .map(|s| (s.last_seq, s.read_seq))
+        }) else {
+            return;
+        };
+        let last = self
+            .log(room_id)
+            .and_then(|l| l.last())
+            .unwrap_or(last)
+            .max(last);
+        if last <= read {
+            return;
+        }
+        self.rooms.update(|rooms| {
+            if let Some(s) = rooms.iter_mut().find(|s| s.id == room_id) {
+                s.read_seq = last;
+            }
+        });
+        #[cfg(feature = "hydrate")]
+        {
+            let state = *self;
+            leptos::task::spawn_local(async move {
+                if let Ok(read) = crate::api::reads::mark_read(room_id, last).await {
+                    state.apply_read(&read);
+                }
             });
-            self.unread_total.update(|t| *t = t.saturating_sub(n));
         }
     }
 
@@ -402,6 +594,18 @@ impl ChatState {
     }
 }
 
+/// Stores `ev` in a loaded log; a recall also turns the message it names
+/// (if loaded) into its "recalled" placeholder, so its content is gone at
+/// once, live or caught up.
+fn put(log: &mut std::collections::BTreeMap<Seq, ConversationEvent>, ev: ConversationEvent) {
+    if let EventBody::MessageRecalled { seq } = ev.body {
+        if let Some(target) = log.get_mut(&seq) {
+            target.body = EventBody::Recalled { by: ev.actor.id };
+        }
+    }
+    log.insert(ev.seq, ev);
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -414,6 +618,7 @@ mod tests {
             id: UserId(id),
             username: format!("u{id}"),
             nickname: format!("U{id}"),
+            avatar: None,
         }
     }
 
@@ -429,6 +634,9 @@ mod tests {
             joined: true,
             kind: Default::default(),
             peer: None,
+            read_seq: 0,
+            unread: 0,
+            mentioned: false,
         }
     }
 
@@ -582,7 +790,10 @@ mod tests {
         s.open_room.set(None);
         let mut fresh = summary(10, 7);
         fresh.last_event = Some(message(10, 7, 2));
-        s.replace_rooms(vec![fresh, summary(20, 6)]);
+        fresh.unread = 3;
+        let mut other = summary(20, 6);
+        other.unread = 2;
+        s.replace_rooms(vec![fresh, other]);
         assert_eq!(untrack(|| s.unread_of(ConversationId(10))), 3);
         assert_eq!(s.unread_total.get_untracked(), 5);
         s.mark_read(ConversationId(20));
@@ -607,5 +818,46 @@ mod tests {
         assert_eq!(woken.load(Ordering::SeqCst), 1);
         log.release_catch_up();
         assert!(log.claim_catch_up());
+    }
+
+    #[test]
+    fn a_new_avatar_reaches_loaded_messages_private_chats_and_member_panels() {
+        let s = state();
+        let log = s.open_log(ConversationId(10));
+        log.merge(vec![message(10, 1, 2), message(10, 2, 3)]);
+        let mut direct = summary(30, 1);
+        direct.peer = Some(user(2));
+        direct.name = "U2".into();
+        direct.last_event = Some(message(30, 1, 2));
+        s.upsert_room(direct);
+        let avatar = MediaId("b".repeat(26));
+        let new = UserBrief {
+            nickname: "Bee".into(),
+            avatar: Some(avatar.clone()),
+            ..user(2)
+        };
+        s.apply_profile(new.clone());
+        log.with(|m| {
+            assert_eq!(m[&1].actor, new);
+            assert_eq!(m[&2].actor, user(3), "others are left as they were");
+        });
+        let row = s
+            .rooms
+            .with_untracked(|r| r.iter().find(|r| r.id == ConversationId(30)).cloned())
+            .unwrap();
+        assert_eq!(row.peer.as_ref(), Some(&new));
+        assert_eq!(row.name, "Bee", "a private chat is named after its peer");
+        assert_eq!(row.last_event.unwrap().actor, new);
+        // A member panel fetched before draws the pushed profile.
+        assert_eq!(untrack(|| s.latest(user(2))), new);
+        assert_eq!(untrack(|| s.latest(user(3))), user(3));
+        // My own change: the header and the Me card follow it.
+        s.apply_profile(UserBrief {
+            avatar: Some(avatar.clone()),
+            ..user(1)
+        });
+        assert_eq!(s.me_avatar.get_untracked(), Some(avatar));
+        s.apply_profile(user(1));
+        assert_eq!(s.me_avatar.get_untracked(), None);
     }
 }

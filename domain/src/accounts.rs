@@ -1,13 +1,12 @@
 //! Accounts: registration and password login (argon2id, PHC strings). The
 //! rules live here; the rows live behind [`AccountStore`].
 
-use std::sync::Arc;
-
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, SaltString};
 use argon2::{Argon2, PasswordVerifier};
 use teahouse_protocol::{ErrorCode, UserBrief};
 
 use crate::store::AccountStore;
+use crate::workers::WorkerPool;
 use crate::{validate, DomainError, Result};
 
 /// The system account that owns the lobby; it has no usable password.
@@ -22,58 +21,21 @@ pub const SYSTEM_NICKNAME: &str = "茶馆";
 /// workers bounds both CPU and memory.
 #[derive(Clone, Debug)]
 pub struct PasswordHasherPool {
-    /// Jobs for the worker threads; bounded so a flood of logins waits
-    /// instead of queueing without limit.
-    jobs: std::sync::mpsc::SyncSender<HashJob>,
+    /// The hashing threads (normal priority: a login waits for them).
+    workers: WorkerPool,
 }
 
-type HashJob = Box<dyn FnOnce() + Send>;
-
 impl PasswordHasherPool {
-    /// Starts `workers` hashing threads (at least one).
+    /// Starts `workers` hashing threads (at least one); with 1024 hashes
+    /// already waiting, more are refused (`rate_limited`) instead of queued.
     pub fn new(workers: usize) -> Self {
-        let (jobs, rx) = std::sync::mpsc::sync_channel::<HashJob>(1024);
-        let rx = Arc::new(std::sync::Mutex::new(rx));
-        for i in 0..workers.max(1) {
-            let rx = rx.clone();
-            let spawned = std::thread::Builder::new()
-                .name(format!("argon2-{i}"))
-                .spawn(move || loop {
-                    let job = match rx.lock() {
-                        Ok(guard) => guard.recv(),
-                        Err(poisoned) => poisoned.into_inner().recv(),
-                    };
-                    match job {
-                        Ok(job) => job(),
-                        Err(_) => return, // pool dropped
-                    }
-                });
-            if let Err(e) = spawned {
-                tracing::error!(error = %e, "cannot start a password hashing thread");
-            }
+        PasswordHasherPool {
+            workers: WorkerPool::new("argon2", workers, 1024, 0),
         }
-        PasswordHasherPool { jobs }
     }
 
     async fn run<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        let jobs = &self.jobs;
-        let boxed: HashJob = Box::new(move || {
-            // The caller may have gone away; nothing to do then.
-            if reply.send(job()).is_err() {
-                tracing::debug!("password job finished after its caller left");
-            }
-        });
-        // With 1024 hashes already waiting, shed load instead of queueing more.
-        jobs.try_send(boxed).map_err(|e| match e {
-            std::sync::mpsc::TrySendError::Full(_) => DomainError::code(ErrorCode::RateLimited),
-            std::sync::mpsc::TrySendError::Disconnected(_) => {
-                DomainError::Internal("password hashing threads stopped".into())
-            }
-        })?;
-        answer
-            .await
-            .map_err(|_| DomainError::Internal("password hashing job lost".into()))
+        self.workers.run(job).await
     }
 
     /// Produces an argon2id PHC string for `password`.

@@ -23,7 +23,9 @@ use crate::rooms::{self, CheckedRoom};
 use crate::store::{Account, Store, WriteTurn};
 use crate::throttle::{LoginThrottle, Outcome};
 use crate::writer::{SendQueue, WriterStats};
-use crate::{hub, validate, ChatConfig, DomainError, Hub, KickReason, Result, Subscription};
+use crate::{
+    hub, validate, ChatConfig, Compose, DomainError, Hub, KickReason, Result, Subscription,
+};
 
 /// The chat service: storage, fan-out and limits, shared as `Arc<Chat>`.
 pub struct Chat {
@@ -35,7 +37,10 @@ pub struct Chat {
     /// desk's watch), a bus later.
     pub(crate) publisher: Arc<dyn Publisher>,
     /// Limits and sizes.
-    config: ChatConfig,
+    pub(crate) config: ChatConfig,
+    /// Typing signals per (user, conversation): at most one per
+    /// `config.typing_interval`; forgotten keys are pruned as it grows.
+    pub(crate) typing_limiter: DefaultKeyedRateLimiter<(UserId, ConversationId)>,
     /// Bounded argon2 worker pool.
     hasher: PasswordHasherPool,
     /// Per-user send rate (None when disabled).
@@ -75,6 +80,13 @@ impl Chat {
             let burst = NonZeroU32::new(config.send_burst).unwrap_or(rate);
             RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst))
         });
+        let typing_period = config
+            .typing_interval
+            .max(std::time::Duration::from_millis(1));
+        let typing_limiter = RateLimiter::keyed(
+            Quota::with_period(typing_period)
+                .ok_or_else(|| DomainError::Internal("typing interval is zero".into()))?,
+        );
         let hub = Hub::new(config.conn_queue_capacity, 200);
         let desk = crate::desk::DeskState::new(config.desk.clone(), system);
         let publisher: Arc<dyn Publisher> = Arc::new(crate::desk::watch::DeskWatch {
@@ -88,6 +100,7 @@ impl Chat {
             media: crate::media::service::MediaState::open(config.media.clone())?,
             hasher: PasswordHasherPool::new(config.hash_concurrency),
             send_limiter,
+            typing_limiter,
             login_throttle: LoginThrottle::new(config.login_throttle.clone()),
             users: std::sync::RwLock::new(std::collections::HashMap::new()),
             desk,
@@ -95,6 +108,10 @@ impl Chat {
             store,
             config,
         });
+        match chat.sweep_orphan_avatars().await? {
+            0 => {}
+            n => tracing::info!(removed = n, "removed avatar files a crash left behind"),
+        }
         chat.load_mutes().await?;
         crate::desk::router::spawn(&chat).await?;
         Ok(chat)
@@ -180,17 +197,25 @@ impl Chat {
     pub async fn change_nickname(&self, user: &UserBrief, nickname: &str) -> Result<UserBrief> {
         let nickname = validate::nickname(nickname)?;
         let updated = self.store.set_nickname(user.id, &nickname).await?;
-        let auth_epoch = self.auth_epoch(user.id).await?;
+        self.profile_changed(&updated).await?;
+        Ok(updated)
+    }
+
+    /// `updated` is a user's new profile (nickname, avatar): their sessions
+    /// see it from the next request on, and everyone sharing a conversation
+    /// with them (their own other tabs included) gets it pushed.
+    pub(crate) async fn profile_changed(&self, updated: &UserBrief) -> Result<()> {
+        let auth_epoch = self.auth_epoch(updated.id).await?;
         self.remember(Account {
             user: updated.clone(),
             auth_epoch,
         });
-        let conversations = self.store.conversations_of(user.id).await?;
+        let conversations = self.store.conversations_of(updated.id).await?;
         self.publisher.signal(Signal::ProfileChanged {
             user: updated.clone(),
             conversations: conversations.into(),
         });
-        Ok(updated)
+        Ok(())
     }
 
     /// Changes `user`'s password (the current one must be given; wrong
@@ -239,9 +264,27 @@ impl Chat {
         client_id: &str,
         text: &str,
     ) -> Result<ConversationEvent> {
+        self.send_text_with(sender, room_id, client_id, text, Compose::default())
+            .await
+    }
+
+    /// [`Chat::send_text`] of a reply and/or a message with mentions (see
+    /// [`Compose`]): the quoted message must be one of the same
+    /// conversation (`reply_not_found`), everyone mentioned a member
+    /// (`mention_not_member`), both checked in the transaction that stores
+    /// it.
+    pub async fn send_text_with(
+        &self,
+        sender: &UserBrief,
+        room_id: ConversationId,
+        client_id: &str,
+        text: &str,
+        compose: Compose,
+    ) -> Result<ConversationEvent> {
         let client_id = validate::client_id(client_id)?;
         let text = validate::message_text(text, self.config.max_message_chars)?;
         self.check_muted(room_id, sender.id)?;
+        let compose = compose.checked()?;
         if let Some(limiter) = &self.send_limiter {
             if limiter.check_key(&sender.id).is_err() {
                 return Err(DomainError::code(ErrorCode::RateLimited));
@@ -251,6 +294,8 @@ impl Chat {
             conversation_id: room_id,
             client_id,
             content: MessageContent::Text(text),
+            reply_to: compose.reply_to,
+            mentions: compose.mentions,
         };
         // Stored, then pushed to the room by the writer, then answered.
         let sent = self.sends.send(sender.clone(), msg).await?;
@@ -278,7 +323,7 @@ impl Chat {
     ) -> Result<ConversationSummary> {
         let event = self.store.join(user, room_id).await?;
         self.publish_membership(user, event, true);
-        self.store.summary(user.id, room_id).await
+        self.summary_with_badge(user.id, room_id).await
     }
 
     /// Leaves a room; the leaver's own connections get the event too, then
@@ -366,7 +411,7 @@ impl Chat {
                 id
             }
         };
-        self.store.summary(me.id, id).await
+        self.summary_with_badge(me.id, id).await
     }
 
     /// People who share a conversation with `me`, to start a private chat
@@ -380,8 +425,25 @@ impl Chat {
             .await
     }
 
+    /// The conversations `user_id` is in, most recently active first, each
+    /// with its badge (read position, unread count, mentioned).
     pub async fn my_rooms(&self, user_id: UserId) -> Result<Vec<ConversationSummary>> {
-        self.store.list_mine(user_id).await
+        let mut rooms = self.store.list_mine(user_id).await?;
+        let states: std::collections::HashMap<ConversationId, teahouse_protocol::ReadState> = self
+            .store
+            .read_states(user_id)
+            .await?
+            .into_iter()
+            .map(|s| (s.room_id, s))
+            .collect();
+        for room in &mut rooms {
+            if let Some(state) = states.get(&room.id) {
+                room.read_seq = state.read_seq;
+                room.unread = state.unread;
+                room.mentioned = state.mentioned;
+            }
+        }
+        Ok(rooms)
     }
 
     /// A page of the public room directory, optionally searched by name
@@ -410,9 +472,18 @@ impl Chat {
         room_id: ConversationId,
     ) -> Result<ConversationDetail> {
         self.store.check_member(room_id, user_id).await?;
-        let room = self.store.summary(user_id, room_id).await?;
+        let room = self.summary_with_badge(user_id, room_id).await?;
         let members = self.store.members(room_id).await?;
-        Ok(ConversationDetail { room, members })
+        let online = members
+            .iter()
+            .map(|m| m.id)
+            .filter(|id| self.hub.is_online(*id))
+            .collect();
+        Ok(ConversationDetail {
+            room,
+            members,
+            online,
+        })
     }
 
     /// A page of a room's log; members only.

@@ -29,6 +29,11 @@ pub struct ChatConfig {
     pub media: MediaConfig,
     /// The support desk's limits (see [`crate::desk`]).
     pub desk: crate::desk::DeskConfig,
+    /// How long after sending a sender may recall their own message.
+    pub recall_window: Duration,
+    /// Typing signals relayed per user and conversation at most once per
+    /// this long.
+    pub typing_interval: Duration,
 }
 
 impl Default for ChatConfig {
@@ -43,6 +48,8 @@ impl Default for ChatConfig {
             heartbeat: Duration::from_secs(25),
             media: MediaConfig::default(),
             desk: crate::desk::DeskConfig::default(),
+            recall_window: Duration::from_secs(limits::RECALL_WINDOW_SECS_DEFAULT),
+            typing_interval: Duration::from_secs(limits::TYPING_INTERVAL_SECS),
         }
     }
 }

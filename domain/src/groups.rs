@@ -1,10 +1,10 @@
 //! Private groups, WeChat's way: created by picking people you share a
 //! conversation with; members only; members (or only the owner, a group
 //! setting) add others; the owner renames it, sets the announcement,
-//! removes, mutes and bans members, deletes any message and hands the
-//! group on. Every act is an event in the group's log, published like
-//! every other; a removed member's sockets stop receiving the group right
-//! after the event that says so.
+//! removes, mutes and bans members, deletes any message (a recall as the
+//! owner, [`crate::recall`]) and hands the group on. Every act is an event
+//! in the group's log, published like every other; a removed member's
+//! sockets stop receiving the group right after the event that says so.
 //!
 //! Mutes are kept in memory too ([`MuteBook`], loaded at start and updated
 //! by every mute), so that a send is checked without a query.
@@ -227,15 +227,17 @@ impl Chat {
             .await
     }
 
-    /// Deletes the message at `seq` (the owner only).
+    /// Deletes the message at `seq` (the owner only, any message, any
+    /// time): a recall as the group's owner, so it reads as every recalled
+    /// message does (`recalled`, `by` the owner), leaves the search index
+    /// and takes its media files with it (see [`crate::recall`]).
     pub async fn remove_group_message(
         &self,
         owner: &UserBrief,
         room: ConversationId,
         seq: Seq,
     ) -> Result<ConversationEvent> {
-        self.moderate_group(owner, room, GroupAct::RemoveMessage(seq))
-            .await
+        self.recall_as(owner, room, seq, true).await
     }
 
     /// A group's settings and moderation state; members only.

@@ -424,7 +424,8 @@ impl Hub {
             .for_each(|c| c.kick.fire(reason));
     }
 
-    /// Queues `frame` on every connection of `user`.
+    /// Queues `frame` on every connection of `user` (their role changed,
+    /// their read position moved, …).
     fn send_to_user(&self, user: UserId, frame: &Bytes) {
         let st = self.read();
         if let Some(entry) = st.users.get(&user) {
@@ -446,6 +447,24 @@ impl Hub {
             .users
             .get(&user)
             .is_some_and(|e| e.conns.values().any(|c| c.session != Some(session)))
+    }
+
+    /// Tells the connections subscribed to `room` (not `user`'s own) that
+    /// `user` is typing there.
+    fn broadcast_typing(&self, user: &UserBrief, room: ConversationId) {
+        let bytes = encode(&ServerFrame::Typing {
+            room_id: room,
+            user: user.clone(),
+        });
+        let st = self.read();
+        let own = st.users.get(&user.id);
+        if let Some(subs) = st.rooms.get(&room) {
+            for (id, conn) in subs {
+                if !own.is_some_and(|e| e.conns.contains_key(id)) {
+                    self.offer(conn, &bytes);
+                }
+            }
+        }
     }
 
     /// Number of open connections.
@@ -503,6 +522,10 @@ impl Publisher for Hub {
                 conversations,
             } => self.broadcast_presence(user, &conversations, online),
             Signal::ToUser { user, frame } => self.send_to_user(user, &frame),
+            Signal::ReadMoved { user, state } => {
+                self.send_to_user(user, &encode(&ServerFrame::Read { state }))
+            }
+            Signal::Typing { user, conversation } => self.broadcast_typing(&user, conversation),
         }
     }
 }

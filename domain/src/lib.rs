@@ -20,7 +20,10 @@
 //! # The two seams
 //! - **Storage** ([`store`]): small traits per aggregate ([`store::AccountStore`],
 //!   [`store::ConversationStore`], [`store::EventLog`] with the writer's
-//!   batched [`store::BatchAppender`], [`store::MediaStore`]); the services decide, the stores keep.
+//!   batched [`store::BatchAppender`], [`store::MediaStore`],
+//!   [`store::ReadStore`], [`store::RecallStore`], [`store::SearchStore`],
+//!   [`store::RoleStore`], [`store::GroupStore`], [`store::DeskStore`]);
+//!   the services decide, the stores keep.
 //!   [`store::sqlite`] is the first implementation.
 //! - **Events** ([`publish`]): every committed event and every control signal
 //!   (session ended, membership changed, presence) leaves the domain through
@@ -45,9 +48,21 @@
 //!   outcome, a page to read.
 //! - [`media`]: media files: sniffing, limits, picture decoding and
 //!   thumbnails on a bounded pool, where files live, and the chat
-//!   operations on them (upload, send, fetch, sweep).
+//!   operations on them (upload, send, fetch, sweep); avatars (the same
+//!   pipeline to square JPEGs, `media::avatar`).
+//! - [`workers`]: dedicated threads for CPU-heavy jobs (password hashing;
+//!   picture decoding at a lower priority, so it never delays sends).
 //! - [`writer`]: group commit on its own thread: concurrent sends share one
 //!   transaction, answered after commit, then published.
+//! - [`compose`]: what a message adds to its content: the message it
+//!   replies to, the members it mentions (references, not text).
+//! - [`reads`]: read positions (only forward, pushed to every socket of
+//!   the user) and the badge computed from them.
+//! - [`recall`]: who may recall which message until when, and the recall
+//!   (a group owner's "delete message" too).
+//! - [`search`]: message search (FTS5 trigram; short queries scan recent
+//!   messages).
+//! - [`ephemeral`]: typing and presence: signals, never stored.
 //! - [`store`]: the storage seam and [`store::sqlite`] (private chats:
 //!   [`store::DirectStore`]).
 //! - [`publish`]: the event seam.
@@ -62,23 +77,30 @@
 
 pub mod accounts;
 pub mod chat;
+pub mod compose;
 pub mod config;
 pub mod desk;
 pub mod directory;
+pub mod ephemeral;
 pub mod error;
 pub mod groups;
 pub mod hub;
 pub mod log;
 pub mod media;
 pub mod publish;
+pub mod reads;
+pub mod recall;
 pub mod roles;
 pub mod rooms;
+pub mod search;
 pub mod store;
 pub mod throttle;
 pub mod validate;
+pub mod workers;
 pub mod writer;
 
 pub use chat::Chat;
+pub use compose::Compose;
 pub use config::ChatConfig;
 pub use desk::{DeskConfig, GuestStart, DESK_CHANNEL};
 pub use error::{DomainError, Result};

@@ -7,7 +7,7 @@
 //! Messages carry the sender's `client_id`; a retry with the same id returns
 //! the stored event instead of storing a second copy.
 
-use teahouse_protocol::{ConversationEvent, ConversationId, MessageContent, Seq};
+use teahouse_protocol::{ConversationEvent, ConversationId, MessageContent, Seq, UserId};
 
 /// A validated message to store.
 #[derive(Clone, Debug)]
@@ -19,6 +19,13 @@ pub struct NewMessage {
     /// What it carries (text already normalised, media already stored
     /// and owned by the sender).
     pub content: MessageContent,
+    /// The seq of the message it quotes (checked by the store, in the
+    /// transaction that stores it: a message of the same conversation).
+    pub reply_to: Option<Seq>,
+    /// Members it mentions, without repeats and at most
+    /// [`MENTIONS_MAX`](teahouse_protocol::limits::MENTIONS_MAX) (checked
+    /// members by the store, in the same transaction).
+    pub mentions: Vec<UserId>,
 }
 
 /// The result of a send: the stored event, and whether this call stored it
@@ -38,4 +45,7 @@ pub enum Page {
     Before { before: Option<Seq>, limit: u32 },
     /// The oldest `limit` events with seq > `after` (catch-up after a gap).
     After { after: Seq, limit: u32 },
+    /// `seq` with its neighbours: about half of `limit` up to and including
+    /// it, the rest after it (opening a search hit or a quote in context).
+    Around { seq: Seq, limit: u32 },
 }

@@ -18,7 +18,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use teahouse_protocol::{ConversationId, Seq, UserBrief, UserId};
+use teahouse_protocol::{ConversationId, ReadState, Seq, UserBrief, UserId};
 
 /// Identifies one signed-in session (a browser's cookie), so that ending it
 /// closes exactly the sockets opened under it and no others of the same user.
@@ -66,6 +66,15 @@ pub enum Signal {
     /// A frame for every open socket of `user` (their role changed, their
     /// place in the support queue moved, …).
     ToUser { user: UserId, frame: Bytes },
+    /// `user`'s read position moved: every socket of theirs (all tabs and
+    /// devices) is told the new badge.
+    ReadMoved { user: UserId, state: ReadState },
+    /// `user` is typing in `conversation` (ephemeral, already rate-limited
+    /// and authorized): the other members' sockets are told.
+    Typing {
+        user: UserBrief,
+        conversation: ConversationId,
+    },
 }
 
 /// Where committed events and signals go. Implementations must be cheap and

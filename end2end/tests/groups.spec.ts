@@ -49,6 +49,20 @@ test("a private group is created by picking people; members see it and its annou
   await expect(bob.locator(".msg:not(.mine) .bubble", { hasText: hello })).toBeVisible();
   await expect(carol.locator(".conversation .conv-name", { hasText: groupName })).toHaveCount(0);
 
+  // The owner removes Bob's message (the recall of a room's owner): it
+  // reads the same way on both sides, live, and its text is gone.
+  const oops = `说错了 ${suffix}`;
+  const bobInput = bob.getByRole("textbox", { name: /Type a message/ });
+  await bobInput.fill(oops);
+  await bobInput.press("Enter");
+  const aliceSees = alice.locator(".msg:not(.mine)", { hasText: oops });
+  await expect(aliceSees).toBeVisible();
+  await aliceSees.getByRole("button", { name: "撤回" }).click();
+  await expect(alice.locator(".msg .bubble", { hasText: oops })).toHaveCount(0);
+  await expect(bob.locator(".msg .bubble", { hasText: oops })).toHaveCount(0);
+  await expect(bob.locator(".sys-line", { hasText: `${bobNick} had a message removed by the owner` })).toBeVisible();
+  await expect(alice.locator(".sys-line", { hasText: `${bobNick} 的一条消息已被群主撤回` })).toBeVisible();
+
   const screens = process.env.SCREENS_DIR;
   if (screens) {
     await alice.setViewportSize({ width: 1280, height: 800 });

@@ -26,7 +26,10 @@ use app::api::groups::{
 };
 use app::api::media::SendMedia;
 use app::api::messages::{History, SendMessage};
+use app::api::reads::MarkRead;
+use app::api::recall::RecallMessage;
 use app::api::rooms::{CreateRoom, JoinRoom, LeaveRoom, MyRooms, PublicRooms, RoomDetailArgs};
+use app::api::search::SearchMessages;
 use app::api::support::{
     SupportDetails, SupportHistory, SupportSend, SupportSendMedia, SupportStart, SupportState,
 };
@@ -81,6 +84,9 @@ fuzz_target!(|data: &[u8]| {
         LeaveRoom,
         RoomDetailArgs,
         SendMedia,
+        MarkRead,
+        RecallMessage,
+        SearchMessages,
         MyRole,
         AdminAccounts,
         AdminSetRole,

@@ -445,6 +445,7 @@ mod tests {
                         id: teahouse_protocol::UserId(9),
                         username: "bob".into(),
                         nickname: nickname.into(),
+                        avatar: None,
                     },
                     body: EventBody::Message(Message::text(text, "c")),
                 },
@@ -472,6 +473,7 @@ mod tests {
             id: teahouse_protocol::UserId(9),
             username: "bob".into(),
             nickname: "鲍勃 \"b\"".into(),
+            avatar: None,
         };
         let message = ServerFrame::Event {
             event: ConversationEvent {

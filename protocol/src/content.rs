@@ -6,10 +6,57 @@
 //! read only `text` still parse it. [`Message`] converts through
 //! [`WireMessage`], which is also where an inconsistent message (a text
 //! message without text, an image without its media) is refused.
+//!
+//! A message may quote an earlier message of its conversation (`reply_to`:
+//! a [`Quote`], filled in by the server from the stored original, so it
+//! says "recalled" once the original is) and mention members by id
+//! (`mentions`, never re-parsed from the text). Both are absent from the
+//! JSON when unused, so v1 messages keep their shape.
 
 use serde::{Deserialize, Serialize};
 
-use crate::MediaId;
+use crate::{MediaId, Seq, UserBrief, UserId};
+
+/// Longest excerpt of a quoted message, in characters.
+pub const QUOTE_EXCERPT_CHARS: usize = 60;
+
+/// The message a reply quotes, as the server read it when it sent (pushed)
+/// or read (history) the reply.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
+pub struct Quote {
+    /// The original's position in the same conversation's log.
+    pub seq: Seq,
+    /// Who sent the original.
+    pub sender: UserBrief,
+    /// The original's kind of content (None once it is recalled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msgtype: Option<MsgType>,
+    /// The first line of a text original, at most [`QUOTE_EXCERPT_CHARS`]
+    /// characters ("" for media: the UI shows [图片] etc. from `msgtype`,
+    /// and for a recalled original).
+    #[serde(default)]
+    pub excerpt: String,
+    /// True once the original was recalled: its content is gone.
+    #[serde(default)]
+    pub recalled: bool,
+}
+
+impl Quote {
+    /// The one-line excerpt of `text`: its first non-empty line, cut at
+    /// [`QUOTE_EXCERPT_CHARS`] characters (with an ellipsis when cut).
+    pub fn excerpt_of(text: &str) -> String {
+        let line = text
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or("");
+        let mut out: String = line.chars().take(QUOTE_EXCERPT_CHARS).collect();
+        if line.chars().nth(QUOTE_EXCERPT_CHARS).is_some() {
+            out.push('…');
+        }
+        out
+    }
+}
 
 /// The kind of content a message carries (the `msgtype` tag).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
@@ -126,14 +173,27 @@ pub struct Message {
     /// The sender's idempotency key: a retry with the same key returns the
     /// stored message.
     pub client_id: String,
+    /// The message this one replies to, if any (boxed: most messages are
+    /// not replies, and events stay small).
+    pub reply_to: Option<Box<Quote>>,
+    /// Members this message mentions (checked members when it was sent), in
+    /// the order given, without repeats.
+    pub mentions: Vec<UserId>,
 }
 
 impl Message {
     /// A text message.
     pub fn text(text: impl Into<String>, client_id: impl Into<String>) -> Message {
+        Message::of(MessageContent::Text(text.into()), client_id)
+    }
+
+    /// A message with `content`, no reply and no mentions.
+    pub fn of(content: MessageContent, client_id: impl Into<String>) -> Message {
         Message {
-            content: MessageContent::Text(text.into()),
+            content,
             client_id: client_id.into(),
+            reply_to: None,
+            mentions: Vec::new(),
         }
     }
 }
@@ -149,6 +209,12 @@ pub struct WireMessage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media: Option<MediaRef>,
     pub client_id: String,
+    /// The quoted message (v1.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<Box<Quote>>,
+    /// Mentioned members' ids (v1.2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<UserId>,
 }
 
 impl TryFrom<WireMessage> for Message {
@@ -159,6 +225,8 @@ impl TryFrom<WireMessage> for Message {
         Ok(Message {
             content,
             client_id: w.client_id,
+            reply_to: w.reply_to,
+            mentions: w.mentions,
         })
     }
 }
@@ -177,6 +245,8 @@ impl From<Message> for WireMessage {
             text,
             media,
             client_id: m.client_id,
+            reply_to: m.reply_to,
+            mentions: m.mentions,
         }
     }
 }
@@ -204,10 +274,7 @@ mod tests {
 
     #[test]
     fn media_messages_add_media_and_keep_an_empty_text() {
-        let m = Message {
-            content: MessageContent::Image(photo()),
-            client_id: "c2".into(),
-        };
+        let m = Message::of(MessageContent::Image(photo()), "c2");
         let json = serde_json::to_string(&m).unwrap();
         assert!(json.contains(r#""msgtype":"image","text":"""#), "{json}");
         assert!(json.contains(r#""media":{"id":"m0123"#), "{json}");
@@ -224,6 +291,42 @@ mod tests {
         ] {
             assert!(serde_json::from_str::<Message>(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn replies_and_mentions_are_optional_on_the_wire() {
+        let mut m = Message::text("@bob see above", "c3");
+        m.reply_to = Some(Box::new(Quote {
+            seq: 4,
+            sender: UserBrief {
+                id: UserId(2),
+                username: "bob".into(),
+                nickname: "鲍勃".into(),
+                avatar: None,
+            },
+            msgtype: Some(MsgType::Text),
+            excerpt: "first line".into(),
+            recalled: false,
+        }));
+        m.mentions = vec![UserId(2)];
+        let json = serde_json::to_string(&m).unwrap();
+        assert!(json.contains(r#""reply_to":{"seq":4"#), "{json}");
+        assert!(json.contains(r#""mentions":[2]"#), "{json}");
+        assert_eq!(serde_json::from_str::<Message>(&json).unwrap(), m);
+        // A v1 message (no such fields) still parses, with neither.
+        let v1: Message =
+            serde_json::from_str(r#"{"msgtype":"text","text":"hi","client_id":"c"}"#).unwrap();
+        assert_eq!((v1.reply_to, v1.mentions.len()), (None, 0));
+    }
+
+    #[test]
+    fn excerpts_are_one_short_line() {
+        assert_eq!(Quote::excerpt_of("\n  hello  \nworld"), "hello");
+        let long = "长".repeat(QUOTE_EXCERPT_CHARS + 5);
+        let cut = Quote::excerpt_of(&long);
+        assert_eq!(cut.chars().count(), QUOTE_EXCERPT_CHARS + 1);
+        assert!(cut.ends_with('…'));
+        assert_eq!(Quote::excerpt_of(""), "");
     }
 
     #[test]

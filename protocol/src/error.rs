@@ -106,6 +106,22 @@ pub enum ErrorCode {
     Internal,
     /// The server could not be reached (reported by clients, never sent).
     Network,
+    /// No message at that seq in that conversation (or it is not a message).
+    MessageNotFound,
+    /// Your own message is older than the recall window.
+    RecallTooLate,
+    /// Someone else's message, and you do not own the room.
+    RecallNotYours,
+    /// That message was recalled already.
+    AlreadyRecalled,
+    /// A reply quotes something that is not a message of this conversation.
+    ReplyNotFound,
+    /// A mention names someone who is not a member of the conversation.
+    MentionNotMember,
+    /// More mentions than one message may carry.
+    TooManyMentions,
+    /// A search for nothing (blank text).
+    SearchQueryEmpty,
     /// Only an admin may do this.
     AdminOnly,
     /// Only a support agent or an admin may do this.
@@ -130,8 +146,6 @@ pub enum ErrorCode {
     GroupMembersInvalid,
     /// A group announcement longer than allowed.
     AnnouncementTooLong,
-    /// No message at that position of the log.
-    MessageNotFound,
     /// A guest operation without a guest session (open /support first).
     GuestRequired,
     /// A guest's name or contact is too long.
@@ -192,6 +206,14 @@ impl ErrorCode {
             MediaAlreadySent => "media_already_sent",
             Internal => "internal",
             Network => "network",
+            MessageNotFound => "message_not_found",
+            RecallTooLate => "recall_too_late",
+            RecallNotYours => "recall_not_yours",
+            AlreadyRecalled => "already_recalled",
+            ReplyNotFound => "reply_not_found",
+            MentionNotMember => "mention_not_member",
+            TooManyMentions => "too_many_mentions",
+            SearchQueryEmpty => "search_query_empty",
             AdminOnly => "admin_only",
             StaffOnly => "staff_only",
             RoleInvalid => "role_invalid",
@@ -204,7 +226,6 @@ impl ErrorCode {
             CannotModerateSelf => "cannot_moderate_self",
             GroupMembersInvalid => "group_members_invalid",
             AnnouncementTooLong => "announcement_too_long",
-            MessageNotFound => "message_not_found",
             GuestRequired => "guest_required",
             GuestDetailsInvalid => "guest_details_invalid",
             AlreadyAssigned => "already_assigned",
@@ -221,15 +242,14 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             Unauthenticated | BadCredentials => 401,
-            Forbidden | NotMember | CrossOrigin | WrongPassword | NoSharedRoom | AdminOnly
-            | StaffOnly | OwnerOnly | Muted | Banned | NotYours => 403,
+            Forbidden | NotMember | CrossOrigin | WrongPassword | NoSharedRoom | RecallNotYours
+            | RecallTooLate | AdminOnly | StaffOnly | OwnerOnly | Muted | Banned | NotYours => 403,
             GuestRequired => 401,
-            MessageNotFound => 404,
+            NotFound | MessageNotFound => 404,
             LastAdmin | AlreadyAssigned | AgentAtCapacity | AgentUnavailable | SupportNotOpen
             | SupportFixedMembers => 409,
-            NotFound => 404,
             UsernameTaken | AlreadyMember | OwnerCannotLeave | DirectFixedMembers
-            | MediaAlreadySent => 409,
+            | MediaAlreadySent | AlreadyRecalled => 409,
             UploadAborted => 400,
             MediaTooLarge => 413,
             MediaTypeUnsupported => 415,
@@ -334,6 +354,29 @@ impl ErrorCode {
                 "网络连接失败，请检查网络后重试",
                 "Network error, please retry",
             ),
+            MessageNotFound => ("找不到该消息", "That message does not exist"),
+            RecallTooLate => (
+                "已超过撤回时限（发送后 2 分钟内可撤回）",
+                "Too late to recall: messages can be recalled shortly after sending (2 minutes by default)",
+            ),
+            RecallNotYours => (
+                "只能撤回自己的消息",
+                "You can only recall your own messages",
+            ),
+            AlreadyRecalled => ("该消息已撤回", "That message was already recalled"),
+            ReplyNotFound => (
+                "引用的消息不存在",
+                "The quoted message does not exist in this conversation",
+            ),
+            MentionNotMember => (
+                "只能 @ 本群成员",
+                "You can only mention members of this conversation",
+            ),
+            TooManyMentions => (
+                "一条消息最多 @ 20 人",
+                "A message can mention at most 20 people",
+            ),
+            SearchQueryEmpty => ("请输入要搜索的内容", "Type something to search for"),
             AdminOnly => ("只有管理员可以这样做", "Only an admin can do that"),
             StaffOnly => ("只有客服或管理员可以这样做", "Only an agent or admin can do that"),
             RoleInvalid => ("角色无效（只能是 user、agent 或 admin）", "Invalid role (user, agent or admin)"),
@@ -346,7 +389,6 @@ impl ErrorCode {
             CannotModerateSelf => ("不能对自己这样做", "You cannot do that to yourself"),
             GroupMembersInvalid => ("请选择 1–200 位成员", "Pick between 1 and 200 people"),
             AnnouncementTooLong => ("群公告最多 500 个字符", "The announcement must be at most 500 characters"),
-            MessageNotFound => ("找不到该消息", "That message does not exist"),
             GuestRequired => ("请先打开客服会话", "Please open the support chat first"),
             GuestDetailsInvalid => ("称呼最多 32 个字符，联系方式最多 100 个字符", "Name at most 32, contact at most 100 characters"),
             AlreadyAssigned => ("该会话已被其他客服接入", "Another agent already has this conversation"),
@@ -366,7 +408,7 @@ impl ErrorCode {
     }
 
     /// Every code, for exhaustive tests and documentation.
-    pub const ALL: [ErrorCode; 57] = {
+    pub const ALL: [ErrorCode; 64] = {
         use ErrorCode::*;
         [
             Unauthenticated,
@@ -405,6 +447,14 @@ impl ErrorCode {
             MediaAlreadySent,
             Internal,
             Network,
+            MessageNotFound,
+            RecallTooLate,
+            RecallNotYours,
+            AlreadyRecalled,
+            ReplyNotFound,
+            MentionNotMember,
+            TooManyMentions,
+            SearchQueryEmpty,
             AdminOnly,
             StaffOnly,
             RoleInvalid,
@@ -417,7 +467,6 @@ impl ErrorCode {
             CannotModerateSelf,
             GroupMembersInvalid,
             AnnouncementTooLong,
-            MessageNotFound,
             GuestRequired,
             GuestDetailsInvalid,
             AlreadyAssigned,

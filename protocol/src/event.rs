@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ConversationId, Message, Seq, UserBrief, UserId};
+use crate::{ConversationId, Message, ReadState, Seq, UserBrief, UserId};
 
 /// One entry of a conversation's log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,6 +42,15 @@ pub enum EventBody {
     /// `actor` opened this private 1:1 chat (always seq 1 of a direct
     /// conversation; its second participant is the summary's `peer`).
     DirectOpened,
+    /// `actor` recalled the message at `seq` (their own, within the recall
+    /// window, or any message of a room or private group they own: a group
+    /// owner's "delete message" is this too): a client holding that
+    /// message replaces it with [`EventBody::Recalled`] (v1.2).
+    MessageRecalled { seq: Seq },
+    /// What a recalled message reads as from then on, in history and search
+    /// alike: its content is gone. `actor` is still its sender; `by` is who
+    /// recalled it (the sender, or the room's or group's owner) (v1.2).
+    Recalled { by: UserId },
     /// `actor` created this private group (always seq 1 of a group).
     GroupCreated { name: String },
     /// `actor` added `user` to the group.
@@ -62,11 +71,6 @@ pub enum EventBody {
     InvitePolicySet { owner_only: bool },
     /// `actor` (the owner) handed the group to `owner`.
     OwnerChanged { owner: UserBrief },
-    /// `actor` (the owner) deleted the message at `seq`: that entry now
-    /// reads [`EventBody::RemovedMessage`].
-    MessageRemoved { seq: Seq },
-    /// A message that was deleted by the group's owner (its content is gone).
-    RemovedMessage,
     /// `actor` (a guest) opened this support conversation (always seq 1).
     SupportOpened,
     /// The conversation was given to `agent` (`actor`: who gave it: the
@@ -102,6 +106,15 @@ pub enum ServerFrame {
     /// A user sharing a conversation with you (or you, from another tab)
     /// changed their profile: draw them with this from now on.
     UserUpdated { user: UserBrief },
+    /// Your read position in a conversation moved (from this tab or
+    /// another of your tabs and devices): its badge is this (v1.2).
+    Read { state: ReadState },
+    /// `user` is typing in `room_id` (ephemeral: shown for a few seconds,
+    /// never stored; sent at most every few seconds per user) (v1.2).
+    Typing {
+        room_id: ConversationId,
+        user: UserBrief,
+    },
     /// An admin changed your role: it applies now (the server checks it on
     /// every call; this is for drawing).
     RoleChanged { role: crate::UserRole },
@@ -122,6 +135,10 @@ pub enum ServerFrame {
 pub enum ClientFrame {
     /// Liveness probe; the server answers [`ServerFrame::Pong`].
     Ping,
+    /// "I am typing in `room_id`": relayed to its other members if the
+    /// user may write there, at most once per few seconds; otherwise
+    /// dropped without an answer (v1.2).
+    Typing { room_id: ConversationId },
 }
 
 impl ClientFrame {
@@ -150,11 +167,20 @@ pub mod close_code {
 mod tests {
     use super::*;
 
+    #[test]
+    fn recall_events_have_stable_tags() {
+        let recall = serde_json::to_string(&EventBody::MessageRecalled { seq: 5 }).unwrap();
+        assert_eq!(recall, r#"{"kind":"message_recalled","seq":5}"#);
+        let gone = serde_json::to_string(&EventBody::Recalled { by: UserId(2) }).unwrap();
+        assert_eq!(gone, r#"{"kind":"recalled","by":2}"#);
+    }
+
     fn alice() -> UserBrief {
         UserBrief {
             id: UserId(7),
             username: "alice".into(),
             nickname: "爱丽丝".into(),
+            avatar: None,
         }
     }
 
@@ -206,6 +232,18 @@ mod tests {
                     body: EventBody::MemberLeft,
                 },
             },
+            ServerFrame::Read {
+                state: ReadState {
+                    room_id: ConversationId(1),
+                    read_seq: 9,
+                    unread: 0,
+                    mentioned: false,
+                },
+            },
+            ServerFrame::Typing {
+                room_id: ConversationId(1),
+                user: alice(),
+            },
         ] {
             let json = serde_json::to_string(&frame).unwrap();
             assert_eq!(serde_json::from_str::<ServerFrame>(&json).unwrap(), frame);
@@ -229,6 +267,13 @@ mod tests {
             Some(ClientFrame::Ping)
         );
         assert_eq!(ClientFrame::parse(r#"{"type":"send"}"#), None);
+        assert_eq!(
+            ClientFrame::parse(r#"{"type":"typing","room_id":3}"#),
+            Some(ClientFrame::Typing {
+                room_id: ConversationId(3)
+            })
+        );
+        assert_eq!(ClientFrame::parse(r#"{"type":"typing"}"#), None);
         assert_eq!(ClientFrame::parse("\u{0}"), None);
     }
 }

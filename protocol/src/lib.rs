@@ -54,12 +54,12 @@ pub use access::{
     AgentLoad, DeskOverview, GroupInfo, GuestInfo, GuestSession, MutedMember, SupportStatus,
     SupportView, UserRole, UserWithRole,
 };
-pub use content::{MediaRef, Message, MessageContent, MsgType};
+pub use content::{MediaRef, Message, MessageContent, MsgType, Quote};
 pub use error::{ApiError, ErrorCode, Lang};
 pub use event::{close_code, ClientFrame, ConversationEvent, EventBody, ServerFrame};
 pub use view::{
-    ConversationDetail, ConversationKind, ConversationSummary, Member, MemberRole, RoomPage,
-    UserBrief, SYSTEM_USERNAME,
+    ConversationDetail, ConversationKind, ConversationSummary, Member, MemberRole, ReadState,
+    RoomPage, SearchPage, UserBrief, SYSTEM_USERNAME,
 };
 
 pub use ids::{ConversationId, MediaId, UserId};

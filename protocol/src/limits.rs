@@ -32,6 +32,33 @@ pub const VIDEO_MAX_BYTES_DEFAULT: u64 = 100 * 1024 * 1024;
 pub const VIDEO_MAX_MS_DEFAULT: u32 = 5 * 60_000;
 /// Longest side of an image thumbnail, in pixels.
 pub const THUMB_SIDE: u32 = 480;
+/// Unread messages are counted up to this many per conversation (the badge
+/// then says "99+"): the count costs at most this many index steps, so a
+/// user in 1,000 conversations with long backlogs costs at most 100,000.
+pub const UNREAD_MAX: i64 = 99;
+/// Most members one message may mention.
+pub const MENTIONS_MAX: usize = 20;
+/// Default time within which a sender may recall their own message, in
+/// seconds (configurable on the server).
+pub const RECALL_WINDOW_SECS_DEFAULT: u64 = 120;
+/// Longest message search query, in characters.
+pub const SEARCH_QUERY_MAX: usize = 40;
+/// Search results per page.
+pub const SEARCH_PAGE_MAX: u32 = 50;
+/// Typing frames relayed per user and conversation at most once per this
+/// many seconds (clients send one about every 3 s while typing and show it
+/// for 6 s).
+pub const TYPING_INTERVAL_SECS: u64 = 3;
+/// The sides (px) an uploaded avatar is stored at, each a square JPEG
+/// (`GET /avatar/{id}/{side}`). Small: every avatar in lists, messages and
+/// member panels (36–44 CSS px), sharp up to 3x phone screens. Large: the
+/// Me card (64 CSS px) up to 4x. Two sizes, not the original: a list of 50
+/// messages costs a few KB per sender, and nothing else is ever kept.
+pub const AVATAR_SIDES: [u32; 2] = [AVATAR_SMALL, AVATAR_LARGE];
+/// See [`AVATAR_SIDES`].
+pub const AVATAR_SMALL: u32 = 128;
+/// See [`AVATAR_SIDES`].
+pub const AVATAR_LARGE: u32 = 256;
 /// A group's announcement (群公告), in characters.
 pub const ANNOUNCEMENT_MAX: usize = 500;
 /// People picked for a new group, or added at once, at most.

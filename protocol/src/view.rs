@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ConversationEvent, ConversationId, Seq, UserId};
+use crate::{ConversationEvent, ConversationId, MediaId, Seq, UserId};
 
 /// The username of the system account that owns the lobby: reserved (no
 /// one can register it), it cannot sign in and is nobody to chat with, so
@@ -18,6 +18,12 @@ pub struct UserBrief {
     pub username: String,
     /// Display name (any script, not unique).
     pub nickname: String,
+    /// Their uploaded avatar (`GET /avatar/{id}/{size}`), if they set one;
+    /// None: the generated one. A new upload gets a new id, so a URL never
+    /// changes its picture. (Absent from v1.0 servers and omitted when
+    /// None, so v1 clients parse it unchanged.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<MediaId>,
 }
 
 impl UserBrief {
@@ -106,6 +112,9 @@ pub struct Member {
     pub username: String,
     pub nickname: String,
     pub role: MemberRole,
+    /// Their avatar, as [`UserBrief::avatar`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<MediaId>,
 }
 
 impl Member {
@@ -120,6 +129,7 @@ impl Member {
             id: self.id,
             username: self.username.clone(),
             nickname: self.nickname.clone(),
+            avatar: self.avatar.clone(),
         }
     }
 }
@@ -147,6 +157,33 @@ pub struct ConversationSummary {
     /// For a direct chat: the other participant (drawn as its avatar).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peer: Option<UserBrief>,
+    /// The asking member's read position: the highest seq they have seen
+    /// (0 when not a member) (v1.2).
+    #[serde(default)]
+    pub read_seq: Seq,
+    /// Others' messages after `read_seq` (own messages never count),
+    /// counted up to [`crate::limits::UNREAD_MAX`] (v1.2).
+    #[serde(default)]
+    pub unread: i64,
+    /// True while a message after `read_seq` mentions the asking member
+    /// ([有人@我] / [Mentioned]) (v1.2).
+    #[serde(default)]
+    pub mentioned: bool,
+}
+
+/// A member's read position in one conversation and what follows from it:
+/// the badge. Answered by `mark_read` and pushed (as a `read` frame) to
+/// every socket of the user when it moves.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadState {
+    /// The conversation (`room_id` like everywhere on the wire).
+    pub room_id: ConversationId,
+    /// The highest seq seen; it never goes back.
+    pub read_seq: Seq,
+    /// Others' messages after it (capped at [`crate::limits::UNREAD_MAX`]).
+    pub unread: i64,
+    /// Whether one of them mentions the member.
+    pub mentioned: bool,
 }
 
 /// A conversation with its members, for the member panel.
@@ -155,6 +192,25 @@ pub struct ConversationDetail {
     pub room: ConversationSummary,
     /// In the order they joined, with their roles.
     pub members: Vec<Member>,
+    /// Those of `members` online right now (any open socket); kept current
+    /// afterwards by `presence` frames (v1.2).
+    #[serde(default)]
+    pub online: Vec<UserId>,
+}
+
+/// The answer to a message search (`search_messages`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchPage {
+    /// Matching messages (never recalled ones), only from conversations
+    /// the asker is a member of: newest first within a conversation,
+    /// conversations newest-created first; at most
+    /// [`crate::limits::SEARCH_PAGE_MAX`]. Open one in context with
+    /// `history(around = seq)`.
+    pub hits: Vec<ConversationEvent>,
+    /// True when the query had a word shorter than 3 characters: the
+    /// trigram index cannot find those, so only the most recent messages
+    /// were scanned (see the README) and older matches may be missing.
+    pub recent_only: bool,
 }
 
 /// One page of the public room directory (`public_rooms`).
@@ -169,6 +225,32 @@ pub struct RoomPage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_avatar_is_optional_on_the_wire() {
+        // A v1.0 user (no avatar field) parses; None is not sent.
+        let v1: UserBrief =
+            serde_json::from_str(r#"{"id":7,"username":"a","nickname":"A"}"#).unwrap();
+        assert_eq!(v1.avatar, None);
+        assert_eq!(
+            serde_json::to_string(&v1).unwrap(),
+            r#"{"id":7,"username":"a","nickname":"A"}"#
+        );
+        let with = UserBrief {
+            avatar: Some(MediaId("a".repeat(26))),
+            ..v1
+        };
+        let json = serde_json::to_string(&with).unwrap();
+        assert!(
+            json.ends_with(&format!(r#""avatar":"{}"}}"#, "a".repeat(26))),
+            "{json}"
+        );
+        assert_eq!(serde_json::from_str::<UserBrief>(&json).unwrap(), with);
+        let m: Member =
+            serde_json::from_str(r#"{"id":1,"username":"b","nickname":"B","role":"owner"}"#)
+                .unwrap();
+        assert_eq!(m.brief().avatar, None);
+    }
 
     #[test]
     fn a_v1_summary_without_kind_is_a_room_and_tags_are_stable() {

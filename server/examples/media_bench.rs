@@ -190,6 +190,8 @@ async fn main() {
         ])
         .arg("--data-dir")
         .arg(data.path())
+        // Further arguments go to the server (e.g. `--decode-nice 0`).
+        .args(std::env::args().skip(2))
         .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::null())
         .spawn()

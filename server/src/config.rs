@@ -93,9 +93,20 @@ pub struct Config {
     #[arg(long, env = "TEAHOUSE_UPLOADS_PER_MIN", default_value_t = 30)]
     pub uploads_per_min: u32,
 
+    /// `nice` value of the picture decoding threads (0-19; 0 runs them at
+    /// the server's own priority). The default keeps sends fast on a core
+    /// busy decoding photos.
+    #[arg(long, env = "TEAHOUSE_DECODE_NICE", default_value_t = 10, value_parser = clap::value_parser!(i32).range(0..=19))]
+    pub decode_nice: i32,
+
     /// Seconds an upload may stay unsent before it is removed.
     #[arg(long, env = "TEAHOUSE_UNSENT_MEDIA_SECS", default_value_t = 3600)]
     pub unsent_media_secs: u64,
+
+    /// Seconds after sending within which a sender may recall their own
+    /// message (room and group owners may remove any message at any time).
+    #[arg(long, env = "TEAHOUSE_RECALL_SECS", default_value_t = teahouse_protocol::limits::RECALL_WINDOW_SECS_DEFAULT)]
+    pub recall_secs: u64,
 
     /// Most support conversations one agent is given automatically (and may
     /// accept).
@@ -139,6 +150,7 @@ impl Config {
             heartbeat: Duration::from_secs(self.heartbeat_secs.clamp(1, 3600)),
             login_throttle: self.login_throttle.clone(),
             media: self.media_config(),
+            recall_window: Duration::from_secs(self.recall_secs),
             desk: DeskConfig {
                 max_per_agent: self.agent_max_open,
                 grace: Duration::from_secs(self.agent_grace_secs),
@@ -159,6 +171,7 @@ impl Config {
             video_max_ms: self.max_video_secs.saturating_mul(1000),
             uploads_per_minute: self.uploads_per_min,
             unsent_ttl: Duration::from_secs(self.unsent_media_secs),
+            decode_nice: self.decode_nice,
             ..MediaConfig::new(self.data_dir.join("media"))
         }
     }
@@ -187,6 +200,8 @@ impl Config {
             max_video_secs: teahouse_protocol::limits::VIDEO_MAX_MS_DEFAULT / 1000,
             uploads_per_min: 0,
             unsent_media_secs: 3600,
+            decode_nice: 10,
+            recall_secs: teahouse_protocol::limits::RECALL_WINDOW_SECS_DEFAULT,
             agent_max_open: teahouse_protocol::limits::AGENT_MAX_OPEN_DEFAULT,
             agent_grace_secs: 1,
             guests_per_min: 0,

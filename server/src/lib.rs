@@ -9,7 +9,8 @@
 //!   first admin.
 //! - [`routes`]: one module per resource with its own router: the pages,
 //!   the server functions (`POST /api/<name>`), `/ws`, `/healthz`, media
-//!   uploads and files (`/api/upload/{kind}`, `/media/{id}`).
+//!   uploads and files (`/api/upload/{kind}`, `/media/{id}`), avatars
+//!   (`/api/upload/avatar`, `/avatar/{id}/{side}`).
 //! - [`security`]: CSRF protection (allowed origins), security headers and
 //!   the CSP nonce, the client address for login throttling.
 //! - [`error`]: start-up errors (request errors are `app::error::AppError`,

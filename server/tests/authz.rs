@@ -181,6 +181,28 @@ fn matrix() -> Vec<Row> {
             expect: [UNAUTH, NOT_FOUND, NOT_FOUND, NOT_FOUND],
         },
         Row {
+            endpoint: "mark_read",
+            args: |room| vec![("room_id", room.to_string()), ("seq", "1".into())],
+            expect: [UNAUTH, NOT_MEMBER, Allowed, Allowed],
+        },
+        Row {
+            endpoint: "recall_message",
+            // A seq with no event: members learn it is not there; others
+            // learn nothing about the room.
+            args: |room| vec![("room_id", room.to_string()), ("seq", "999999".into())],
+            expect: [
+                UNAUTH,
+                NOT_MEMBER,
+                Refused(ErrorCode::MessageNotFound),
+                Refused(ErrorCode::MessageNotFound),
+            ],
+        },
+        Row {
+            endpoint: "search_messages",
+            args: |room| vec![("query", "hello".into()), ("room_id", room.to_string())],
+            expect: [UNAUTH, NOT_MEMBER, Allowed, Allowed],
+        },
+        Row {
             endpoint: "history",
             args: room_arg,
             expect: [UNAUTH, NOT_MEMBER, Allowed, Allowed],
@@ -202,6 +224,13 @@ fn matrix() -> Vec<Row> {
             args: |_| vec![("nickname", "新名字".into())],
             // Anyone signed in may rename themself (only themself: no
             // argument names a user).
+            expect: [UNAUTH, Allowed, Allowed, Allowed],
+        },
+        Row {
+            endpoint: "remove_avatar",
+            args: none,
+            // Only one's own (no argument names a user); with none set it
+            // changes nothing. Uploads and fetches: tests/avatar.rs.
             expect: [UNAUTH, Allowed, Allowed, Allowed],
         },
         Row {

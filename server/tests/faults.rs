@@ -485,3 +485,110 @@ async fn a_client_resumes_across_a_server_restart_with_exactly_the_missed_events
         "the log after {held} is exactly the five sends"
     );
 }
+
+/// The newest seq of each of `rooms` as `who` reads them.
+async fn newest_seqs(who: &Client, rooms: &[i64]) -> Vec<i64> {
+    let mut out = Vec::new();
+    for room in rooms {
+        out.push(latest_seq(who, *room).await);
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_conversation_resumes_from_its_own_last_seq_across_a_restart_with_sends_in_the_gap() {
+    let _serial = SERIAL.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Spawned::start(dir.path(), &[]).await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let carol = server.user("carol").await;
+    let rooms = vec![
+        alice.create_room("gap one").await,
+        alice.create_room("gap two").await,
+        carol.create_room("gap three").await,
+    ];
+    for room in &rooms {
+        bob.join(*room).await;
+    }
+    alice.join(rooms[2]).await;
+    let dm = alice
+        .call("open_direct", &[("user_id", &bob.id.to_string())])
+        .await
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let mut all = rooms.clone();
+    all.push(dm);
+
+    // Bob follows every conversation live up to some seq.
+    let mut bob_ws = bob.connect().await;
+    for (i, room) in all.iter().enumerate() {
+        alice
+            .send(*room, &format!("before-{i}"), "before")
+            .await
+            .unwrap();
+    }
+    let mut held: HashMap<i64, i64> = HashMap::new();
+    for (room, seq) in all.iter().zip(newest_seqs(&bob, &all).await) {
+        held.insert(*room, seq);
+    }
+    let targets = held.clone();
+    let mut seen: HashMap<i64, i64> = HashMap::new();
+    while all
+        .iter()
+        .any(|r| seen.get(r).copied().unwrap_or(0) < targets[r])
+    {
+        if let ServerFrame::Event { event } = bob_ws.next().await {
+            seen.insert(event.conversation_id.0, event.seq);
+        }
+    }
+
+    // Bob's socket drops; Alice and Carol keep talking in every
+    // conversation; the server restarts; they talk some more.
+    drop(bob_ws);
+    let mut sent: HashMap<i64, Vec<String>> = HashMap::new();
+    for (i, room) in all.iter().enumerate() {
+        let who = if *room == rooms[2] { &carol } else { &alice };
+        let id = format!("gap-a-{i}");
+        who.send(*room, &id, "while Bob was away").await.unwrap();
+        sent.entry(*room).or_default().push(id);
+    }
+    server.stop().await;
+    let server = Spawned::start(dir.path(), &[]).await;
+    let alice = server.login("alice").await;
+    let carol = server.login("carol").await;
+    for round in 0..2 {
+        for (i, room) in all.iter().enumerate() {
+            let who = if *room == rooms[2] { &carol } else { &alice };
+            let id = format!("gap-b-{round}-{i}");
+            who.send(*room, &id, "after the restart").await.unwrap();
+            sent.entry(*room).or_default().push(id);
+        }
+    }
+
+    // Bob comes back: each conversation from its own last seq, exactly the
+    // missed messages, in order, no gap, no repeat.
+    let bob = server.login("bob").await;
+    let mut bob_ws = bob.connect().await;
+    for room in &all {
+        let missed = bob.events_after(*room, held[room]).await;
+        assert_contiguous_from(&missed, held[room] + 1);
+        assert_no_duplicate(&missed);
+        let ids: Vec<String> = messages(&missed).into_iter().map(|(_, id, _)| id).collect();
+        assert_eq!(ids, sent[room], "conversation {room}");
+    }
+    // And the live stream goes on from there: the next message is the next seq.
+    let next = alice
+        .send(all[0], "live-after", "welcome back")
+        .await
+        .unwrap();
+    let frame = bob_ws
+        .until(|f| matches!(f, ServerFrame::Event { event } if event.conversation_id.0 == all[0]))
+        .await;
+    let ServerFrame::Event { event } = frame else {
+        unreachable!()
+    };
+    assert_eq!(event.seq, seq_of(&next));
+    assert_eq!(event.seq, held[&all[0]] + sent[&all[0]].len() as i64 + 1);
+}

@@ -1,7 +1,8 @@
 //! Private groups against the real server: created by picking people you
 //! share a conversation with, visible to members only, and the owner's
 //! moderation — announcement, mute, remove, ban, invite setting, delete a
-//! message, hand over — each an event members see live and in history.
+//! message, hand over — each an event members see live and in history; a
+//! member added later starts with nothing unread.
 
 mod common;
 
@@ -439,15 +440,42 @@ async fn the_owner_deletes_any_message_and_hands_the_group_on() {
         .await
         .unwrap();
     until_event(&mut bob_socket, g, |b| {
-        *b == EventBody::MessageRemoved { seq }
+        *b == EventBody::MessageRecalled { seq }
     })
     .await;
+    // It reads as any recalled message does, removed by the owner.
     let history = bob.events_after(g, 0).await;
     let entry = history.iter().find(|e| e.seq == seq).unwrap();
-    assert_eq!(entry.body, EventBody::RemovedMessage);
+    assert_eq!(
+        entry.body,
+        EventBody::Recalled {
+            by: teahouse_protocol::UserId(alice.id)
+        }
+    );
+    assert_eq!(entry.actor.id.0, bob.id);
     assert!(!serde_json::to_string(&history)
         .unwrap()
         .contains("不该说的话"));
+    // Out of the search index too, and not deleted twice.
+    let found = bob
+        .call(
+            "search_messages",
+            &[("query", "不该说的话"), ("room_id", &room(g))],
+        )
+        .await
+        .unwrap();
+    assert_eq!(found["hits"], serde_json::json!([]));
+    assert_eq!(
+        code(
+            alice
+                .call(
+                    "group_delete_message",
+                    &[("room_id", &room(g)), ("seq", &seq.to_string())]
+                )
+                .await
+        ),
+        (409, "already_recalled".into())
+    );
     assert_eq!(
         code(
             alice
@@ -516,5 +544,36 @@ async fn the_owner_deletes_any_message_and_hands_the_group_on() {
         .call("leave_room", &[("room_id", &room(g))])
         .await
         .unwrap();
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn someone_added_to_a_group_finds_what_was_said_before_read() {
+    let server = TestServer::start().await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let carol = server.user("carol").await;
+    let g = group(&alice, "读书会", &[&bob]).await;
+    bob.send(g, "b1", "上周的书读完了吗").await.unwrap();
+    alice.send(g, "a1", "还没").await.unwrap();
+    alice
+        .call(
+            "group_add_members",
+            &[("room_id", &room(g)), ("members", &carol.id.to_string())],
+        )
+        .await
+        .unwrap();
+    let unread = |rooms: serde_json::Value| {
+        rooms
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == g)
+            .map(|s| s["unread"].as_i64().unwrap())
+    };
+    // As on joining a room: only what is said after counts.
+    assert_eq!(unread(carol.call("my_rooms", &[]).await.unwrap()), Some(0));
+    bob.send(g, "b2", "欢迎 carol").await.unwrap();
+    assert_eq!(unread(carol.call("my_rooms", &[]).await.unwrap()), Some(1));
     server.stop().await;
 }

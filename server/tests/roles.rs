@@ -253,6 +253,27 @@ fn matrix() -> Vec<Row> {
             args: assigned,
             expect: [UNAUTH, UNAUTH, NOT_MEMBER, NOT_MEMBER, NOT_MEMBER],
         },
+        // Issue 15's endpoints on someone else's support conversation.
+        Row {
+            endpoint: "mark_read",
+            args: |s| vec![("room_id", s.assigned.to_string()), ("seq", "1".into())],
+            expect: [UNAUTH, UNAUTH, NOT_MEMBER, NOT_MEMBER, NOT_MEMBER],
+        },
+        Row {
+            endpoint: "recall_message",
+            args: |s| vec![("room_id", s.assigned.to_string()), ("seq", "1".into())],
+            expect: [UNAUTH, UNAUTH, NOT_MEMBER, NOT_MEMBER, NOT_MEMBER],
+        },
+        Row {
+            endpoint: "search_messages",
+            args: |s| {
+                vec![
+                    ("query", "你好".into()),
+                    ("room_id", s.assigned.to_string()),
+                ]
+            },
+            expect: [UNAUTH, UNAUTH, NOT_MEMBER, NOT_MEMBER, NOT_MEMBER],
+        },
         Row {
             endpoint: "join_room",
             args: assigned,

@@ -139,8 +139,9 @@ pub async fn group_transfer(
     act(room_id, teahouse_domain::store::GroupAct::Transfer(user_id)).await
 }
 
-/// Deletes any message of the group (owner): its entry then reads
-/// `removed_message`.
+/// Deletes any message of the group (owner): a recall as the owner, so the
+/// answer is the `message_recalled` event and the entry then reads
+/// `recalled` (`by` the owner), as after `recall_message`.
 #[server(endpoint = "group_delete_message")]
 pub async fn group_delete_message(
     room_id: ConversationId,

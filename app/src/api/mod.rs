@@ -13,7 +13,10 @@ pub mod groups;
 pub mod media;
 pub mod messages;
 pub mod profile;
+pub mod reads;
+pub mod recall;
 pub mod rooms;
+pub mod search;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 pub mod support;

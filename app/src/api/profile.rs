@@ -1,4 +1,6 @@
-//! The signed-in user's profile: nickname and password.
+//! The signed-in user's profile: nickname, password, and removing the
+//! avatar (a new one is uploaded to `POST /api/upload/avatar`, a plain
+//! route: server functions are no place for files).
 
 use leptos::prelude::*;
 use teahouse_protocol::UserBrief;
@@ -13,6 +15,16 @@ pub async fn change_nickname(nickname: String) -> Result<UserBrief, AppError> {
     let chat = chat()?;
     let me = require_user().await?;
     chat.change_nickname(&me, &nickname).await.map_err(fail)
+}
+
+/// Goes back to the generated avatar (the picture's files are removed);
+/// pushed live like a new one. Returns me as I now am.
+#[server(endpoint = "remove_avatar")]
+pub async fn remove_avatar() -> Result<UserBrief, AppError> {
+    use super::ssr::*;
+    let chat = chat()?;
+    let me = require_user().await?;
+    chat.remove_avatar(&me).await.map_err(fail)
 }
 
 /// Changes my password, given the current one (`wrong_password`

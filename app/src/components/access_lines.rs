@@ -79,16 +79,6 @@ pub fn event_line(ev: &ConversationEvent, lang: Lang) -> Option<String> {
             format!("{who} 将群主转让给 {}", owner.nickname),
             format!("{who} made {} the owner", owner.nickname),
         ),
-        EventBody::MessageRemoved { .. } => pick(
-            lang,
-            format!("{who} 删除了一条消息"),
-            format!("{who} deleted a message"),
-        ),
-        EventBody::RemovedMessage => pick(
-            lang,
-            "该消息已被群主删除".into(),
-            "This message was deleted by the owner".into(),
-        ),
         EventBody::SupportOpened => pick(
             lang,
             format!("{who} 发起了咨询"),

@@ -73,12 +73,21 @@ fn ChatShell(
     provide_context(state);
     let panel = RwSignal::new(Panel::Chats);
     provide_context(panel);
+    // The open conversation is marked read by its log, once its newest
+    // message is actually in view.
     Effect::new(move |_| {
-        let open = room_id.get();
-        state.open_room.set(open);
-        if let Some(id) = open {
-            state.mark_read(id);
-        }
+        state.open_room.set(room_id.get());
+    });
+    // The total unread in the tab's title, the same in every tab.
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        let n = state.unread_total.get();
+        let title = if n > 0 {
+            format!("({}) 茶馆 · Teahouse", n.min(999))
+        } else {
+            "茶馆 · Teahouse".to_owned()
+        };
+        document().set_title(&title);
     });
     #[cfg(feature = "hydrate")]
     Effect::new(move |started: Option<()>| {
@@ -105,7 +114,7 @@ fn ChatShell(
             <h1 class="sr-only">{tr(T::AppName)}</h1>
             <section class="sidebar" aria-label=tr(T::Chats)>
                 <header class="sidebar-head">
-                    <Avatar of=user.id name=user.nickname.clone()/>
+                    {move || view! { <Avatar of=user.id name=state.me_nickname.get() image=state.me_avatar.get()/> }}
                     <span class="me-name" data-testid="me">{move || state.me_nickname.get()}</span>
                     <LangToggle/>
                     <button type="button" class="link-button" on:click=move |_| on_logout.run(())>{tr(T::Logout)}</button>

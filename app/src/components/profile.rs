@@ -1,16 +1,18 @@
-//! "Me": the signed-in user's profile panel: change the nickname, change
-//! the password (other sessions are signed out), language, sign out.
+//! "Me": the signed-in user's profile panel: change or remove the avatar
+//! (a picture uploaded with its progress shown), change the nickname,
+//! change the password (other sessions are signed out), language, sign out.
 
 use leptos::html::Input;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use teahouse_protocol::limits;
 
-use crate::api::profile::{change_nickname, change_password};
+use crate::api::profile::{change_nickname, change_password, remove_avatar};
 use crate::components::auth::{field_error, Field, LangToggle};
 use crate::components::widgets::{Avatar, ErrorNotice};
 use crate::error::AppError;
-use crate::i18n::{tr, T};
+use crate::i18n::{tr, use_i18n, T};
+use crate::media::Failure;
 use crate::state::ChatState;
 
 #[component]
@@ -20,12 +22,15 @@ pub fn MePanel(on_logout: Callback<()>) -> impl IntoView {
     view! {
         <section class="me-panel" aria-labelledby="me-title">
             <div class="me-card">
-                <Avatar of=me.id name=me.nickname.clone() large=true/>
+                <div class="me-avatar" data-testid="me-avatar">
+                    {move || view! { <Avatar of=me.id name=state.me_nickname.get() xl=true image=state.me_avatar.get()/> }}
+                </div>
                 <div>
                     <h2 id="me-title" class="me-nickname">{move || state.me_nickname.get()}</h2>
                     <p class="me-username">{format!("@{}", me.username)}</p>
                 </div>
             </div>
+            <AvatarForm/>
             <NicknameForm/>
             <PasswordForm/>
             <div class="me-actions">
@@ -33,6 +38,74 @@ pub fn MePanel(on_logout: Callback<()>) -> impl IntoView {
                 <button type="button" class="danger" on:click=move |_| on_logout.run(())>{tr(T::Logout)}</button>
             </div>
         </section>
+    }
+}
+
+/// "Change avatar" (a file picker: on a phone it offers the camera and the
+/// gallery) with the upload's progress, "Remove avatar", and why either
+/// failed.
+#[component]
+fn AvatarForm() -> impl IntoView {
+    let i18n = use_i18n();
+    let state = expect_context::<ChatState>();
+    let input = NodeRef::<Input>::new();
+    // Percent sent while uploading; None when idle.
+    let progress: RwSignal<Option<u32>> = RwSignal::new(None);
+    let removing = RwSignal::new(false);
+    let error: RwSignal<Option<Failure>> = RwSignal::new(None);
+    let busy = move || progress.get().is_some() || removing.get();
+    #[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
+    let on_pick = move |_: leptos::ev::Event| {
+        #[cfg(feature = "hydrate")]
+        if let Some(el) = input.get_untracked() {
+            let file = el.files().and_then(|f| f.get(0));
+            // The same file can be picked again.
+            el.set_value("");
+            if let Some(file) = file {
+                error.set(None);
+                progress.set(Some(0));
+                spawn_local(async move {
+                    let on_progress = Box::new(move |pct| progress.set(Some(pct)));
+                    let blob = web_sys::Blob::from(file);
+                    match crate::media::on_demand::upload_avatar(blob, on_progress).await {
+                        Ok(user) => state.apply_profile(user),
+                        Err(e) => error.set(Some(e)),
+                    }
+                    progress.set(None);
+                });
+            }
+        }
+    };
+    let on_remove = move |_| {
+        error.set(None);
+        removing.set(true);
+        spawn_local(async move {
+            match remove_avatar().await {
+                Ok(user) => state.apply_profile(user),
+                Err(e) => error.set(Some(Failure::Code(e.code))),
+            }
+            removing.set(false);
+        });
+    };
+    view! {
+        <div class="me-form me-avatar-actions">
+            <label class="file-pick link-button" data-testid="change-avatar">
+                {tr(T::ChangeAvatar)}
+                <input type="file" accept="image/jpeg,image/png,image/gif,image/webp" node_ref=input
+                    data-testid="avatar-input" disabled=busy on:change=on_pick/>
+            </label>
+            <Show when=move || state.me_avatar.with(Option::is_some)>
+                <button type="button" class="link-button" disabled=busy on:click=on_remove>{tr(T::RemoveAvatar)}</button>
+            </Show>
+            <span class="muted">{tr(T::AvatarHint)}</span>
+            {move || progress.get().map(|pct| view! {
+                <span class="saved" role="status" data-testid="avatar-progress">{tr(T::Uploading)} " " {pct} "%"</span>
+            })}
+            {move || error.get().map(|e| {
+                let code = e.code();
+                view! { <p class="error-notice" role="alert" data-code=code>{move || e.message(i18n.lang())}</p> }
+            })}
+        </div>
     }
 }
 

@@ -41,6 +41,16 @@ pub mod on_demand {
         super::upload::upload(&file, kind, duration_ms, on_progress).await
     }
 
+    /// [`upload::upload_avatar`](super::upload::upload_avatar), loaded on
+    /// first use.
+    #[lazy]
+    pub async fn upload_avatar(
+        file: Blob,
+        on_progress: Box<dyn Fn(u32)>,
+    ) -> Result<teahouse_protocol::UserBrief, Failure> {
+        super::upload::upload_avatar(&file, on_progress).await
+    }
+
     /// [`recorder::start`](super::recorder::start), loaded on first use.
     #[lazy]
     pub async fn start_recording() -> Result<Recording, JsValue> {
@@ -460,9 +470,9 @@ mod tests {
             Failure::from_answer(403, known),
             Failure::Code(ErrorCode::Forbidden)
         );
-        let new = r#"{"code":"media_too_large","field":"file","message":"The file is too large","message_zh":"文件太大"}"#;
+        let new = r#"{"code":"media_from_the_future","field":"file","message":"The file is too large","message_zh":"文件太大"}"#;
         let f = Failure::from_answer(413, new);
-        assert_eq!(f.code(), "media_too_large");
+        assert_eq!(f.code(), "media_from_the_future");
         assert_eq!(f.message(Lang::En), "The file is too large");
         assert_eq!(f.message(Lang::Zh), "文件太大");
         // Not the app's shape: the status decides.

@@ -2,13 +2,14 @@
 //! one browser API that reports upload progress (fetch and gloo-net do
 //! not). The body is the file as it is (not multipart); the browser adds the
 //! session cookie and `Origin` (same origin). A 200 answer is the stored
-//! file's [`MediaRef`]; any other is the app's error shape.
+//! file's [`MediaRef`] (for an avatar, the user as they now are); any other
+//! is the app's error shape.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use futures::channel::oneshot;
-use teahouse_protocol::{ErrorCode, MediaRef};
+use teahouse_protocol::{ErrorCode, MediaRef, UserBrief};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Blob, Event, ProgressEvent, XmlHttpRequest};
@@ -23,9 +24,29 @@ pub async fn upload(
     duration_ms: Option<u32>,
     on_progress: impl Fn(u32) + 'static,
 ) -> Result<MediaRef, Failure> {
+    let body = post_file(&upload_url(kind, duration_ms), file, on_progress).await?;
+    serde_json::from_str::<MediaRef>(&body).map_err(|_| Failure::Code(ErrorCode::Internal))
+}
+
+/// Sends `file` as my new avatar (`POST /api/upload/avatar`), calling
+/// `on_progress` with the percentage sent so far; me as I now am.
+pub async fn upload_avatar(
+    file: &Blob,
+    on_progress: impl Fn(u32) + 'static,
+) -> Result<UserBrief, Failure> {
+    let body = post_file("/api/upload/avatar", file, on_progress).await?;
+    serde_json::from_str::<UserBrief>(&body).map_err(|_| Failure::Code(ErrorCode::Internal))
+}
+
+/// POSTs `file` as the body to `url`; the body of a 200 answer.
+async fn post_file(
+    url: &str,
+    file: &Blob,
+    on_progress: impl Fn(u32) + 'static,
+) -> Result<String, Failure> {
     let network = || Failure::Code(ErrorCode::Network);
     let xhr = XmlHttpRequest::new().map_err(|_| network())?;
-    xhr.open_with_async("POST", &upload_url(kind, duration_ms), true)
+    xhr.open_with_async("POST", url, true)
         .map_err(|_| network())?;
 
     // Resolved by whichever of load / error / abort / timeout comes first.
@@ -71,7 +92,7 @@ pub async fn upload(
     let status = xhr.status().unwrap_or(0);
     let body = xhr.response_text().ok().flatten().unwrap_or_default();
     if status == 200 {
-        serde_json::from_str::<MediaRef>(&body).map_err(|_| Failure::Code(ErrorCode::Internal))
+        Ok(body)
     } else {
         Err(Failure::from_answer(status, &body))
     }

@@ -1,5 +1,6 @@
 //! Where media files live: `<dir>/<id>` (the file as served) and, for
-//! images, `<dir>/<id>.thumb.jpg`; uploads in progress and files being
+//! images, `<dir>/<id>.thumb.jpg`; avatars in `<dir>/avatars/<id>-<side>.jpg`
+//! (one square JPEG per size); uploads in progress and files being
 //! processed are temporary files in `<dir>/tmp/`, on the same file system,
 //! so keeping one is a rename. A temporary file is removed when dropped;
 //! whatever a crash left in `tmp/` is removed at start.
@@ -95,14 +96,68 @@ impl MediaFiles {
     /// Removes the files of `id` (those that exist).
     pub fn remove(&self, id: &MediaId) {
         for path in [self.path(id), self.thumb_path(id)] {
-            match std::fs::remove_file(&path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => {
-                    tracing::error!(path = %path.display(), error = %e, "cannot remove a media file")
-                }
+            remove_quietly(&path);
+        }
+    }
+
+    /// The folder of avatar files (`avatars/` beside the media files).
+    fn avatars(&self) -> PathBuf {
+        self.dir.join("avatars")
+    }
+
+    /// The square JPEG of avatar `id` at `side` pixels.
+    pub fn avatar_path(&self, id: &MediaId, side: u32) -> PathBuf {
+        self.avatars().join(format!("{}-{side}.jpg", id.0))
+    }
+
+    /// Keeps `sizes` (side, temporary file) as the files of avatar `id`:
+    /// all of them, or (on a failure) none.
+    pub fn keep_avatar(&self, id: &MediaId, sizes: Vec<(u32, TempPath)>) -> Result<()> {
+        let dir = self.avatars();
+        std::fs::create_dir_all(&dir).map_err(|e| io("creating", &dir, e))?;
+        for (side, temp) in sizes {
+            if let Err(e) = temp.persist(self.avatar_path(id, side)) {
+                self.remove_avatar(id);
+                return Err(io("keeping", &e.path, e.error));
             }
         }
+        Ok(())
+    }
+
+    /// Removes the files of avatar `id` (those that exist).
+    pub fn remove_avatar(&self, id: &MediaId) {
+        for side in teahouse_protocol::limits::AVATAR_SIDES {
+            remove_quietly(&self.avatar_path(id, side));
+        }
+    }
+
+    /// The avatar ids that have files, each once (for the sweep of files a
+    /// crash left without their row).
+    pub fn avatar_ids(&self) -> Vec<MediaId> {
+        let Ok(entries) = std::fs::read_dir(self.avatars()) else {
+            return Vec::new();
+        };
+        let mut ids: Vec<MediaId> = entries
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().into_string().ok()?;
+                let id = name.split('-').next()?;
+                MediaId::is_well_formed(id).then(|| MediaId(id.to_owned()))
+            })
+            .collect();
+        ids.sort_by(|a, b| a.0.cmp(&b.0));
+        ids.dedup();
+        ids
+    }
+}
+
+/// Removes a file if it exists; a failure is logged (a leftover file is
+/// not the client's problem).
+fn remove_quietly(path: &Path) {
+    match std::fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => tracing::error!(path = %path.display(), error = %e, "cannot remove a media file"),
     }
 }
 

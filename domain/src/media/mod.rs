@@ -10,8 +10,10 @@
 //! refused or abandoned upload leaves nothing: its temporary file is removed
 //! when dropped. Uploads never sent are swept after
 //! [`MediaConfig::unsent_ttl`]. The operations the web layer calls are on
-//! [`crate::Chat`] ([`service`]).
+//! [`crate::Chat`] ([`service`]; avatars, which take the same pipeline to
+//! square JPEGs of fixed sizes, in [`avatar`]).
 
+pub mod avatar;
 pub mod container;
 pub mod files;
 pub mod picture;
@@ -113,9 +115,13 @@ pub struct MediaConfig {
     pub image_max_side: u32,
     /// Most memory the decoder may allocate for one picture, in bytes.
     pub decode_max_alloc: u64,
-    /// Pictures decoded at once (each on a blocking thread, never on the
+    /// Pictures decoded at once (each on a dedicated thread, never on the
     /// async runtime's).
     pub decode_threads: usize,
+    /// The decode threads' `nice` value (0: the process's priority). Above
+    /// zero, a core busy decoding photos still serves sends first (see
+    /// [`crate::workers`]).
+    pub decode_nice: i32,
     /// Longest side of a thumbnail, in pixels.
     pub thumb_side: u32,
     /// How long an upload may stay unsent before it is removed.
@@ -140,6 +146,7 @@ impl MediaConfig {
             image_max_side: 16_384,
             decode_max_alloc: 512 * 1024 * 1024,
             decode_threads: 2,
+            decode_nice: 10,
             thumb_side: limits::THUMB_SIDE,
             unsent_ttl: Duration::from_secs(3600),
             uploads_per_user: 3,

@@ -52,6 +52,41 @@ pub fn process(
     config: &MediaConfig,
     files: &MediaFiles,
 ) -> Result<Picture> {
+    let (picture, format) = decode(src, mime, config)?;
+    let (width, height) = (picture.width(), picture.height());
+
+    let shown = match format {
+        ImageFormat::Gif => None,
+        _ => Some(write_temp(files, |out| {
+            encode_shown(&picture, format, out)
+        })?),
+    };
+    let side = config.thumb_side.max(1);
+    let small = if width > side || height > side {
+        picture.thumbnail(side, side)
+    } else {
+        picture.clone()
+    };
+    let thumb = write_temp(files, |out| {
+        flatten(&small).write_with_encoder(JpegEncoder::new_with_quality(out, THUMB_QUALITY))
+    })?;
+    Ok(Picture {
+        width,
+        height,
+        shown,
+        thumb,
+    })
+}
+
+/// Decodes the picture at `src` (of sniffed type `mime`) within `config`'s
+/// limits (a header claiming too many pixels is refused before any pixel
+/// is decoded) and turns it by its EXIF orientation: the pixels as shown,
+/// and the format they came in (the first frame of an animation).
+pub(crate) fn decode(
+    src: &Path,
+    mime: &str,
+    config: &MediaConfig,
+) -> Result<(DynamicImage, ImageFormat)> {
     let format = match mime {
         "image/jpeg" => ImageFormat::Jpeg,
         "image/png" => ImageFormat::Png,
@@ -80,29 +115,7 @@ pub fn process(
         .unwrap_or(image::metadata::Orientation::NoTransforms);
     let mut picture = DynamicImage::from_decoder(decoder).map_err(refusal)?;
     picture.apply_orientation(orientation);
-    let (width, height) = (picture.width(), picture.height());
-
-    let shown = match format {
-        ImageFormat::Gif => None,
-        _ => Some(write_temp(files, |out| {
-            encode_shown(&picture, format, out)
-        })?),
-    };
-    let side = config.thumb_side.max(1);
-    let small = if width > side || height > side {
-        picture.thumbnail(side, side)
-    } else {
-        picture.clone()
-    };
-    let thumb = write_temp(files, |out| {
-        flatten(&small).write_with_encoder(JpegEncoder::new_with_quality(out, THUMB_QUALITY))
-    })?;
-    Ok(Picture {
-        width,
-        height,
-        shown,
-        thumb,
-    })
+    Ok((picture, format))
 }
 
 /// Whether the JPEG at `path` has its end: an EOI marker (FF D9) after its
@@ -144,7 +157,7 @@ fn encode_shown(
 
 /// RGB pixels for JPEG: transparent parts become white (as chat
 /// backgrounds are), not black.
-fn flatten(picture: &DynamicImage) -> DynamicImage {
+pub(crate) fn flatten(picture: &DynamicImage) -> DynamicImage {
     if !picture.color().has_alpha() {
         return DynamicImage::ImageRgb8(picture.to_rgb8());
     }
@@ -158,7 +171,7 @@ fn flatten(picture: &DynamicImage) -> DynamicImage {
 }
 
 /// Writes a temporary file with `encode`; removed again if encoding fails.
-fn write_temp(
+pub(crate) fn write_temp(
     files: &MediaFiles,
     encode: impl FnOnce(&mut dyn Write) -> image::ImageResult<()>,
 ) -> Result<TempPath> {

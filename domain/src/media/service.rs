@@ -9,14 +9,19 @@ use teahouse_protocol::{
     ConversationEvent, ConversationId, ErrorCode, MediaId, MediaRef, MessageContent, UserBrief,
     UserId,
 };
-use tokio::sync::Semaphore;
 
 use super::upload::UploadGate;
 use super::{container, picture, sniff, MediaConfig, MediaFiles, MediaKind, MediaRecord, Upload};
 use crate::log::NewMessage;
+use crate::workers::WorkerPool;
 use crate::{now_ms, validate, Chat, DomainError, Result};
 
 /// What the chat service keeps for media.
+/// Pictures that may wait for a decode thread; beyond that an upload is
+/// refused (`rate_limited`) rather than held (each waiting one is a file
+/// on disk and an open request).
+const DECODE_QUEUE: usize = 64;
+
 #[derive(Debug)]
 pub(crate) struct MediaState {
     /// Limits and the directory.
@@ -24,9 +29,10 @@ pub(crate) struct MediaState {
     /// The files.
     pub(crate) files: MediaFiles,
     /// Per-user upload limits.
-    gate: Arc<UploadGate>,
-    /// The decode pool's permits: pictures decoded at once.
-    decode: Arc<Semaphore>,
+    pub(crate) gate: Arc<UploadGate>,
+    /// The decode pool: `decode_threads` threads at a lower priority than
+    /// the runtime and the message writer (see [`crate::workers`]).
+    pub(crate) decode: WorkerPool,
 }
 
 impl MediaState {
@@ -35,7 +41,12 @@ impl MediaState {
         Ok(MediaState {
             files: MediaFiles::open(&config.dir)?,
             gate: UploadGate::new(&config),
-            decode: Arc::new(Semaphore::new(config.decode_threads.max(1))),
+            decode: WorkerPool::new(
+                "picture",
+                config.decode_threads,
+                DECODE_QUEUE,
+                config.decode_nice,
+            ),
             config,
         })
     }
@@ -89,20 +100,12 @@ impl Chat {
         let media = &self.media;
         let (file, thumb, width, height) = match upload.kind {
             MediaKind::Image => {
-                let permit = media
-                    .decode
-                    .clone()
-                    .acquire_owned()
-                    .await
-                    .map_err(|_| DomainError::Internal("decode pool closed".into()))?;
                 let src = upload.path.to_path_buf();
                 let (config, files) = (media.config.clone(), media.files.clone());
-                let pic = tokio::task::spawn_blocking(move || {
-                    let _permit = permit;
-                    picture::process(&src, mime, &config, &files)
-                })
-                .await
-                .map_err(|e| DomainError::Internal(format!("decoding a picture: {e}")))??;
+                let pic = media
+                    .decode
+                    .run(move || picture::process(&src, mime, &config, &files))
+                    .await??;
                 let file = pic.shown.unwrap_or(upload.path);
                 (file, Some(pic.thumb), Some(pic.width), Some(pic.height))
             }
@@ -181,6 +184,8 @@ impl Chat {
             conversation_id: conversation,
             client_id,
             content,
+            reply_to: None,
+            mentions: Vec::new(),
         };
         let sent = self.sends.send(sender.clone(), msg).await?;
         Ok(sent.event)

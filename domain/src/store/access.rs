@@ -9,8 +9,8 @@
 
 use async_trait::async_trait;
 use teahouse_protocol::{
-    ConversationEvent, ConversationId, ConversationSummary, GroupInfo, GuestInfo, Seq,
-    SupportStatus, SupportView, UserBrief, UserId, UserRole, UserWithRole,
+    ConversationEvent, ConversationId, ConversationSummary, GroupInfo, GuestInfo, SupportStatus,
+    SupportView, UserBrief, UserId, UserRole, UserWithRole,
 };
 
 use crate::Result;
@@ -57,8 +57,8 @@ pub enum GroupAct {
     Mute { user: UserId, until_ms: i64 },
     /// Hand the group to another member.
     Transfer(UserId),
-    /// Delete the message at this seq.
-    RemoveMessage(Seq),
+    // Deleting a message is a recall as the group's owner
+    // (`Chat::remove_group_message`), stored by `RecallStore`.
 }
 
 /// Private groups.

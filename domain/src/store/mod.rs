@@ -7,7 +7,7 @@
 //! row per user and conversation, a unique username). Every query lives in
 //! exactly one implementation module per aggregate:
 //!
-//! - [`AccountStore`]: accounts and their password hashes.
+//! - [`AccountStore`]: accounts, their password hashes and avatars.
 //! - [`ConversationStore`]: conversations (public rooms today), their members,
 //!   and the membership events they log.
 //! - [`DirectStore`]: private 1:1 chats (one per pair) and contacts.
@@ -18,6 +18,10 @@
 //!   roles, private groups and their moderation, the support desk.
 //! - [`MediaStore`]: uploaded media files' rows (the files themselves are
 //!   [`crate::media::files`]'s).
+//! - [`ReadStore`]: read positions and the unread counts computed from them.
+//! - [`RecallStore`]: recalling a message (content out of the log, the
+//!   index and the media table, the recall logged).
+//! - [`SearchStore`]: full-text search of text messages.
 //!
 //! [`sqlite`] is the first implementation (sqlx for the rest, rusqlite on the
 //! message writer's own thread). Sessions are stored by the web layer's
@@ -28,9 +32,15 @@
 //! by adding a fixture (`domain/tests/chat.rs`).
 
 pub mod access;
+pub mod reads;
+pub mod recall;
+pub mod search;
 pub mod sqlite;
 
 pub use access::{DeskStore, GroupAct, GroupStore, NewGuest, RoleStore, SupportFilter, SupportRow};
+pub use reads::ReadStore;
+pub use recall::RecallStore;
+pub use search::SearchStore;
 
 use async_trait::async_trait;
 use teahouse_protocol::{
@@ -75,6 +85,19 @@ pub trait AccountStore: Send + Sync {
     /// Stores a new password hash and bumps the sign-in epoch (which signs
     /// out the sessions made under the old one); returns the new epoch.
     async fn set_password(&self, id: UserId, password_hash: &str) -> Result<i64>;
+
+    /// Sets the account's avatar (None: back to the generated one) and
+    /// returns the account as it now is with the avatar it had before (whose
+    /// files the caller removes), in one transaction; `not_found`.
+    async fn set_avatar(
+        &self,
+        id: UserId,
+        avatar: Option<&MediaId>,
+    ) -> Result<(UserBrief, Option<MediaId>)>;
+
+    /// Whether some account has `avatar` as its avatar (files of one that
+    /// is not are left over from a crash, and removed at start).
+    async fn avatar_in_use(&self, avatar: &MediaId) -> Result<bool>;
 
     /// The account named `username` and its password hash, for a login.
     async fn credentials(&self, username: &str) -> Result<Option<(UserBrief, String)>>;
@@ -246,6 +269,9 @@ pub trait Store:
     + DirectStore
     + EventLog
     + MediaStore
+    + ReadStore
+    + RecallStore
+    + SearchStore
     + RoleStore
     + GroupStore
     + DeskStore

@@ -12,6 +12,12 @@
 //! caching and `Content-Disposition: inline`. `X-Content-Type-Options:
 //! nosniff` is on every answer (`security::headers`). The authorization is
 //! the domain's ([`Chat::media_file`]).
+//!
+//! Avatars: `POST /api/upload/avatar` takes a picture the same way and
+//! makes it the user's avatar (the answer is the user as they now are);
+//! `GET /avatar/{id}/{side}` serves its square JPEG at `side` px (128 or
+//! 256) to anyone signed in ([`Chat::avatar_file`]), cached for a week:
+//! an avatar's id changes with every upload, so its picture never does.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,9 +33,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures::StreamExt;
 use serde::Deserialize;
-use teahouse_domain::media::ServedFile;
+use teahouse_domain::media::{ServedFile, Upload};
 use teahouse_domain::{Chat, MediaKind};
-use teahouse_protocol::{ErrorCode, MediaRef};
+use teahouse_protocol::{ErrorCode, MediaRef, UserBrief};
 use tower::ServiceExt;
 use tower_http::services::ServeFile;
 
@@ -44,10 +50,15 @@ const UPLOAD_IDLE: Duration = Duration::from_secs(30);
 /// member leaves; a revalidation is a cheap 304.
 const CACHE_CONTROL: &str = "private, max-age=3600";
 
+/// Avatar files never change under their id (a new upload is a new id).
+const AVATAR_CACHE_CONTROL: &str = "private, max-age=604800, immutable";
+
 /// The media routes.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/api/upload/avatar", post(upload_avatar))
         .route("/api/upload/{kind}", post(upload))
+        .route("/avatar/{id}/{side}", get(avatar))
         .route("/media/{id}", get(file))
         .route("/media/{id}/thumb", get(thumb))
 }
@@ -101,13 +112,25 @@ async fn receive(
         code: ErrorCode::BadRequest,
         field: Some("duration_ms".into()),
     })?;
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    let mut upload = chat
+    let declared = content_length(headers);
+    let upload = chat
         .start_upload(&user, kind, declared, query.duration_ms)
         .map_err(fail)?;
+    let upload = stream_into(upload, body, &user).await?;
+    chat.finish_upload(upload).await.map_err(fail)
+}
+
+/// The declared size of a request body, if it says.
+fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+}
+
+/// Streams `body` into `upload` (its limits apply as it goes); an upload
+/// that breaks off or stalls is `upload_aborted`.
+async fn stream_into(mut upload: Upload, body: Body, user: &UserBrief) -> Result<Upload, AppError> {
     let mut stream = body.into_data_stream();
     loop {
         match tokio::time::timeout(UPLOAD_IDLE, stream.next()).await {
@@ -123,7 +146,54 @@ async fn receive(
             }
         }
     }
-    chat.finish_upload(upload).await.map_err(fail)
+    Ok(upload)
+}
+
+async fn upload_avatar(
+    State(chat): State<Arc<Chat>>,
+    current: CurrentUser,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match receive_avatar(&chat, current, &headers, body).await {
+        Ok(user) => Json(user).into_response(),
+        Err(e) => {
+            if e.code != ErrorCode::Internal {
+                tracing::info!(code = e.code.as_str(), "avatar upload refused");
+            }
+            e.into_response()
+        }
+    }
+}
+
+/// Streams the body into an avatar upload and makes it the user's avatar.
+async fn receive_avatar(
+    chat: &Chat,
+    current: CurrentUser,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<UserBrief, AppError> {
+    let user = current
+        .user
+        .ok_or_else(|| AppError::new(ErrorCode::Unauthenticated))?;
+    let upload = chat
+        .start_avatar_upload(&user, content_length(headers))
+        .map_err(fail)?;
+    let upload = stream_into(upload, body, &user).await?;
+    chat.finish_avatar_upload(upload).await.map_err(fail)
+}
+
+async fn avatar(
+    State(chat): State<Arc<Chat>>,
+    Path((id, side)): Path<(String, String)>,
+    current: CurrentUser,
+    req: Request,
+) -> Response {
+    let user = current.user.map(|u| u.id);
+    match chat.avatar_file(user, &id, &side).await {
+        Ok(served) => send_file(served, AVATAR_CACHE_CONTROL, req).await,
+        Err(e) => fail(e).into_response(),
+    }
 }
 
 async fn file(
@@ -157,6 +227,12 @@ async fn serve(chat: &Chat, current: CurrentUser, id: &str, thumb: bool, req: Re
         Ok(served) => served,
         Err(e) => return fail(e).into_response(),
     };
+    send_file(served, CACHE_CONTROL, req).await
+}
+
+/// Answers `req` with a file that may be served, with its validators and
+/// `cache_control`.
+async fn send_file(served: ServedFile, cache_control: &'static str, req: Request) -> Response {
     let fresh = req
         .headers()
         .get(header::IF_NONE_MATCH)
@@ -180,18 +256,18 @@ async fn serve(chat: &Chat, current: CurrentUser, id: &str, thumb: bool, req: Re
             Err(never) => match never {},
         }
     };
-    add_headers(res.headers_mut(), &served);
+    add_headers(res.headers_mut(), &served, cache_control);
     res
 }
 
 /// The headers every served file gets.
-fn add_headers(headers: &mut HeaderMap, served: &ServedFile) {
+fn add_headers(headers: &mut HeaderMap, served: &ServedFile, cache_control: &'static str) {
     if let Ok(etag) = HeaderValue::from_str(&served.etag) {
         headers.insert(header::ETAG, etag);
     }
     headers.insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_static(CACHE_CONTROL),
+        HeaderValue::from_static(cache_control),
     );
     headers.insert(
         header::CONTENT_DISPOSITION,

@@ -4,7 +4,8 @@
 //! - [`api`]: the server functions, `POST /api/<name>`.
 //! - [`ws`]: `GET /ws`, the authenticated push channel.
 //! - [`media`]: uploads (`POST /api/upload/{kind}`, a streamed body) and
-//!   serving media files (`GET /media/{id}`, `/media/{id}/thumb`).
+//!   serving media files (`GET /media/{id}`, `/media/{id}/thumb`); avatars
+//!   (`POST /api/upload/avatar`, `GET /avatar/{id}/{side}`).
 //! - [`health`]: `GET /healthz`.
 //!
 //! Pages and server functions are rendered by Leptos with the same context

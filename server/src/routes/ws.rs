@@ -26,7 +26,7 @@ use app::error::AppError;
 use axum::routing::get;
 use axum::Router;
 
-/// Largest frame a client may send (clients only send pings).
+/// Largest frame a client may send (clients only send pings and typing).
 const MAX_CLIENT_FRAME: usize = 4 * 1024;
 /// Frames written per flush at most.
 const WRITE_BATCH: usize = 64;
@@ -82,6 +82,7 @@ async fn upgrade(
     };
     // Boxed once here: the upgrade task then carries a pointer, not the state.
     let conn = Box::new(ConnState {
+        chat: app.chat.clone(),
         sub,
         user,
         heartbeat: app.chat.config().heartbeat,
@@ -131,6 +132,8 @@ enum Stop {
 
 /// What a connection holds besides its socket, from the upgrade request on.
 struct ConnState {
+    /// The chat service, for the frames a client sends (typing).
+    chat: std::sync::Arc<teahouse_domain::Chat>,
     /// Its queue in the hub (dropping it unsubscribes).
     sub: Subscription,
     /// The session's user, for the hello frame and logs.
@@ -156,6 +159,7 @@ struct Live {
 async fn serve(mut live: Box<Live>) {
     let Live { socket, conn } = &mut *live;
     let ConnState {
+        chat,
         sub,
         user,
         heartbeat,
@@ -190,12 +194,22 @@ async fn serve(mut live: Box<Live>) {
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Text(t))) => {
                     last_heard = Instant::now();
-                    if let Some(ClientFrame::Ping) = ClientFrame::parse(t.as_str()) {
-                        if let Some(pong) = encode(&ServerFrame::Pong) {
-                            if Box::pin(socket.send(pong)).await.is_err() {
-                                break Stop::WriteFailed;
+                    match ClientFrame::parse(t.as_str()) {
+                        Some(ClientFrame::Ping) => {
+                            if let Some(pong) = encode(&ServerFrame::Pong) {
+                                if Box::pin(socket.send(pong)).await.is_err() {
+                                    break Stop::WriteFailed;
+                                }
                             }
                         }
+                        Some(ClientFrame::Typing { room_id }) => {
+                            // Best effort: a refusal (not a member, too
+                            // often) or a failure is not answered.
+                            if let Err(e) = Box::pin(chat.typing(user, room_id)).await {
+                                tracing::warn!(error = %e, "typing signal failed");
+                            }
+                        }
+                        None => {}
                     }
                 }
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break Stop::PeerClosed,

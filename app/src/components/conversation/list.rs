@@ -10,7 +10,7 @@ use teahouse_protocol::{ConversationId, ConversationSummary};
 use crate::components::widgets::ErrorNotice;
 use crate::components::widgets::{preview, Avatar};
 use crate::format::{now_ms, time_label};
-use crate::i18n::{use_i18n, T};
+use crate::i18n::{tr, use_i18n, T};
 use crate::nav::{room_href, use_room_nav};
 use crate::state::ChatState;
 use crate::TzOffset;
@@ -23,7 +23,7 @@ pub fn ConversationList(selected: Memo<Option<ConversationId>>) -> impl IntoView
         <ul class="conversations" role="list">
             <For
                 each=move || state.rooms.get()
-                key=|r| (r.id, r.last_seq, r.member_count, r.name.clone())
+                key=|r| (r.id, r.last_seq, r.member_count, r.name.clone(), r.peer.clone())
                 children=move |room| view! { <ConversationRow room selected/> }
             />
         </ul>
@@ -59,7 +59,7 @@ fn ConversationRow(
             >
                 {match room.peer.clone() {
                     // A private chat shows the other person.
-                    Some(peer) => view! { <Avatar of=peer.id name=peer.nickname large=true/> },
+                    Some(peer) => view! { <Avatar of=peer.id name=peer.nickname large=true image=peer.avatar/> },
                     None => view! { <Avatar of=id name=room.name.clone() large=true/> },
                 }}
                 <span class="conv-main">
@@ -70,11 +70,16 @@ fn ConversationRow(
                         </span>
                     </span>
                     <span class="conv-preview">
+                        <Show when=move || state.mentioned.with(|m| m.contains(&id))>
+                            <span class="conv-mention">{tr(T::MentionedMark)}</span>
+                        </Show>
                         {move || last_for_preview.as_ref().map(|e| preview(e, me, i18n.lang()))}
                     </span>
                 </span>
                 <Show when=move || { unread() > 0 }>
-                    <span class="badge conv-badge" aria-label="unread">{move || unread().min(99)}</span>
+                    <span class="badge conv-badge" aria-label="unread" data-testid="unread">
+                        {move || if unread() > 99 { "99+".to_owned() } else { unread().to_string() }}
+                    </span>
                 </Show>
             </a>
         </li>

@@ -36,8 +36,16 @@ pub fn MessageLog(
         state.rooms.with(|r| {
             r.iter()
                 .find(|s| s.id == room_id)
-                // A private chat's opener owns nothing: no owner mark there.
-                .filter(|s| s.kind == teahouse_protocol::ConversationKind::Room)
+                // A private chat's opener owns nothing: no owner mark there
+                // (nor in a support conversation). A group's owner may
+                // remove any message, as a room's may.
+                .filter(|s| {
+                    matches!(
+                        s.kind,
+                        teahouse_protocol::ConversationKind::Room
+                            | teahouse_protocol::ConversationKind::Group
+                    )
+                })
                 .map(|s| s.owner_id)
         })
     });
@@ -53,14 +61,73 @@ pub fn MessageLog(
     log.merge(first);
     let catch_up_error = log.catch_up_error.clone();
 
-    // Browser only: fetch anything stored between that page and now.
+    // The "new messages" divider: before the first message of someone
+    // else after my read position as it was when the conversation opened.
+    let actions = expect_context::<super::actions::Actions>();
+    let read_at_open = state.rooms.with_untracked(|r| {
+        r.iter()
+            .find(|s| s.id == room_id)
+            .filter(|s| s.unread > 0 || state.unread_of_now(room_id) > 0)
+            .map(|s| s.read_seq)
+    });
+    if let Some(read) = read_at_open {
+        let first_new = log.with_events_untracked(|m| {
+            m.values()
+                .find(|e| {
+                    e.seq > read && e.actor.id != me && matches!(e.body, EventBody::Message(_))
+                })
+                .map(|e| e.seq)
+        });
+        actions.new_from.set(first_new);
+    }
+    let show_jump = RwSignal::new(false);
+
+    // Browser only: fetch anything stored between that page and now; open
+    // a search hit or a quote that asked for this conversation.
     Effect::new(move |done: Option<()>| {
         if done.is_none() {
-            state.mark_read(room_id);
             #[cfg(feature = "hydrate")]
             crate::live::request_catch_up(state, room_id);
+            #[cfg(feature = "hydrate")]
+            request_animation_frame(move || {
+                // Offer the jump when the divider is above what is shown.
+                let (Some(seq), Some(list)) =
+                    (actions.new_from.get_untracked(), list_ref.get_untracked())
+                else {
+                    return;
+                };
+                let selector = format!(".messages [data-seq=\"{seq}\"]");
+                if let Some(el) = document().query_selector(&selector).ok().flatten() {
+                    let top = list.get_bounding_client_rect().top();
+                    show_jump.set(el.get_bounding_client_rect().top() < top);
+                }
+            });
         }
     });
+    // A search hit or a quote asked for a message of this conversation.
+    Effect::new(move |_| {
+        if let Some((room, seq)) = state.focus.get() {
+            if room == room_id {
+                state.focus.set(None);
+                actions.bring_into_view(seq);
+            }
+        }
+    });
+    // The newest message is in view (at the bottom, page shown): read.
+    let read_if_seen = move || {
+        if actions.stick_to_bottom.get_untracked() && !ChatState::page_hidden() {
+            state.mark_read(room_id);
+        }
+    };
+    #[cfg(feature = "hydrate")]
+    {
+        let focus = window_event_listener(leptos::ev::focus, move |_| read_if_seen());
+        let shown = window_event_listener(leptos::ev::visibilitychange, move |_| read_if_seen());
+        on_cleanup(move || {
+            focus.remove();
+            shown.remove();
+        });
+    }
 
     // Reads this conversation's log only: other conversations' events do
     // not re-run it.
@@ -84,12 +151,13 @@ pub fn MessageLog(
 
     // Follow the newest message while the reader is at the bottom (or just
     // sent something); leave them alone while they read history.
-    let stick_to_bottom = RwSignal::new(true);
+    let stick_to_bottom = actions.stick_to_bottom;
     Effect::new(move |_| {
         let _ = rows.with(|r| r.len()) + outbox.pending.with(|p| p.len());
         if let Some(el) = list_ref.get() {
             if stick_to_bottom.get() {
                 el.set_scroll_top(el.scroll_height());
+                read_if_seen();
             }
         }
     });
@@ -112,7 +180,7 @@ pub fn MessageLog(
                 .get_untracked()
                 .map(|el| el.scroll_height())
                 .unwrap_or(0);
-            match history(room_id, Some(oldest), None, Some(PAGE)).await {
+            match history(room_id, Some(oldest), None, Some(PAGE), None).await {
                 Ok(events) => {
                     older_error.set(None);
                     if events.len() < PAGE as usize {
@@ -133,7 +201,13 @@ pub fn MessageLog(
     };
     let on_scroll = move |_| {
         if let Some(el) = list_ref.get_untracked() {
-            stick_to_bottom.set(el.scroll_height() - el.scroll_top() - el.client_height() < 80);
+            let at_bottom = el.scroll_height() - el.scroll_top() - el.client_height() < 80;
+            if at_bottom && !stick_to_bottom.get_untracked() {
+                stick_to_bottom.set(true);
+                read_if_seen();
+            } else if !at_bottom && stick_to_bottom.get_untracked() {
+                stick_to_bottom.set(false);
+            }
             // After a failure only the button retries, so that scrolling at
             // the top does not send a request per scroll event.
             if el.scroll_top() < 40 && older_error.with_untracked(Option::is_none) {
@@ -142,7 +216,16 @@ pub fn MessageLog(
         }
     };
 
+    let jump = move |_| {
+        show_jump.set(false);
+        if let Some(seq) = actions.new_from.get_untracked() {
+            actions.bring_into_view(seq);
+        }
+    };
     view! {
+        <Show when=move || show_jump.get()>
+            <button type="button" class="jump-new" on:click=jump>{tr(T::JumpToNew)}</button>
+        </Show>
         <div class="messages" node_ref=list_ref on:scroll=on_scroll data-testid="messages">
             <div class="history-edge">
                 {move || if has_older.get() {

@@ -44,10 +44,16 @@ pub fn MemberPanel(room_id: ConversationId) -> impl IntoView {
                                     {d.members.into_iter().map(|m| {
                                         let id = m.id;
                                         let is_owner = m.role == MemberRole::Owner;
+                                        // As fetched, or as pushed since.
+                                        let brief = m.brief();
+                                        let shown = Memo::new(move |_| state.latest(brief.clone()));
                                         view! {
                                             <li class="member">
-                                                <Avatar of=m.id name=m.nickname.clone()/>
-                                                <span>{m.nickname.clone()}</span>
+                                                {move || {
+                                                    let u = shown.get();
+                                                    view! { <Avatar of=u.id name=u.nickname image=u.avatar.clone()/> }
+                                                }}
+                                                <span>{move || shown.get().nickname}</span>
                                                 {is_owner.then(|| view! { <span class="owner-mark">{tr(T::Owner)}</span> })}
                                                 <span class="presence" class:online=move || state.online.with(|o| o.contains(&id)) || id == state.me_id()></span>
                                                 {(id != state.me_id() && !m.is_system()).then(|| {

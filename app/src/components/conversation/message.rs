@@ -18,8 +18,11 @@ use crate::format::{now_ms, time_label, SEPARATOR_GAP_MS};
 use crate::i18n::{tr, use_i18n, T};
 use crate::TzOffset;
 
-/// One line of the rendered log.
+/// One line of the rendered log. (An event is larger than a separator
+/// since messages carry replies and mentions; rows live only while a log
+/// renders, so boxing them would buy nothing.)
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)]
 pub enum Row {
     /// A time label before the event with this seq.
     Separator {
@@ -34,9 +37,20 @@ impl Row {
     pub fn key(&self) -> String {
         match self {
             Row::Separator { before, .. } => format!("s{before}"),
-            // The actor's nickname is part of the key: a renamed sender's
-            // rows are drawn again (a `user_updated` frame), others stay.
-            Row::Event(e) => format!("e{}@{}", e.seq, e.actor.nickname),
+            // The actor's nickname and avatar are part of the key: a
+            // renamed sender's rows, or one with a new avatar, are drawn
+            // again (a `user_updated` frame), others stay; so is a recall:
+            // the message is drawn again as its placeholder.
+            Row::Event(e) => {
+                let recalled = matches!(e.body, EventBody::Recalled { .. });
+                format!(
+                    "e{}@{}@{}{}",
+                    e.seq,
+                    e.actor.nickname,
+                    e.actor.avatar.as_ref().map_or("", |a| a.0.as_str()),
+                    if recalled { "~" } else { "" }
+                )
+            }
         }
     }
 }
@@ -89,13 +103,38 @@ pub fn MessageRow(row: Row, me: UserId, owner: Memo<Option<UserId>>) -> impl Int
         }
         Row::Event(ev) => ev,
     };
+    let actions = use_context::<super::actions::Actions>();
+    // The "new messages" divider goes before the first unread message.
+    let divider = actions.map(|a| {
+        let seq = ev.seq;
+        view! {
+            <Show when=move || a.new_from.get() == Some(seq)>
+                <div class="new-divider" role="separator" data-testid="new-divider">{tr(T::NewMessagesBelow)}</div>
+            </Show>
+        }
+    });
     let system = match ev.body {
         EventBody::Message(message) => {
             let mine = ev.actor.id == me;
+            let i_own_room = owner.get_untracked() == Some(me);
+            let tools = actions.map(|a| {
+                let target = super::actions::ReplyTarget {
+                    seq: ev.seq,
+                    sender: ev.actor.nickname.clone(),
+                    preview: super::actions::preview_of(&message.content, i18n.lang()),
+                };
+                let can_recall = super::actions::Actions::may_recall(mine, i_own_room, ev.at_ms);
+                super::actions::message_tools(a, ev.seq, target, can_recall)
+            });
+            let quote = match (&message.reply_to, actions) {
+                (Some(q), Some(a)) => Some(super::actions::quote_view((**q).clone(), a.room_id)),
+                _ => None,
+            };
+            let mentions_me = message.mentions.contains(&me);
             let actor = ev.actor.id;
             let msgtype = message.content.msgtype().as_str();
             let is_owner = move || owner.get() == Some(actor);
-            let avatar = view! { <Avatar of=ev.actor.id name=ev.actor.nickname.clone()/> };
+            let avatar = view! { <Avatar of=ev.actor.id name=ev.actor.nickname.clone() image=ev.actor.avatar.clone()/> };
             // Someone else's avatar opens your private chat with them.
             let avatar = if mine {
                 Either::Left(avatar)
@@ -113,7 +152,8 @@ pub fn MessageRow(row: Row, me: UserId, owner: Memo<Option<UserId>>) -> impl Int
                 })
             };
             return view! {
-                <div class="msg" class:mine=mine data-seq=ev.seq.to_string() data-msgtype=msgtype>
+                {divider}
+                <div class="msg" class:mine=mine class:mentions-me=mentions_me data-seq=ev.seq.to_string() data-msgtype=msgtype>
                     {avatar}
                     <div class="msg-body">
                         <div class="msg-meta">
@@ -122,7 +162,9 @@ pub fn MessageRow(row: Row, me: UserId, owner: Memo<Option<UserId>>) -> impl Int
                                 <span class="owner-mark">{tr(T::Owner)}</span>
                             </Show>
                         </div>
+                        {quote}
                         {bubble(message.content, mine)}
+                        {tools}
                     </div>
                 </div>
             }
@@ -132,13 +174,18 @@ pub fn MessageRow(row: Row, me: UserId, owner: Memo<Option<UserId>>) -> impl Int
         EventBody::MemberLeft => T::LeftRoom,
         EventBody::RoomCreated { .. } => T::CreatedRoom,
         EventBody::DirectOpened => T::OpenedDirect,
+        // The placeholder says it; the recall event itself is not drawn.
+        // Removed by the room's or group's owner: said so, not "recalled".
+        EventBody::Recalled { by } if by != ev.actor.id => T::RemovedByOwner,
+        EventBody::Recalled { .. } => T::RecalledAMessage,
+        EventBody::MessageRecalled { .. } => return ().into_any(),
         _ => {
             let ev = ev.clone();
             let line = move || crate::components::access_lines::event_line(&ev, i18n.lang());
             return view! { <div class="sys-line">{line}</div> }.into_any();
         }
     };
-    view! { <div class="sys-line">{ev.actor.nickname} " " {move || i18n.t(system)}</div> }
+    view! { <div class="sys-line" data-seq=ev.seq.to_string()>{ev.actor.nickname} " " {move || i18n.t(system)}</div> }
         .into_any()
 }
 
@@ -156,6 +203,7 @@ mod tests {
                 id: teahouse_protocol::UserId(2),
                 username: "u".into(),
                 nickname: "U".into(),
+                avatar: None,
             },
             body: EventBody::MemberJoined,
         }
@@ -172,6 +220,24 @@ mod tests {
             .into_iter(),
         );
         let keys: Vec<String> = rows.iter().map(Row::key).collect();
-        assert_eq!(keys, ["s1", "e1@U", "e2@U", "s3", "e3@U"]);
+        assert_eq!(keys, ["s1", "e1@U@", "e2@U@", "s3", "e3@U@"]);
+        // A new avatar changes the key: the row is drawn again with it.
+        let mut pictured = at(1, 0);
+        pictured.actor.avatar = Some(teahouse_protocol::MediaId("c".repeat(26)));
+        assert_eq!(
+            Row::Event(pictured).key(),
+            format!("e1@U@{}", "c".repeat(26))
+        );
+    }
+
+    #[test]
+    fn a_recalled_message_is_a_new_row_so_its_text_is_redrawn_away() {
+        let mut ev = at(4, 0);
+        ev.body = EventBody::Message(teahouse_protocol::Message::text("oops", "c"));
+        let before = Row::Event(ev.clone()).key();
+        ev.body = EventBody::Recalled {
+            by: teahouse_protocol::UserId(2),
+        };
+        assert_ne!(Row::Event(ev).key(), before);
     }
 }

@@ -16,7 +16,11 @@
 //!   [`voice`] (hold to talk, click to record) and [`attach`] (the file
 //!   picker, pasted and dropped pictures).
 //! - [`members`]: the member panel and "leave room".
+//! - [`actions`]: reply, recall, jumping to a quoted message, the "new
+//!   messages" divider.
+//! - [`search`]: searching messages, here or in all conversations.
 
+pub mod actions;
 pub mod attach;
 pub mod composer;
 pub mod list;
@@ -26,6 +30,7 @@ pub mod members;
 pub mod message;
 pub mod outbox;
 pub mod pane;
+pub mod search;
 pub mod voice;
 
 pub use list::ConversationList;

@@ -14,7 +14,7 @@
 use leptos::either::{Either, EitherOf4};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use teahouse_protocol::{ConversationId, MediaRef};
+use teahouse_protocol::{ConversationId, ErrorCode, MediaRef, Seq, UserId};
 
 use super::media::voice_bar;
 use crate::api::media::send_media;
@@ -50,9 +50,43 @@ pub struct Pending {
     pub client_id: String,
     /// What it carries.
     pub draft: Draft,
-    /// Why the last attempt failed (None while in flight).
+    /// Why the last attempt failed (None while in flight or waiting for
+    /// the network).
     pub failed: Option<Failure>,
+    /// The message it replies to and the members it mentions (text only).
+    pub refs: Refs,
 }
+
+/// A text message's references, as `send_message` takes them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Refs {
+    /// The seq of the quoted message.
+    pub reply_to: Option<Seq>,
+    /// Mentioned members.
+    pub mentions: Vec<UserId>,
+}
+
+/// A text message kept in the browser's storage until the server confirms
+/// it: the outbox survives a reload and an offline spell.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+struct Stored {
+    /// Its conversation.
+    room_id: ConversationId,
+    /// Its idempotency key (a resend after a reload is stored once).
+    client_id: String,
+    /// What was typed.
+    text: String,
+    /// Reply and mentions.
+    #[serde(default)]
+    refs: Refs,
+    /// Why the server refused it, if it did.
+    #[serde(default)]
+    refused: Option<ErrorCode>,
+}
+
+/// The storage key of the outbox (all conversations).
+#[cfg(feature = "hydrate")]
+const STORAGE_KEY: &str = "teahouse.outbox.v1";
 
 /// The open conversation's unconfirmed sends.
 #[derive(Clone, Copy)]
@@ -65,6 +99,8 @@ pub struct Outbox {
     pub pending: RwSignal<Vec<Pending>>,
     /// Percent uploaded, by client id, while a file is uploading.
     pub progress: RwSignal<std::collections::HashMap<String, u32>>,
+    /// True while [`Outbox::flush`] sends (one at a time, in order).
+    sending: StoredValue<bool>,
     /// The files of media messages not yet confirmed, by client id (kept
     /// for a retry of a failed upload).
     #[cfg(feature = "hydrate")]
@@ -79,16 +115,129 @@ impl Outbox {
             state: expect_context::<ChatState>(),
             pending: RwSignal::new(Vec::new()),
             progress: RwSignal::new(Default::default()),
+            sending: StoredValue::new(false),
             #[cfg(feature = "hydrate")]
             files: StoredValue::new_local(Default::default()),
         }
     }
 
-    /// Queues `text` as a new message under a fresh client id and sends it.
-    pub fn send(self, text: String) {
+    /// Queues `text` as a new message under a fresh client id and sends it
+    /// (in order after the ones before it; when the network is back, if it
+    /// is down).
+    pub fn send(self, text: String, refs: Refs) {
         let client_id = new_client_id();
-        self.push(client_id.clone(), Draft::Text(text));
-        self.deliver(client_id);
+        self.pending.update(|p| {
+            p.push(Pending {
+                client_id,
+                draft: Draft::Text(text),
+                failed: None,
+                refs,
+            })
+        });
+        self.save();
+        self.flush();
+    }
+
+    /// Puts back the texts this conversation still had in the browser's
+    /// storage (after a reload) and sends them. Browser only, after
+    /// hydration.
+    pub fn restore(self) {
+        let mine: Vec<Pending> = load()
+            .into_iter()
+            .filter(|s| s.room_id == self.room_id)
+            .filter(|s| {
+                self.pending
+                    .with_untracked(|p| p.iter().all(|x| x.client_id != s.client_id))
+            })
+            .map(|s| Pending {
+                client_id: s.client_id,
+                draft: Draft::Text(s.text),
+                failed: s.refused.map(Failure::Code),
+                refs: s.refs,
+            })
+            .collect();
+        if !mine.is_empty() {
+            self.pending.update(|p| p.extend(mine));
+        }
+        self.flush();
+    }
+
+    /// Writes this conversation's unconfirmed texts to the browser's
+    /// storage (beside the other conversations').
+    fn save(self) {
+        let room = self.room_id;
+        let mut all: Vec<Stored> = load().into_iter().filter(|s| s.room_id != room).collect();
+        self.pending.with_untracked(|p| {
+            for x in p {
+                if let Draft::Text(text) = &x.draft {
+                    all.push(Stored {
+                        room_id: room,
+                        client_id: x.client_id.clone(),
+                        text: text.clone(),
+                        refs: x.refs.clone(),
+                        refused: match &x.failed {
+                            Some(Failure::Code(code)) => Some(*code),
+                            Some(Failure::Server { .. }) => Some(ErrorCode::Internal),
+                            None => None,
+                        },
+                    });
+                }
+            }
+        });
+        store(&all);
+    }
+
+    /// Sends the waiting texts one at a time, in the order they were
+    /// written, until one cannot go: exactly once each (a resend carries
+    /// the same client id). A network failure leaves them waiting (tried
+    /// again when the connection returns, or in 3 s); a refusal marks that
+    /// one failed (with its reason and a discard button) and goes on.
+    pub fn flush(self) {
+        if self.sending.get_value() {
+            return;
+        }
+        self.sending.set_value(true);
+        let room_id = self.room_id;
+        spawn_local(async move {
+            loop {
+                let next = self.pending.with_untracked(|p| {
+                    p.iter().find_map(|x| match (&x.draft, &x.failed) {
+                        (Draft::Text(text), None) => {
+                            Some((x.client_id.clone(), text.clone(), x.refs.clone()))
+                        }
+                        _ => None,
+                    })
+                });
+                let Some((client_id, text, refs)) = next else {
+                    break;
+                };
+                let mentions = refs
+                    .mentions
+                    .iter()
+                    .map(|m| m.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",");
+                let mentions = (!mentions.is_empty()).then_some(mentions);
+                match send_message(room_id, client_id.clone(), text, refs.reply_to, mentions).await
+                {
+                    Ok(event) => {
+                        self.forget(&client_id);
+                        self.state.apply_event(event);
+                    }
+                    Err(err) if err.code == ErrorCode::Network => {
+                        self.sending.set_value(false);
+                        #[cfg(feature = "hydrate")]
+                        leptos::prelude::set_timeout(
+                            move || self.flush(),
+                            std::time::Duration::from_secs(3),
+                        );
+                        return;
+                    }
+                    Err(err) => self.fail(&client_id, Failure::Code(err.code)),
+                }
+            }
+            self.sending.set_value(false);
+        });
     }
 
     /// Queues `file` as a new media message of `kind` and uploads it.
@@ -114,12 +263,14 @@ impl Outbox {
         self.deliver(client_id);
     }
 
+    #[cfg(feature = "hydrate")]
     fn push(self, client_id: String, draft: Draft) {
         self.pending.update(|p| {
             p.push(Pending {
                 client_id,
                 draft,
                 failed: None,
+                refs: Refs::default(),
             })
         });
     }
@@ -132,7 +283,15 @@ impl Outbox {
                 x.failed = None;
             }
         });
-        self.deliver(client_id.to_owned());
+        if self.pending.with_untracked(|p| {
+            p.iter()
+                .any(|x| x.client_id == client_id && matches!(x.draft, Draft::Text(_)))
+        }) {
+            self.save();
+            self.flush();
+        } else {
+            self.deliver(client_id.to_owned());
+        }
     }
 
     /// Drops a failed message (and its file).
@@ -167,6 +326,7 @@ impl Outbox {
             }
         }
         let _ = gone;
+        self.save();
     }
 
     fn fail(self, client_id: &str, failure: Failure) {
@@ -175,6 +335,7 @@ impl Outbox {
                 x.failed = Some(failure);
             }
         });
+        self.save();
     }
 
     /// Sends (or re-sends) a pending message and resolves it.
@@ -189,7 +350,9 @@ impl Outbox {
         let room_id = self.room_id;
         spawn_local(async move {
             let sent = match draft {
-                Draft::Text(text) => send_message(room_id, client_id.clone(), text).await,
+                Draft::Text(text) => {
+                    send_message(room_id, client_id.clone(), text, None, None).await
+                }
                 Draft::Media {
                     kind,
                     duration_ms,
@@ -274,8 +437,8 @@ pub fn PendingBubble(p: Pending, outbox: Outbox) -> impl IntoView {
         client_id,
         draft,
         failed,
+        ..
     } = p;
-    let is_media = matches!(draft, Draft::Media { .. });
     let is_failed = failed.is_some();
     let (bubble_class, content) = match draft {
         Draft::Text(text) => ("bubble", EitherOf4::A(text)),
@@ -325,20 +488,54 @@ pub fn PendingBubble(p: Pending, outbox: Outbox) -> impl IntoView {
             Either::Right(view! {
                 <span class="error-text" data-code=code>{tr(T::SendFailed)} " · " {move || failure.message(i18n.lang())}</span>
                 <button type="button" class="link-button" on:click=move |_| outbox.retry(&retry_id)>{tr(T::Retry)}</button>
-                {is_media.then(|| view! {
-                    <button type="button" class="link-button" on:click=move |_| outbox.discard(&discard_id)>{tr(T::Discard)}</button>
-                })}
+                <button type="button" class="link-button" on:click=move |_| outbox.discard(&discard_id)>{tr(T::Discard)}</button>
             })
         }
     };
     view! {
         <div class="msg mine pending" class:failed=is_failed data-client-id=client_id>
-            <Avatar of=me.id name=me.nickname.clone()/>
+            <Avatar of=me.id name=me.nickname.clone() image=me.avatar.clone()/>
             <div class="msg-body">
                 <div class=bubble_class>{content}</div>
                 <div class="pending-state" role="status">{state_line}</div>
             </div>
         </div>
+    }
+}
+
+/// The outbox as stored in the browser (empty on the server, or when
+/// storage is unavailable or holds something unreadable).
+fn load() -> Vec<Stored> {
+    #[cfg(feature = "hydrate")]
+    {
+        let stored = window()
+            .local_storage()
+            .ok()
+            .flatten()
+            .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten());
+        if let Some(json) = stored {
+            return serde_json::from_str(&json).unwrap_or_default();
+        }
+    }
+    Vec::new()
+}
+
+/// Stores the outbox in the browser (best effort: a full or disabled
+/// storage only loses the reload-survival).
+fn store(_all: &[Stored]) {
+    #[cfg(feature = "hydrate")]
+    if let Some(storage) = window().local_storage().ok().flatten() {
+        let done = if _all.is_empty() {
+            storage.remove_item(STORAGE_KEY)
+        } else {
+            match serde_json::to_string(_all) {
+                Ok(json) => storage.set_item(STORAGE_KEY, &json),
+                Err(_) => Ok(()),
+            }
+        };
+        if done.is_err() {
+            leptos::logging::warn!("the outbox could not be stored");
+        }
     }
 }
 

@@ -12,12 +12,18 @@ use crate::components::widgets::preview;
 use crate::i18n::{tr, use_i18n, T};
 
 /// Adds `incoming` to `log` (kept in seq order, each seq once; a newer copy
-/// of an entry, e.g. a deleted message, replaces it).
+/// of an entry, e.g. a recalled message, replaces it). A recall turns the
+/// message it names (if loaded) into its placeholder at once, as in chats.
 pub fn merge(
     log: &mut Vec<ConversationEvent>,
     incoming: impl IntoIterator<Item = ConversationEvent>,
 ) {
     for ev in incoming {
+        if let EventBody::MessageRecalled { seq } = ev.body {
+            if let Ok(i) = log.binary_search_by_key(&seq, |e| e.seq) {
+                log[i].body = EventBody::Recalled { by: ev.actor.id };
+            }
+        }
         match log.binary_search_by_key(&ev.seq, |e| e.seq) {
             Ok(i) => log[i] = ev,
             Err(i) => log.insert(i, ev),
@@ -58,6 +64,8 @@ fn row(ev: ConversationEvent, me: UserId) -> impl IntoView {
             }
             .into_any()
         }
+        // The placeholder says it; the recall event itself is not drawn.
+        EventBody::MessageRecalled { .. } => ().into_any(),
         _ => {
             let line = move || {
                 event_line(&ev, i18n.lang()).unwrap_or_else(|| preview(&ev, me, i18n.lang()))

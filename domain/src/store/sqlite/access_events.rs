@@ -21,8 +21,6 @@ pub(crate) fn kind_of(body: &EventBody) -> Option<&'static str> {
         EventBody::AnnouncementSet { .. } => "announcement_set",
         EventBody::InvitePolicySet { .. } => "invite_policy_set",
         EventBody::OwnerChanged { .. } => "owner_changed",
-        EventBody::MessageRemoved { .. } => "message_removed",
-        EventBody::RemovedMessage => "removed_message",
         EventBody::SupportOpened => "support_opened",
         EventBody::SupportAssigned { .. } => "support_assigned",
         EventBody::SupportReturned { .. } => "support_returned",
@@ -55,8 +53,6 @@ pub(crate) fn is_access_kind(kind: &str) -> bool {
             | "announcement_set"
             | "invite_policy_set"
             | "owner_changed"
-            | "message_removed"
-            | "removed_message"
             | "support_opened"
             | "support_assigned"
             | "support_returned"

@@ -1,20 +1,24 @@
 //! SQLite storage of accounts: the `users` table.
 
 use sqlx::sqlite::SqliteRow;
-use sqlx::Row;
-use teahouse_protocol::{ErrorCode, UserBrief, UserId};
+use sqlx::{Connection, Row};
+use teahouse_protocol::{ErrorCode, MediaId, UserBrief, UserId};
 
 use super::Db;
 use crate::error::violates_unique;
 use crate::store::Account;
 use crate::{now_ms, DomainError, Result};
 
-/// The public face of a `users` row selected with `id, username, nickname`.
+/// The columns [`brief`] reads.
+const BRIEF: &str = "id, username, nickname, avatar";
+
+/// The public face of a `users` row selected with [`BRIEF`].
 fn brief(row: &SqliteRow) -> sqlx::Result<UserBrief> {
     Ok(UserBrief {
         id: row.try_get("id")?,
         username: row.try_get("username")?,
         nickname: row.try_get("nickname")?,
+        avatar: row.try_get::<Option<String>, _>("avatar")?.map(MediaId),
     })
 }
 
@@ -26,10 +30,10 @@ pub async fn insert(
     password_hash: &str,
 ) -> Result<UserBrief> {
     let mut writer = db.writer().await?;
-    let row = sqlx::query(
+    let row = sqlx::query(&format!(
         "INSERT INTO users (username, nickname, password_hash, created_ms) VALUES (?, ?, ?, ?)
-         RETURNING id, username, nickname",
-    )
+         RETURNING {BRIEF}"
+    ))
     .bind(username)
     .bind(nickname)
     .bind(password_hash)
@@ -48,10 +52,12 @@ pub async fn insert(
 
 /// Looks an account up by id.
 pub async fn get(db: &Db, id: UserId) -> Result<Option<Account>> {
-    let row = sqlx::query("SELECT id, username, nickname, auth_epoch FROM users WHERE id = ?")
-        .bind(id)
-        .fetch_optional(db.reader())
-        .await?;
+    let row = sqlx::query(&format!(
+        "SELECT {BRIEF}, auth_epoch FROM users WHERE id = ?"
+    ))
+    .bind(id)
+    .fetch_optional(db.reader())
+    .await?;
     match row {
         Some(row) => Ok(Some(Account {
             user: brief(&row)?,
@@ -64,14 +70,52 @@ pub async fn get(db: &Db, id: UserId) -> Result<Option<Account>> {
 /// Changes an account's nickname (already validated).
 pub async fn set_nickname(db: &Db, id: UserId, nickname: &str) -> Result<UserBrief> {
     let mut writer = db.writer().await?;
-    let row =
-        sqlx::query("UPDATE users SET nickname = ? WHERE id = ? RETURNING id, username, nickname")
-            .bind(nickname)
-            .bind(id)
-            .fetch_optional(&mut *writer)
-            .await?
-            .ok_or_else(|| DomainError::code(ErrorCode::NotFound))?;
+    let row = sqlx::query(&format!(
+        "UPDATE users SET nickname = ? WHERE id = ? RETURNING {BRIEF}"
+    ))
+    .bind(nickname)
+    .bind(id)
+    .fetch_optional(&mut *writer)
+    .await?
+    .ok_or_else(|| DomainError::code(ErrorCode::NotFound))?;
     Ok(brief(&row)?)
+}
+
+/// Sets (or clears) an account's avatar in one transaction; returns the
+/// account as it now is and the avatar it had before.
+pub async fn set_avatar(
+    db: &Db,
+    id: UserId,
+    avatar: Option<&MediaId>,
+) -> Result<(UserBrief, Option<MediaId>)> {
+    let mut writer = db.writer().await?;
+    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
+    let before: Option<Option<String>> =
+        sqlx::query_scalar("SELECT avatar FROM users WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let before = before.ok_or_else(|| DomainError::code(ErrorCode::NotFound))?;
+    let row = sqlx::query(&format!(
+        "UPDATE users SET avatar = ? WHERE id = ? RETURNING {BRIEF}"
+    ))
+    .bind(avatar.map(|a| a.0.as_str()))
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let user = brief(&row)?;
+    tx.commit().await?;
+    Ok((user, before.map(MediaId)))
+}
+
+/// Whether some account has `avatar` as its avatar.
+pub async fn avatar_in_use(db: &Db, avatar: &MediaId) -> Result<bool> {
+    Ok(
+        sqlx::query_scalar("SELECT EXISTS(SELECT 1 FROM users WHERE avatar = ?)")
+            .bind(&avatar.0)
+            .fetch_one(db.reader())
+            .await?,
+    )
 }
 
 /// Stores a new password hash and bumps the account's sign-in epoch;
@@ -91,11 +135,12 @@ pub async fn set_password(db: &Db, id: UserId, password_hash: &str) -> Result<i6
 
 /// The account named `username` (case-insensitively) with its hash.
 pub async fn credentials(db: &Db, username: &str) -> Result<Option<(UserBrief, String)>> {
-    let row =
-        sqlx::query("SELECT id, username, nickname, password_hash FROM users WHERE username = ?")
-            .bind(username)
-            .fetch_optional(db.reader())
-            .await?;
+    let row = sqlx::query(&format!(
+        "SELECT {BRIEF}, password_hash FROM users WHERE username = ?"
+    ))
+    .bind(username)
+    .fetch_optional(db.reader())
+    .await?;
     match row {
         Some(row) => Ok(Some((brief(&row)?, row.try_get("password_hash")?))),
         None => Ok(None),
@@ -124,7 +169,7 @@ pub async fn ensure_system(db: &Db, username: &str, nickname: &str) -> Result<Us
     .bind(now_ms())
     .execute(&mut *writer)
     .await?;
-    let row = sqlx::query("SELECT id, username, nickname FROM users WHERE username = ?")
+    let row = sqlx::query(&format!("SELECT {BRIEF} FROM users WHERE username = ?"))
         .bind(username)
         .fetch_one(&mut *writer)
         .await?;

@@ -9,7 +9,8 @@
 //! 1. check each send: does the room exist, is the sender a member, is its
 //!    `client_id` already stored;
 //! 2. bump each room's `last_seq` by its number of new messages;
-//! 3. insert every new event (and attach a media message's upload to it).
+//! 3. insert every new event (and attach a media message's upload to it,
+//!    index a text message for search, note whom it mentions).
 //!
 //! The transaction makes the batch all-or-nothing. Sequence numbers follow
 //! batch order within each room, so they stay gap-free and increasing.
@@ -24,12 +25,15 @@ use std::sync::Arc;
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use teahouse_protocol::{
-    ConversationEvent, ConversationId, ErrorCode, EventBody, Message, Seq, UserId,
+    ConversationEvent, ConversationId, ErrorCode, EventBody, Message, MessageContent, Quote, Seq,
+    UserId,
 };
 use tokio::sync::Mutex;
 
 use super::conversations::{membership_columns, membership_verdict};
-use super::events::{body_columns, find_by_client_id, INSERT_EVENT_SQL};
+use super::events::{
+    body_columns, find_by_client_id, search_rowid, StoredQuote, INDEX_TEXT_SQL, INSERT_EVENT_SQL,
+};
 use super::media;
 use crate::log::Sent;
 use crate::store::{BatchAppender, PendingSend as Send, WriteTurn};
@@ -61,8 +65,8 @@ impl BatchAppender for SqliteAppender {
 
 /// What the check found for one send.
 enum Verdict {
-    /// Store it as a new event.
-    Fresh,
+    /// Store it as a new event (quoting this, if it is a reply).
+    Fresh(Option<Box<Quote>>),
     /// The same send was already stored (by an earlier batch).
     Stored,
     /// Refused; the others in the batch go on.
@@ -92,7 +96,9 @@ pub(crate) fn store(conn: &Connection, sends: &[Send<'_>]) -> Result<Vec<Result<
     // (another client id) is refused like one in a later batch.
     let mut claimed = std::collections::HashSet::new();
     for (i, (_, msg)) in sends.iter().enumerate() {
-        if let (None, Verdict::Fresh, Some(m)) = (repeat_of[i], &verdicts[i], msg.content.media()) {
+        if let (None, Verdict::Fresh(_), Some(m)) =
+            (repeat_of[i], &verdicts[i], msg.content.media())
+        {
             if !claimed.insert(&m.id) {
                 verdicts[i] = Verdict::Rejected(ErrorCode::MediaAlreadySent);
             }
@@ -102,7 +108,7 @@ pub(crate) fn store(conn: &Connection, sends: &[Send<'_>]) -> Result<Vec<Result<
     // Sequence numbers: each room's new messages in batch order.
     let mut per_room: HashMap<ConversationId, i64> = HashMap::new();
     for (i, (_, msg)) in sends.iter().enumerate() {
-        if repeat_of[i].is_none() && matches!(verdicts[i], Verdict::Fresh) {
+        if repeat_of[i].is_none() && matches!(verdicts[i], Verdict::Fresh(_)) {
             *per_room.entry(msg.conversation_id).or_default() += 1;
         }
     }
@@ -110,9 +116,13 @@ pub(crate) fn store(conn: &Connection, sends: &[Send<'_>]) -> Result<Vec<Result<
 
     let at_ms = now_ms();
     let mut insert = conn.prepare_cached(INSERT_EVENT_SQL)?;
+    let mut index = conn.prepare_cached(INDEX_TEXT_SQL)?;
+    let mut mention = conn.prepare_cached(
+        "INSERT OR IGNORE INTO mentions (user_id, room_id, seq) VALUES (?1, ?2, ?3)",
+    )?;
     let mut outcomes: Vec<Option<Result<Sent>>> = Vec::with_capacity(sends.len());
     for (i, (sender, msg)) in sends.iter().enumerate() {
-        let outcome = match (repeat_of[i], &verdicts[i]) {
+        let outcome = match (repeat_of[i], &mut verdicts[i]) {
             (Some(first), _) => repeat(&outcomes[first]),
             (None, Verdict::Rejected(code)) => Some(Err(DomainError::code(*code))),
             (None, Verdict::Stored) => {
@@ -124,7 +134,7 @@ pub(crate) fn store(conn: &Connection, sends: &[Send<'_>]) -> Result<Vec<Result<
                     fresh: false,
                 }))
             }
-            (None, Verdict::Fresh) => {
+            (None, Verdict::Fresh(quote)) => {
                 let seq = next_seq
                     .get_mut(&msg.conversation_id)
                     .map(|seq| {
@@ -135,6 +145,8 @@ pub(crate) fn store(conn: &Connection, sends: &[Send<'_>]) -> Result<Vec<Result<
                 let body = EventBody::Message(Message {
                     content: msg.content.clone(),
                     client_id: msg.client_id.clone(),
+                    reply_to: quote.take(),
+                    mentions: msg.mentions.clone(),
                 });
                 let columns = body_columns(&body)?;
                 insert.execute(params![
@@ -145,10 +157,18 @@ pub(crate) fn store(conn: &Connection, sends: &[Send<'_>]) -> Result<Vec<Result<
                     columns.kind,
                     columns.msgtype,
                     columns.body.as_deref(),
-                    columns.client_id
+                    columns.client_id,
+                    columns.reply_to,
+                    columns.mentions.as_deref(),
                 ])?;
                 if let Some(m) = msg.content.media() {
                     media::attach(conn, &m.id, msg.conversation_id, seq)?;
+                }
+                if let MessageContent::Text(text) = &msg.content {
+                    index.execute(params![search_rowid(msg.conversation_id, seq), text])?;
+                }
+                for user in msg.mentions.iter().filter(|u| **u != sender.id) {
+                    mention.execute(params![user, msg.conversation_id, seq])?;
                 }
                 Some(Ok(Sent {
                     event: ConversationEvent {
@@ -206,16 +226,51 @@ fn check(conn: &Connection, sends: &[Send<'_>]) -> Result<Vec<Verdict>> {
                 Err(DomainError::Rejected(e)) => Verdict::Rejected(e.code),
                 Err(e) => return Err(e),
                 Ok(()) if stored => Verdict::Stored,
-                Ok(()) => match msg.content.media() {
-                    Some(m) => match media::claim_refusal(conn, &m.id, sender.id)? {
+                Ok(()) => {
+                    let media = match msg.content.media() {
+                        Some(m) => media::claim_refusal(conn, &m.id, sender.id)?,
+                        None => None,
+                    };
+                    match media {
                         Some(code) => Verdict::Rejected(code),
-                        None => Verdict::Fresh,
-                    },
-                    None => Verdict::Fresh,
-                },
+                        None => match references(conn, msg)? {
+                            Ok(quote) => Verdict::Fresh(quote),
+                            Err(code) => Verdict::Rejected(code),
+                        },
+                    }
+                }
             })
         })
         .collect()
+}
+
+/// A send's references: the message it quotes must be a message (or a
+/// recalled one) of the same conversation, and everyone it mentions a
+/// member of it. Returns the quote, or why the send is refused.
+fn references(
+    conn: &Connection,
+    msg: &crate::log::NewMessage,
+) -> Result<std::result::Result<Option<Box<Quote>>, ErrorCode>> {
+    let quote = match msg.reply_to {
+        Some(seq) => match StoredQuote::load(conn, msg.conversation_id, seq)?
+            .and_then(StoredQuote::into_quote)
+        {
+            Some(q) => Some(Box::new(q)),
+            None => return Ok(Err(ErrorCode::ReplyNotFound)),
+        },
+        None => None,
+    };
+    let mut member = conn.prepare_cached(
+        "SELECT EXISTS(SELECT 1 FROM members WHERE room_id = ?1 AND user_id = ?2)",
+    )?;
+    for user in &msg.mentions {
+        let is_member: bool =
+            member.query_row(params![msg.conversation_id, user], |row| row.get(0))?;
+        if !is_member {
+            return Ok(Err(ErrorCode::MentionNotMember));
+        }
+    }
+    Ok(Ok(quote))
 }
 
 /// Step 2: adds each room's count of new messages to its `last_seq` and

@@ -6,7 +6,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Connection, Row, SqliteConnection};
 use teahouse_protocol::{
     ConversationEvent, ConversationId, ConversationKind, ConversationSummary, ErrorCode, EventBody,
-    Member, MemberRole, UserBrief, UserId,
+    MediaId, Member, MemberRole, UserBrief, UserId,
 };
 
 use super::events as log;
@@ -22,14 +22,21 @@ pub(crate) const SUMMARY_SELECT: &str =
         r.member_count,
         EXISTS(SELECT 1 FROM members m WHERE m.room_id = r.id AND m.user_id = ?) AS joined,
         p.id AS peer_id, p.username AS peer_username, p.nickname AS peer_nickname,
+        p.avatar AS peer_avatar,
         e.room_id AS room_id, e.seq AS seq, e.at_ms, e.kind, e.msgtype, e.body, e.client_id,
-        u.id AS actor_id, u.username AS actor_username, u.nickname AS actor_nickname
+        e.reply_to, e.mentions,
+        u.id AS actor_id, u.username AS actor_username, u.nickname AS actor_nickname,
+        u.avatar AS actor_avatar,
+        q.seq AS q_seq, q.kind AS q_kind, q.msgtype AS q_msgtype, q.body AS q_body,
+        qu.id AS q_actor_id, qu.username AS q_actor_username, qu.nickname AS q_actor_nickname
      FROM rooms r
      LEFT JOIN users p ON r.kind = 'direct' AND p.id = (
         SELECT pm.user_id FROM members pm WHERE pm.room_id = r.id AND pm.user_id <> ?
         ORDER BY pm.user_id LIMIT 1)
      LEFT JOIN events e ON e.room_id = r.id AND e.seq = r.last_seq
-     LEFT JOIN users u ON u.id = e.actor_id";
+     LEFT JOIN users u ON u.id = e.actor_id
+     LEFT JOIN events q ON q.room_id = e.room_id AND q.seq = e.reply_to
+     LEFT JOIN users qu ON qu.id = q.actor_id";
 
 pub(crate) fn summary_from_row(row: &SqliteRow) -> Result<ConversationSummary> {
     let has_event = row.get::<Option<i64>, _>("seq").is_some();
@@ -44,6 +51,9 @@ pub(crate) fn summary_from_row(row: &SqliteRow) -> Result<ConversationSummary> {
             id,
             username: row.try_get("peer_username")?,
             nickname: row.try_get("peer_nickname")?,
+            avatar: row
+                .try_get::<Option<String>, _>("peer_avatar")?
+                .map(MediaId),
         }),
         None => None,
     };
@@ -63,6 +73,10 @@ pub(crate) fn summary_from_row(row: &SqliteRow) -> Result<ConversationSummary> {
         last_event,
         joined: row.get::<bool, _>("joined"),
         peer,
+        // Filled in for members by the chat service (the read store).
+        read_seq: 0,
+        unread: 0,
+        mentioned: false,
     })
 }
 
@@ -141,6 +155,9 @@ pub async fn create(
         last_event: Some(event.clone()),
         joined: true,
         peer: None,
+        read_seq: event.seq,
+        unread: 0,
+        mentioned: false,
     };
     Ok((summary, event))
 }
@@ -251,6 +268,8 @@ pub async fn join(db: &Db, user: &UserBrief, room_id: ConversationId) -> Result<
         .execute(&mut *tx)
         .await?;
     let event = log::append(&mut tx, room_id, user, EventBody::MemberJoined).await?;
+    // What was said before joining is not unread.
+    super::reads::advance_in(&mut tx, user.id, room_id, event.seq).await?;
     tx.commit().await?;
     Ok(event)
 }
@@ -338,7 +357,7 @@ fn role_from(stored: &str) -> Result<MemberRole> {
 /// A conversation's members with their roles, in the order they joined.
 pub async fn members(db: &Db, room_id: ConversationId) -> Result<Vec<Member>> {
     let rows = sqlx::query(
-        "SELECT u.id, u.username, u.nickname, m.role FROM members m JOIN users u ON u.id = m.user_id
+        "SELECT u.id, u.username, u.nickname, u.avatar, m.role FROM members m JOIN users u ON u.id = m.user_id
          WHERE m.room_id = ? ORDER BY m.joined_ms, u.id",
     )
     .bind(room_id)
@@ -351,6 +370,7 @@ pub async fn members(db: &Db, room_id: ConversationId) -> Result<Vec<Member>> {
                 username: r.try_get("username")?,
                 nickname: r.try_get("nickname")?,
                 role: role_from(&r.try_get::<String, _>("role")?)?,
+                avatar: r.try_get::<Option<String>, _>("avatar")?.map(MediaId),
             })
         })
         .collect()

@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Connection, Row, SqliteConnection};
 use teahouse_protocol::{
-    ConversationEvent, ConversationId, ConversationKind, ErrorCode, EventBody, GuestInfo,
+    ConversationEvent, ConversationId, ConversationKind, ErrorCode, EventBody, GuestInfo, MediaId,
     MemberRole, SupportStatus, SupportView, UserBrief, UserId,
 };
 
@@ -29,19 +29,27 @@ use crate::{now_ms, DomainError, Result};
 /// position's expression.
 const VIEW_SELECT: &str = "SELECT s.room_id AS sid, s.status, r.last_seq,
         gu.id AS g_id, gu.username AS g_username, gu.nickname AS g_nickname,
+        gu.avatar AS g_avatar,
         g.name AS g_name, g.contact AS g_contact, g.first_page, g.browser,
         g.created_ms AS g_created,
         au.id AS a_id, au.username AS a_username, au.nickname AS a_nickname,
+        au.avatar AS a_avatar,
         {position} AS position,
         e.room_id AS room_id, e.seq AS seq, e.at_ms, e.kind, e.msgtype, e.body, e.client_id,
-        u.id AS actor_id, u.username AS actor_username, u.nickname AS actor_nickname
+        e.reply_to, e.mentions,
+        u.id AS actor_id, u.username AS actor_username, u.nickname AS actor_nickname,
+        u.avatar AS actor_avatar,
+        q.seq AS q_seq, q.kind AS q_kind, q.msgtype AS q_msgtype, q.body AS q_body,
+        qu.id AS q_actor_id, qu.username AS q_actor_username, qu.nickname AS q_actor_nickname
      FROM support s
      JOIN rooms r ON r.id = s.room_id
      JOIN users gu ON gu.id = s.guest_id
      JOIN guests g ON g.user_id = s.guest_id
      LEFT JOIN users au ON au.id = s.agent_id
      LEFT JOIN events e ON e.room_id = r.id AND e.seq = r.last_seq
-     LEFT JOIN users u ON u.id = e.actor_id";
+     LEFT JOIN users u ON u.id = e.actor_id
+     LEFT JOIN events q ON q.room_id = e.room_id AND q.seq = e.reply_to
+     LEFT JOIN users qu ON qu.id = q.actor_id";
 
 /// A waiting conversation's place in the queue, counted (for single rows).
 const POSITION_COUNTED: &str = "CASE WHEN s.status = 'waiting' THEN
@@ -68,6 +76,7 @@ fn guest_from_row(row: &SqliteRow) -> Result<GuestInfo> {
             id: row.try_get("g_id")?,
             username: row.try_get("g_username")?,
             nickname: row.try_get("g_nickname")?,
+            avatar: row.try_get::<Option<String>, _>("g_avatar")?.map(MediaId),
         },
         name: row.try_get("g_name")?,
         contact: row.try_get("g_contact")?,
@@ -83,6 +92,7 @@ fn view_from_row(row: &SqliteRow) -> Result<SupportView> {
             id,
             username: row.try_get("a_username")?,
             nickname: row.try_get("a_nickname")?,
+            avatar: row.try_get::<Option<String>, _>("a_avatar")?.map(MediaId),
         }),
         None => None,
     };
@@ -221,6 +231,8 @@ impl DeskStore for SqliteStore {
             id,
             username: guest.username.into(),
             nickname: guest.nickname.into(),
+            // A new account has no avatar yet.
+            avatar: None,
         };
         let event = log::append(&mut tx, room, &user, EventBody::SupportOpened).await?;
         tx.commit().await?;
@@ -238,6 +250,7 @@ impl DeskStore for SqliteStore {
     async fn guest(&self, user: UserId) -> Result<Option<GuestInfo>> {
         let row = sqlx::query(
             "SELECT u.id AS g_id, u.username AS g_username, u.nickname AS g_nickname,
+                    u.avatar AS g_avatar,
                     g.name AS g_name, g.contact AS g_contact, g.first_page, g.browser,
                     g.created_ms AS g_created
              FROM guests g JOIN users u ON u.id = g.user_id WHERE g.user_id = ?",

@@ -6,7 +6,8 @@
 
 use sqlx::{Connection, Row};
 use teahouse_protocol::{
-    ConversationEvent, ConversationId, ConversationKind, EventBody, MemberRole, UserBrief, UserId,
+    ConversationEvent, ConversationId, ConversationKind, EventBody, MediaId, MemberRole, UserBrief,
+    UserId,
 };
 
 use super::events as log;
@@ -122,7 +123,7 @@ pub async fn open(
 /// case; empty: everyone), by nickname, at most `limit`.
 pub async fn contacts(db: &Db, me: UserId, query: &str, limit: u32) -> Result<Vec<UserBrief>> {
     let rows = sqlx::query(
-        "SELECT u.id, u.username, u.nickname FROM users u
+        "SELECT u.id, u.username, u.nickname, u.avatar FROM users u
          WHERE u.id IN (SELECT y.user_id FROM members x JOIN members y ON y.room_id = x.room_id
                         WHERE x.user_id = ?)
            AND u.id <> ? AND u.password_hash <> '!'
@@ -145,6 +146,7 @@ pub async fn contacts(db: &Db, me: UserId, query: &str, limit: u32) -> Result<Ve
                 id: r.try_get("id")?,
                 username: r.try_get("username")?,
                 nickname: r.try_get("nickname")?,
+                avatar: r.try_get::<Option<String>, _>("avatar")?.map(MediaId),
             })
         })
         .collect()

@@ -13,24 +13,47 @@ use sqlx::{Row, SqliteConnection};
 use std::borrow::Cow;
 
 use teahouse_protocol::{
-    ConversationEvent, ConversationId, ErrorCode, EventBody, MediaRef, Message, MessageContent,
-    MsgType, Seq, UserBrief, UserId,
+    ConversationEvent, ConversationId, ErrorCode, EventBody, MediaId, MediaRef, Message,
+    MessageContent, MsgType, Quote, Seq, UserBrief, UserId,
 };
 
 use super::Db;
 use crate::log::Page;
 use crate::{now_ms, DomainError, Result};
 
-/// Columns every event query selects, in the order [`StoredEvent`] reads.
-const EVENT_COLUMNS: &str = "e.room_id, e.seq, e.at_ms, e.kind, e.msgtype, e.body, e.client_id, \
-     u.id AS actor_id, u.username AS actor_username, u.nickname AS actor_nickname";
+/// Columns every event query selects, in the order [`StoredEvent`] reads
+/// (`q`/`qu`: the quoted message and its sender, see [`EVENT_FROM`]).
+pub(crate) const EVENT_COLUMNS: &str =
+    "e.room_id, e.seq, e.at_ms, e.kind, e.msgtype, e.body, e.client_id, \
+     e.reply_to, e.mentions, \
+     u.id AS actor_id, u.username AS actor_username, u.nickname AS actor_nickname, \
+     u.avatar AS actor_avatar, \
+     q.seq AS q_seq, q.kind AS q_kind, q.msgtype AS q_msgtype, q.body AS q_body, \
+     qu.id AS q_actor_id, qu.username AS q_actor_username, qu.nickname AS q_actor_nickname";
+
+/// The joins [`EVENT_COLUMNS`] reads from: the event `e`, its actor `u`,
+/// and the message it quotes `q` (same conversation) with its sender `qu`.
+pub(crate) const EVENT_JOINS: &str = "JOIN users u ON u.id = e.actor_id \
+     LEFT JOIN events q ON q.room_id = e.room_id AND q.seq = e.reply_to \
+     LEFT JOIN users qu ON qu.id = q.actor_id";
 
 /// The one statement that stores an event, for both writers (the sqlx one
 /// for membership events, the message writer for batches). Bound in order:
-/// room, seq, at_ms, actor, kind, msgtype, body, client_id.
+/// room, seq, at_ms, actor, kind, msgtype, body, client_id, reply_to,
+/// mentions.
 pub(crate) const INSERT_EVENT_SQL: &str =
-    "INSERT INTO events (room_id, seq, at_ms, actor_id, kind, msgtype, body, client_id)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+    "INSERT INTO events (room_id, seq, at_ms, actor_id, kind, msgtype, body, client_id,
+                         reply_to, mentions)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+
+/// The rowid of a text message in `message_search` (migration 0010): its
+/// conversation in the high 32 bits, its seq in the low ones.
+pub(crate) fn search_rowid(room: ConversationId, seq: Seq) -> i64 {
+    (room.0 << 32) | (seq & 0xFFFF_FFFF)
+}
+
+/// Indexes a text message for search (in the transaction that stores it).
+pub(crate) const INDEX_TEXT_SQL: &str = "INSERT INTO message_search (rowid, body) VALUES (?1, ?2)";
 
 /// How an event is laid out in its row's columns.
 pub(crate) struct BodyColumns<'a> {
@@ -45,31 +68,40 @@ pub(crate) struct BodyColumns<'a> {
     pub body: Option<Cow<'a, str>>,
     /// The sender's idempotency key (messages).
     pub client_id: Option<&'a str>,
+    /// The quoted message's seq (replies).
+    pub reply_to: Option<Seq>,
+    /// The mentioned members' ids, as a JSON array (None: no mentions).
+    pub mentions: Option<String>,
 }
 
 /// How an event body is stored. The inverse of [`StoredEvent::into_event`];
 /// the only place that knows it.
 pub(crate) fn body_columns(body: &EventBody) -> Result<BodyColumns<'_>> {
-    if let Some((kind, json)) = super::access_events::columns(body)? {
-        return Ok(BodyColumns {
-            kind,
-            msgtype: None,
-            body: Some(json),
-            client_id: None,
-        });
-    }
     let only = |kind| BodyColumns {
         kind,
         msgtype: None,
         body: None,
         client_id: None,
+        reply_to: None,
+        mentions: None,
     };
+    if let Some((kind, json)) = super::access_events::columns(body)? {
+        return Ok(BodyColumns {
+            body: Some(json),
+            ..only(kind)
+        });
+    }
     Ok(match body {
         EventBody::RoomCreated { name } => BodyColumns {
             body: Some(Cow::Borrowed(name)),
             ..only("room_created")
         },
-        EventBody::Message(Message { content, client_id }) => BodyColumns {
+        EventBody::Message(Message {
+            content,
+            client_id,
+            reply_to,
+            mentions,
+        }) => BodyColumns {
             kind: "message",
             msgtype: Some(content.msgtype().as_str()),
             body: Some(match content {
@@ -81,13 +113,117 @@ pub(crate) fn body_columns(body: &EventBody) -> Result<BodyColumns<'_>> {
                 }
             }),
             client_id: Some(client_id),
+            reply_to: reply_to.as_ref().map(|q| q.seq),
+            mentions: match mentions.is_empty() {
+                true => None,
+                false => Some(
+                    serde_json::to_string(mentions)
+                        .map_err(|e| DomainError::Internal(format!("encoding mentions: {e}")))?,
+                ),
+            },
         },
         EventBody::MemberJoined => only("member_joined"),
         EventBody::MemberLeft => only("member_left"),
         EventBody::DirectOpened => only("direct_opened"),
-        // Stored by `access_events` (returned above).
-        _ => return Err(DomainError::Internal("event kind without columns".into())),
+        EventBody::MessageRecalled { seq } => BodyColumns {
+            body: Some(Cow::Owned(seq.to_string())),
+            ..only("message_recalled")
+        },
+        EventBody::Recalled { by } => BodyColumns {
+            body: Some(Cow::Owned(by.to_string())),
+            ..only("recalled")
+        },
+        // Stored by `access_events` (returned above). Listed, not `_`, so
+        // that a new kind must be given its columns here or there.
+        EventBody::GroupCreated { .. }
+        | EventBody::MemberAdded { .. }
+        | EventBody::MemberRemoved { .. }
+        | EventBody::MemberMuted { .. }
+        | EventBody::MemberBanned { .. }
+        | EventBody::GroupRenamed { .. }
+        | EventBody::AnnouncementSet { .. }
+        | EventBody::InvitePolicySet { .. }
+        | EventBody::OwnerChanged { .. }
+        | EventBody::SupportOpened
+        | EventBody::SupportAssigned { .. }
+        | EventBody::SupportReturned { .. }
+        | EventBody::SupportClosed
+        | EventBody::SupportReopened => {
+            return Err(DomainError::Internal("event kind without columns".into()))
+        }
     })
+}
+
+/// The quoted message of a reply, as selected with [`EVENT_COLUMNS`].
+pub(crate) struct StoredQuote {
+    /// Its seq.
+    seq: Seq,
+    /// `message` or `recalled` (anything else is not quotable).
+    kind: String,
+    /// Its msgtype while it is a message.
+    msgtype: Option<String>,
+    /// Its text (text messages).
+    body: Option<String>,
+    /// Its sender.
+    sender: UserBrief,
+}
+
+impl StoredQuote {
+    /// The wire quote; None for a row that is not a message.
+    pub(crate) fn into_quote(self) -> Option<Quote> {
+        let recalled = match self.kind.as_str() {
+            "message" => false,
+            "recalled" => true,
+            _ => return None,
+        };
+        let msgtype = if recalled {
+            None
+        } else {
+            self.msgtype.as_deref().and_then(MsgType::parse)
+        };
+        let excerpt = match msgtype {
+            Some(MsgType::Text) => Quote::excerpt_of(self.body.as_deref().unwrap_or("")),
+            _ => String::new(),
+        };
+        Some(Quote {
+            seq: self.seq,
+            sender: self.sender,
+            msgtype,
+            excerpt,
+            recalled,
+        })
+    }
+
+    /// Reads the message at `room`/`seq` as a quote on the message writer's
+    /// connection (a reply being stored); None if there is no such row.
+    pub(crate) fn load(
+        conn: &rusqlite::Connection,
+        room: ConversationId,
+        seq: Seq,
+    ) -> rusqlite::Result<Option<StoredQuote>> {
+        use rusqlite::OptionalExtension;
+        conn.prepare_cached(
+            "SELECT e.seq, e.kind, e.msgtype, e.body, u.id, u.username, u.nickname
+             FROM events e JOIN users u ON u.id = e.actor_id
+             WHERE e.room_id = ?1 AND e.seq = ?2",
+        )?
+        .query_row(rusqlite::params![room, seq], |row| {
+            Ok(StoredQuote {
+                seq: row.get(0)?,
+                kind: row.get(1)?,
+                msgtype: row.get(2)?,
+                body: row.get(3)?,
+                sender: UserBrief {
+                    id: row.get(4)?,
+                    username: row.get(5)?,
+                    nickname: row.get(6)?,
+                    // A quote shows the name, not the picture.
+                    avatar: None,
+                },
+            })
+        })
+        .optional()
+    }
 }
 
 /// An event row as selected with [`EVENT_COLUMNS`], read by either driver;
@@ -108,6 +244,12 @@ pub(crate) struct StoredEvent {
     body: Option<String>,
     /// The sender's idempotency key (messages).
     client_id: Option<String>,
+    /// The quoted message's seq (replies).
+    reply_to: Option<Seq>,
+    /// Mentioned ids as a JSON array.
+    mentions: Option<String>,
+    /// The quoted message as it is now (replies).
+    quote: Option<StoredQuote>,
     /// Who caused it.
     actor: UserBrief,
 }
@@ -123,10 +265,31 @@ impl StoredEvent {
             msgtype: row.try_get("msgtype")?,
             body: row.try_get("body")?,
             client_id: row.try_get("client_id")?,
+            reply_to: row.try_get("reply_to")?,
+            mentions: row.try_get("mentions")?,
+            quote: match row.try_get::<Option<Seq>, _>("q_seq")? {
+                Some(seq) => Some(StoredQuote {
+                    seq,
+                    kind: row.try_get("q_kind")?,
+                    msgtype: row.try_get("q_msgtype")?,
+                    body: row.try_get("q_body")?,
+                    sender: UserBrief {
+                        id: row.try_get("q_actor_id")?,
+                        username: row.try_get("q_actor_username")?,
+                        nickname: row.try_get("q_actor_nickname")?,
+                        // A quote shows the name, not the picture.
+                        avatar: None,
+                    },
+                }),
+                None => None,
+            },
             actor: UserBrief {
                 id: row.try_get("actor_id")?,
                 username: row.try_get("actor_username")?,
                 nickname: row.try_get("actor_nickname")?,
+                avatar: row
+                    .try_get::<Option<String>, _>("actor_avatar")?
+                    .map(MediaId),
             },
         })
     }
@@ -141,10 +304,29 @@ impl StoredEvent {
             msgtype: row.get("msgtype")?,
             body: row.get("body")?,
             client_id: row.get("client_id")?,
+            reply_to: row.get("reply_to")?,
+            mentions: row.get("mentions")?,
+            quote: match row.get::<_, Option<Seq>>("q_seq")? {
+                Some(seq) => Some(StoredQuote {
+                    seq,
+                    kind: row.get("q_kind")?,
+                    msgtype: row.get("q_msgtype")?,
+                    body: row.get("q_body")?,
+                    sender: UserBrief {
+                        id: row.get("q_actor_id")?,
+                        username: row.get("q_actor_username")?,
+                        nickname: row.get("q_actor_nickname")?,
+                        // A quote shows the name, not the picture.
+                        avatar: None,
+                    },
+                }),
+                None => None,
+            },
             actor: UserBrief {
                 id: row.get("actor_id")?,
                 username: row.get("actor_username")?,
                 nickname: row.get("actor_nickname")?,
+                avatar: row.get::<_, Option<String>>("actor_avatar")?.map(MediaId),
             },
         })
     }
@@ -152,7 +334,7 @@ impl StoredEvent {
     /// The wire event. A kind or msgtype this build does not know (a newer
     /// build's row, a damaged file) is an internal error with a log line,
     /// never silently shown as something else.
-    pub(crate) fn into_event(self) -> Result<ConversationEvent> {
+    pub(crate) fn into_event(mut self) -> Result<ConversationEvent> {
         let unknown = |what: &str, value: &str| {
             tracing::error!(
                 conversation_id = %self.conversation_id,
@@ -181,6 +363,16 @@ impl StoredEvent {
             "member_joined" => EventBody::MemberJoined,
             "member_left" => EventBody::MemberLeft,
             "direct_opened" => EventBody::DirectOpened,
+            "message_recalled" => {
+                let raw = self.body.as_deref().unwrap_or_default();
+                let seq = raw.parse().map_err(|_| unknown("recalled seq", raw))?;
+                EventBody::MessageRecalled { seq }
+            }
+            "recalled" => {
+                let raw = self.body.as_deref().unwrap_or_default();
+                let by = raw.parse().map_err(|_| unknown("recaller", raw))?;
+                EventBody::Recalled { by }
+            }
             "message" => {
                 let raw = self.msgtype.as_deref().unwrap_or_default();
                 let msgtype = MsgType::parse(raw).ok_or_else(|| unknown("msgtype", raw))?;
@@ -193,9 +385,19 @@ impl StoredEvent {
                     MessageContent::from_parts(msgtype, String::new(), Some(media))
                         .ok_or_else(|| unknown("msgtype", raw))?
                 };
+                let mentions = match self.mentions.as_deref() {
+                    Some(raw) => serde_json::from_str(raw).map_err(|_| unknown("mentions", raw))?,
+                    None => Vec::new(),
+                };
+                let reply_to = match (self.reply_to, self.quote.take()) {
+                    (Some(_), Some(q)) => q.into_quote().map(Box::new),
+                    _ => None,
+                };
                 EventBody::Message(Message {
                     content,
                     client_id: self.client_id.clone().unwrap_or_default(),
+                    reply_to,
+                    mentions,
                 })
             }
             other => return Err(unknown("kind", other)),
@@ -241,6 +443,8 @@ pub(crate) async fn append(
         .bind(columns.msgtype)
         .bind(columns.body.as_deref())
         .bind(columns.client_id)
+        .bind(columns.reply_to)
+        .bind(columns.mentions.as_deref())
         .execute(&mut *conn)
         .await?;
     Ok(ConversationEvent {
@@ -255,7 +459,7 @@ pub(crate) async fn append(
 /// The query of [`find_by_client_id`] (?1 room, ?2 sender, ?3 client id).
 pub(crate) fn find_by_client_id_sql() -> String {
     format!(
-        "SELECT {EVENT_COLUMNS} FROM events e JOIN users u ON u.id = e.actor_id
+        "SELECT {EVENT_COLUMNS} FROM events e {EVENT_JOINS}
          WHERE e.room_id = ?1 AND e.actor_id = ?2 AND e.client_id = ?3"
     )
 }
@@ -282,10 +486,41 @@ pub(crate) fn find_by_client_id(
 /// Reads a page of room `room_id`'s log, always in ascending seq order.
 /// The caller checks membership.
 pub async fn read(db: &Db, room_id: ConversationId, page: Page) -> Result<Vec<ConversationEvent>> {
+    let Page::Around { seq, limit } = page else {
+        return read_one_way(db, room_id, page).await;
+    };
+    // `seq` itself and the older half, then the newer half.
+    let limit = limit.clamp(1, teahouse_protocol::limits::HISTORY_PAGE_MAX);
+    let older = limit.div_ceil(2);
+    let mut events = read_one_way(
+        db,
+        room_id,
+        Page::Before {
+            before: Some(seq.saturating_add(1)),
+            limit: older,
+        },
+    )
+    .await?;
+    if limit > older {
+        let newer = Page::After {
+            after: seq,
+            limit: limit - older,
+        };
+        events.extend(read_one_way(db, room_id, newer).await?);
+    }
+    Ok(events)
+}
+
+/// [`read`] of a page that goes one way from its cursor.
+async fn read_one_way(
+    db: &Db,
+    room_id: ConversationId,
+    page: Page,
+) -> Result<Vec<ConversationEvent>> {
     let (sql, bound, limit, reverse) = match page {
         Page::Before { before, limit } => (
             format!(
-                "SELECT {EVENT_COLUMNS} FROM events e JOIN users u ON u.id = e.actor_id
+                "SELECT {EVENT_COLUMNS} FROM events e {EVENT_JOINS}
                  WHERE e.room_id = ? AND e.seq < ? ORDER BY e.seq DESC LIMIT ?"
             ),
             before.unwrap_or(i64::MAX),
@@ -294,13 +529,18 @@ pub async fn read(db: &Db, room_id: ConversationId, page: Page) -> Result<Vec<Co
         ),
         Page::After { after, limit } => (
             format!(
-                "SELECT {EVENT_COLUMNS} FROM events e JOIN users u ON u.id = e.actor_id
+                "SELECT {EVENT_COLUMNS} FROM events e {EVENT_JOINS}
                  WHERE e.room_id = ? AND e.seq > ? ORDER BY e.seq ASC LIMIT ?"
             ),
             after,
             limit,
             false,
         ),
+        Page::Around { .. } => {
+            return Err(DomainError::Internal(
+                "read_one_way of an around page".into(),
+            ))
+        }
     };
     let rows = sqlx::query(&sql)
         .bind(room_id)
@@ -331,10 +571,14 @@ mod tests {
             msgtype: msgtype.map(Into::into),
             body: Some("hi".into()),
             client_id: Some("c".into()),
+            reply_to: None,
+            mentions: None,
+            quote: None,
             actor: UserBrief {
                 id: UserId(4),
                 username: "u".into(),
                 nickname: "n".into(),
+                avatar: None,
             },
         }
     }
@@ -346,9 +590,15 @@ mod tests {
             EventBody::MemberJoined,
             EventBody::MemberLeft,
             EventBody::DirectOpened,
+            EventBody::MessageRecalled { seq: 12 },
+            EventBody::Recalled { by: UserId(3) },
             EventBody::Message(Message::text("t", "c")),
             EventBody::Message(Message {
-                content: MessageContent::Voice(MediaRef {
+                mentions: vec![UserId(5), UserId(6)],
+                ..Message::text("@x @y", "c")
+            }),
+            EventBody::Message(Message::of(
+                MessageContent::Voice(MediaRef {
                     id: teahouse_protocol::MediaId("abcdefghijklmnopqrstuvwxyz".into()),
                     mime: "audio/webm".into(),
                     bytes: 2048,
@@ -356,13 +606,14 @@ mod tests {
                     height: None,
                     duration_ms: Some(7_000),
                 }),
-                client_id: "c".into(),
-            }),
+                "c",
+            )),
         ] {
             let columns = body_columns(&body).unwrap();
             let stored = StoredEvent {
                 body: columns.body.map(Into::into),
                 client_id: columns.client_id.map(Into::into),
+                mentions: columns.mentions,
                 ..row(columns.kind, columns.msgtype)
             };
             assert_eq!(stored.into_event().unwrap().body, body);

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use sqlx::{Connection, Row, SqliteConnection};
 use teahouse_protocol::{
     ConversationEvent, ConversationId, ConversationKind, ConversationSummary, ErrorCode, EventBody,
-    GroupInfo, MemberRole, MutedMember, UserBrief, UserId,
+    GroupInfo, MediaId, MemberRole, MutedMember, UserBrief, UserId,
 };
 
 use super::conversations::require_member;
@@ -25,6 +25,11 @@ struct GroupRow {
     owner_id: UserId,
     /// Whether only the owner may add members.
     owner_only_invite: bool,
+}
+
+/// `not_found` or `not_group` unless `room` is a private group.
+pub(crate) async fn require_group(conn: &mut SqliteConnection, room: ConversationId) -> Result<()> {
+    group_row(conn, room).await.map(|_| ())
 }
 
 /// The group's row: `not_found`, `not_group`.
@@ -47,7 +52,7 @@ async fn group_row(conn: &mut SqliteConnection, room: ConversationId) -> Result<
 
 /// The public face of account `id`: `not_found`.
 async fn brief(conn: &mut SqliteConnection, id: UserId) -> Result<UserBrief> {
-    let row = sqlx::query("SELECT id, username, nickname FROM users WHERE id = ?")
+    let row = sqlx::query("SELECT id, username, nickname, avatar FROM users WHERE id = ?")
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?
@@ -56,6 +61,7 @@ async fn brief(conn: &mut SqliteConnection, id: UserId) -> Result<UserBrief> {
         id: row.try_get("id")?,
         username: row.try_get("username")?,
         nickname: row.try_get("nickname")?,
+        avatar: row.try_get::<Option<String>, _>("avatar")?.map(MediaId),
     })
 }
 
@@ -184,15 +190,16 @@ impl GroupStore for SqliteStore {
                 continue;
             }
             insert_member(&mut tx, room, user.id, MemberRole::Member).await?;
-            events.push(
-                log::append(
-                    &mut tx,
-                    room,
-                    actor,
-                    EventBody::MemberAdded { user: user.clone() },
-                )
-                .await?,
-            );
+            let added = log::append(
+                &mut tx,
+                room,
+                actor,
+                EventBody::MemberAdded { user: user.clone() },
+            )
+            .await?;
+            // As on joining a room: what was said before is not unread.
+            super::reads::advance_in(&mut tx, user.id, room, added.seq).await?;
+            events.push(added);
         }
         if events.is_empty() {
             return Err(DomainError::code(ErrorCode::AlreadyMember));
@@ -319,24 +326,6 @@ impl GroupStore for SqliteStore {
                     owner: target.unwrap_or_else(|| actor.clone()),
                 }
             }
-            GroupAct::RemoveMessage(seq) => {
-                let stub = log::body_columns(&EventBody::RemovedMessage)?;
-                let changed = sqlx::query(
-                    "UPDATE events SET kind = ?, msgtype = NULL, body = ?
-                     WHERE room_id = ? AND seq = ? AND kind = 'message'",
-                )
-                .bind(stub.kind)
-                .bind(stub.body.as_deref())
-                .bind(room)
-                .bind(seq)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if changed == 0 {
-                    return Err(DomainError::field(ErrorCode::MessageNotFound, "seq"));
-                }
-                EventBody::MessageRemoved { seq }
-            }
         };
         let event = log::append(&mut tx, room, actor, body).await?;
         tx.commit().await?;
@@ -352,7 +341,7 @@ impl GroupStore for SqliteStore {
                 .fetch_one(&mut *conn)
                 .await?;
         let muted = sqlx::query(
-            "SELECT u.id, u.username, u.nickname, m.muted_until_ms FROM members m
+            "SELECT u.id, u.username, u.nickname, u.avatar, m.muted_until_ms FROM members m
              JOIN users u ON u.id = m.user_id
              WHERE m.room_id = ? AND m.muted_until_ms > ? ORDER BY u.nickname, u.id",
         )
@@ -367,13 +356,15 @@ impl GroupStore for SqliteStore {
                     id: r.try_get("id")?,
                     username: r.try_get("username")?,
                     nickname: r.try_get("nickname")?,
+                    avatar: r.try_get::<Option<String>, _>("avatar")?.map(MediaId),
                 },
                 until_ms: r.try_get("muted_until_ms")?,
             })
         })
         .collect::<Result<Vec<_>>>()?;
         let banned = sqlx::query(
-            "SELECT u.id, u.username, u.nickname FROM group_bans b JOIN users u ON u.id = b.user_id
+            "SELECT u.id, u.username, u.nickname, u.avatar FROM group_bans b
+             JOIN users u ON u.id = b.user_id
              WHERE b.room_id = ? ORDER BY u.nickname, u.id",
         )
         .bind(room)
@@ -385,6 +376,7 @@ impl GroupStore for SqliteStore {
                 id: r.try_get("id")?,
                 username: r.try_get("username")?,
                 nickname: r.try_get("nickname")?,
+                avatar: r.try_get::<Option<String>, _>("avatar")?.map(MediaId),
             })
         })
         .collect::<Result<Vec<_>>>()?;

@@ -13,6 +13,9 @@
 //!   moderation, the support desk (issue 16); `access_events`: how their
 //!   events are stored.
 //! - [`batch`]: the message writer's connection and its batch transaction.
+//! - [`reads`]: read positions and unread counts.
+//! - [`recall`]: recalling a message.
+//! - [`search`]: the FTS5 trigram index and the short-query scan.
 
 mod access_events;
 pub mod accounts;
@@ -25,13 +28,16 @@ pub mod directory;
 pub mod events;
 mod groups;
 pub mod media;
+pub mod reads;
+pub mod recall;
 mod roles;
+pub mod search;
 
 use async_trait::async_trait;
 use sqlx::SqlitePool;
 use teahouse_protocol::{
-    ConversationEvent, ConversationId, ConversationSummary, MediaId, Member, RoomPage, UserBrief,
-    UserId,
+    ConversationEvent, ConversationId, ConversationSummary, MediaId, Member, ReadState, RoomPage,
+    SearchPage, Seq, UserBrief, UserId,
 };
 
 pub use db::Db;
@@ -40,9 +46,11 @@ use crate::accounts::{SYSTEM_NICKNAME, SYSTEM_USERNAME};
 use crate::directory::Cursor;
 use crate::log::Page;
 use crate::media::MediaRecord;
+use crate::recall::{RecallDone, RecallRule};
+use crate::search::SearchQuery;
 use crate::store::{
     Account, AccountStore, BatchAppender, ConversationStore, DirectStore, EventLog, MediaStore,
-    NewRoom, Store, WriteTurn,
+    NewRoom, ReadStore, RecallStore, SearchStore, Store, WriteTurn,
 };
 use crate::Result;
 
@@ -91,6 +99,18 @@ impl AccountStore for SqliteStore {
 
     async fn set_password(&self, id: UserId, password_hash: &str) -> Result<i64> {
         accounts::set_password(&self.db, id, password_hash).await
+    }
+
+    async fn set_avatar(
+        &self,
+        id: UserId,
+        avatar: Option<&MediaId>,
+    ) -> Result<(UserBrief, Option<MediaId>)> {
+        accounts::set_avatar(&self.db, id, avatar).await
+    }
+
+    async fn avatar_in_use(&self, avatar: &MediaId) -> Result<bool> {
+        accounts::avatar_in_use(&self.db, avatar).await
     }
 
     async fn credentials(&self, username: &str) -> Result<Option<(UserBrief, String)>> {
@@ -216,6 +236,52 @@ impl MediaStore for SqliteStore {
 
     async fn delete_unsent_media(&self, id: &MediaId) -> Result<bool> {
         media::delete_unsent(&self.db, id).await
+    }
+}
+
+#[async_trait]
+impl ReadStore for SqliteStore {
+    async fn advance_read(
+        &self,
+        user: UserId,
+        room: ConversationId,
+        seq: Seq,
+    ) -> Result<(bool, ReadState)> {
+        reads::advance(&self.db, user, room, seq).await
+    }
+
+    async fn read_state(&self, user: UserId, room: ConversationId) -> Result<ReadState> {
+        reads::state(&self.db, user, room).await
+    }
+
+    async fn read_states(&self, user: UserId) -> Result<Vec<ReadState>> {
+        reads::states(&self.db, user).await
+    }
+}
+
+#[async_trait]
+impl RecallStore for SqliteStore {
+    async fn recall(
+        &self,
+        actor: &UserBrief,
+        room: ConversationId,
+        seq: Seq,
+        rule: RecallRule,
+    ) -> Result<RecallDone> {
+        recall::recall(&self.db, actor, room, seq, rule).await
+    }
+}
+
+#[async_trait]
+impl SearchStore for SqliteStore {
+    async fn search(
+        &self,
+        user: UserId,
+        scope: Option<ConversationId>,
+        query: &SearchQuery,
+        limit: u32,
+    ) -> Result<SearchPage> {
+        search::search(&self.db, user, scope, query, limit).await
     }
 }
 

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use sqlx::{Connection, Row};
-use teahouse_protocol::{ErrorCode, UserBrief, UserId, UserRole, UserWithRole};
+use teahouse_protocol::{ErrorCode, MediaId, UserBrief, UserId, UserRole, UserWithRole};
 
 use super::SqliteStore;
 use crate::store::RoleStore;
@@ -22,6 +22,7 @@ fn with_role(row: &sqlx::sqlite::SqliteRow) -> Result<UserWithRole> {
             id: row.try_get("id")?,
             username: row.try_get("username")?,
             nickname: row.try_get("nickname")?,
+            avatar: row.try_get::<Option<String>, _>("avatar")?.map(MediaId),
         },
         role: role_from(&row.try_get::<String, _>("role")?)?,
     })
@@ -41,7 +42,7 @@ impl RoleStore for SqliteStore {
         let mut writer = self.db.writer().await?;
         let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
         let row = sqlx::query(
-            "SELECT id, username, nickname, role FROM users
+            "SELECT id, username, nickname, avatar, role FROM users
              WHERE id = ? AND password_hash <> '!'",
         )
         .bind(user)
@@ -68,7 +69,8 @@ impl RoleStore for SqliteStore {
 
     async fn user_named(&self, username: &str) -> Result<Option<UserBrief>> {
         let row = sqlx::query(
-            "SELECT id, username, nickname FROM users WHERE username = ? AND password_hash <> '!'",
+            "SELECT id, username, nickname, avatar FROM users
+             WHERE username = ? AND password_hash <> '!'",
         )
         .bind(username)
         .fetch_optional(self.db.reader())
@@ -78,6 +80,7 @@ impl RoleStore for SqliteStore {
                 id: r.try_get("id")?,
                 username: r.try_get("username")?,
                 nickname: r.try_get("nickname")?,
+                avatar: r.try_get::<Option<String>, _>("avatar")?.map(MediaId),
             })
         })
         .transpose()
@@ -85,7 +88,7 @@ impl RoleStore for SqliteStore {
 
     async fn accounts_with_roles(&self, query: &str, limit: u32) -> Result<Vec<UserWithRole>> {
         let rows = sqlx::query(
-            "SELECT id, username, nickname, role FROM users
+            "SELECT id, username, nickname, avatar, role FROM users
              WHERE password_hash <> '!' AND role <> 'guest'
                AND (? = '' OR instr(lower(username), lower(?)) > 0
                            OR instr(lower(nickname), lower(?)) > 0)
@@ -102,7 +105,7 @@ impl RoleStore for SqliteStore {
 
     async fn staff(&self) -> Result<Vec<UserWithRole>> {
         let rows = sqlx::query(
-            "SELECT id, username, nickname, role FROM users WHERE role IN ('agent', 'admin')
+            "SELECT id, username, nickname, avatar, role FROM users WHERE role IN ('agent', 'admin')
              ORDER BY nickname, id",
         )
         .fetch_all(self.db.reader())
