@@ -238,7 +238,7 @@ fn OpenConversation(c: Console, view: SupportView) -> impl IntoView {
             use super::thread::new_client_id;
             let sent = match out {
                 Outgoing::Text(text) => {
-                    crate::api::messages::send_message(id, new_client_id(), text).await
+                    crate::api::messages::send_message(id, new_client_id(), text, None, None).await
                 }
                 Outgoing::Picture(file) => {
                     match crate::media::upload::upload(
