@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the Playwright tests against a freshly started debug server on a free
-# port with an empty temporary data directory. Expects `cargo leptos build`.
+# port with an empty temporary data directory. Expects `cargo leptos build --split`.
 # Arguments go to `playwright test` (e.g. a spec file, `-g NAME`).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

@@ -7,10 +7,9 @@
 
 mod common;
 
-use std::io::Cursor;
-
+use common::pictures::{bomb_of, camera_jpeg_of, encode, SECRET};
 use common::{Client, TestServer};
-use image::{DynamicImage, GenericImageView, ImageEncoder, ImageFormat, Rgb, RgbImage};
+use image::{DynamicImage, GenericImageView, ImageFormat, Rgb, RgbImage};
 use serde_json::Value;
 use teahouse_protocol::{ServerFrame, UserBrief};
 
@@ -23,35 +22,10 @@ fn bands(w: u32, h: u32) -> DynamicImage {
     }))
 }
 
-fn encode(img: &DynamicImage, format: ImageFormat) -> Vec<u8> {
-    let mut out = Cursor::new(Vec::new());
-    img.write_to(&mut out, format).unwrap();
-    out.into_inner()
-}
-
-/// Text planted in a photo's EXIF, as a camera puts its GPS position.
-const SECRET: &str = "GPS 52.5200N 13.4050E";
-
 /// A JPEG of 40×20 stored pixels, top half red and bottom half blue, whose
 /// EXIF says "turn 90° clockwise to show" (orientation 6) and holds
 /// [`SECRET`]: shown, it is 20×40 with blue on the left and red on the right.
 fn sideways_photo() -> Vec<u8> {
-    let mut text = SECRET.as_bytes().to_vec();
-    text.push(0);
-    let mut exif = b"II*\0".to_vec();
-    exif.extend_from_slice(&8u32.to_le_bytes());
-    exif.extend_from_slice(&2u16.to_le_bytes());
-    exif.extend_from_slice(&0x010eu16.to_le_bytes());
-    exif.extend_from_slice(&2u16.to_le_bytes());
-    exif.extend_from_slice(&(text.len() as u32).to_le_bytes());
-    exif.extend_from_slice(&38u32.to_le_bytes());
-    exif.extend_from_slice(&0x0112u16.to_le_bytes());
-    exif.extend_from_slice(&3u16.to_le_bytes());
-    exif.extend_from_slice(&1u32.to_le_bytes());
-    exif.extend_from_slice(&6u16.to_le_bytes());
-    exif.extend_from_slice(&[0, 0]);
-    exif.extend_from_slice(&0u32.to_le_bytes());
-    exif.extend_from_slice(&text);
     let img = DynamicImage::ImageRgb8(RgbImage::from_fn(40, 20, |_, y| {
         if y < 10 {
             Rgb([255, 0, 0])
@@ -59,23 +33,12 @@ fn sideways_photo() -> Vec<u8> {
             Rgb([0, 0, 255])
         }
     }));
-    let mut out = Vec::new();
-    let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 95);
-    enc.set_exif_metadata(exif).unwrap();
-    img.write_with_encoder(enc).unwrap();
-    out
+    camera_jpeg_of(&img, 95)
 }
 
 /// A small JPEG whose header claims 60000×60000 pixels (3.6 gigapixels).
 fn bomb() -> Vec<u8> {
-    let mut jpeg = encode(&bands(16, 16), ImageFormat::Jpeg);
-    let sof = jpeg
-        .windows(2)
-        .position(|w| w == [0xff, 0xc0])
-        .expect("a baseline JPEG has SOF0");
-    jpeg[sof + 5..sof + 7].copy_from_slice(&60000u16.to_be_bytes());
-    jpeg[sof + 7..sof + 9].copy_from_slice(&60000u16.to_be_bytes());
-    jpeg
+    bomb_of(&bands(16, 16))
 }
 
 /// Noise, which compresses badly: a PNG bigger than its pixel count.

@@ -5,11 +5,11 @@
 
 mod common;
 
-use std::io::Cursor;
 use std::time::{Duration, Instant};
 
+use common::pictures::{bomb_of, camera_jpeg_of, encode, SECRET};
 use common::{Client, TestServer};
-use image::{DynamicImage, ImageEncoder, ImageFormat, RgbImage};
+use image::{DynamicImage, ImageFormat, RgbImage};
 use serde_json::Value;
 use teahouse_protocol::{EventBody, MediaRef, MessageContent, ServerFrame};
 
@@ -24,60 +24,14 @@ fn picture(w: u32, h: u32) -> DynamicImage {
     }))
 }
 
-fn encode(img: &DynamicImage, format: ImageFormat) -> Vec<u8> {
-    let mut out = Cursor::new(Vec::new());
-    img.write_to(&mut out, format).unwrap();
-    out.into_inner()
-}
-
-/// Text a test plants in a photo's EXIF, as a camera puts its GPS position.
-const SECRET: &str = "GPS 52.5200N 13.4050E";
-
-/// A TIFF-style EXIF block: orientation 6 (turn 90° clockwise to show) and
-/// an ImageDescription holding [`SECRET`].
-fn exif() -> Vec<u8> {
-    let mut text = SECRET.as_bytes().to_vec();
-    text.push(0);
-    let mut e = b"II*\0".to_vec();
-    e.extend_from_slice(&8u32.to_le_bytes());
-    e.extend_from_slice(&2u16.to_le_bytes());
-    // ImageDescription, ASCII, count, offset of the text (after the IFD).
-    e.extend_from_slice(&0x010eu16.to_le_bytes());
-    e.extend_from_slice(&2u16.to_le_bytes());
-    e.extend_from_slice(&(text.len() as u32).to_le_bytes());
-    e.extend_from_slice(&38u32.to_le_bytes());
-    // Orientation, SHORT, 1, value 6.
-    e.extend_from_slice(&0x0112u16.to_le_bytes());
-    e.extend_from_slice(&3u16.to_le_bytes());
-    e.extend_from_slice(&1u32.to_le_bytes());
-    e.extend_from_slice(&6u16.to_le_bytes());
-    e.extend_from_slice(&[0, 0]);
-    e.extend_from_slice(&0u32.to_le_bytes());
-    e.extend_from_slice(&text);
-    e
-}
-
 /// A JPEG of `w`×`h` stored pixels carrying [`exif`].
 fn camera_jpeg(w: u32, h: u32) -> Vec<u8> {
-    let img = picture(w, h);
-    let mut out = Vec::new();
-    let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90);
-    enc.set_exif_metadata(exif()).unwrap();
-    img.write_with_encoder(enc).unwrap();
-    out
+    camera_jpeg_of(&picture(w, h), 90)
 }
 
 /// A small JPEG whose header claims 60000×60000 pixels (3.6 gigapixels).
 fn bomb() -> Vec<u8> {
-    let mut jpeg = encode(&picture(16, 16), ImageFormat::Jpeg);
-    let sof = jpeg
-        .windows(2)
-        .position(|w| w == [0xff, 0xc0])
-        .expect("a baseline JPEG has SOF0");
-    // FF C0, length (2), precision (1), height (2), width (2).
-    jpeg[sof + 5..sof + 7].copy_from_slice(&60000u16.to_be_bytes());
-    jpeg[sof + 7..sof + 9].copy_from_slice(&60000u16.to_be_bytes());
-    jpeg
+    bomb_of(&picture(16, 16))
 }
 
 /// WebM as MediaRecorder starts one (EBML header, doctype "webm"), padded.
