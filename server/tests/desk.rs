@@ -465,3 +465,62 @@ async fn assignments_survive_a_restart() {
     assert_eq!(a1.message_texts(room).await, vec!["重启前", "重启后"]);
     second.stop().await;
 }
+
+/// `POST {path}` as `who` with `body`; the JSON answer (200 expected).
+async fn upload(who: &Client, path: &str, body: Vec<u8>) -> serde_json::Value {
+    let res = who
+        .http
+        .post(format!("{}{path}", who.base))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200, "{path}");
+    res.json().await.unwrap()
+}
+
+/// The status `who` gets for `GET {path}`.
+async fn fetch(who: &Client, path: &str) -> u16 {
+    let url = format!("{}{path}", who.base);
+    who.http.get(url).send().await.unwrap().status().as_u16()
+}
+
+#[tokio::test]
+async fn staff_who_may_read_a_support_conversation_see_its_pictures_and_guests_see_avatars() {
+    use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
+    let server = TestServer::start().await;
+    let boss = admin(&server, "boss").await;
+    let a1 = agent(&server, &boss, "agent_one").await;
+    let a2 = agent(&server, &boss, "agent_two").await;
+    let outsider = server.user("outsider").await;
+    let img = DynamicImage::ImageRgb8(RgbImage::from_pixel(40, 30, Rgb([30, 120, 200])));
+    let png = common::pictures::encode(&img, ImageFormat::Png);
+    // The agent has an avatar; the guest's conversation is assigned to them.
+    let avatar = upload(&a1, "/api/upload/avatar", png.clone()).await;
+    let avatar_id = avatar["avatar"].as_str().unwrap().to_owned();
+    let _s1 = a1.connect().await;
+    let (g, room) = guest(&server).await;
+    let mut socket = g.connect().await;
+    assert_eq!(assigned_agent(&g, &mut socket, room).await, a1.id);
+    let media = upload(&g, "/api/upload/image", png).await;
+    let id = media["id"].as_str().unwrap().to_owned();
+    g.call(
+        "support_send_media",
+        &[("client_id", "pic"), ("media_id", &id)],
+    )
+    .await
+    .unwrap();
+    let file = format!("/media/{id}");
+    // The guest, their agent and any admin see it; another agent (not
+    // theirs, not waiting) and other users get 404, as for any stranger.
+    assert_eq!(fetch(&g, &file).await, 200, "the guest");
+    assert_eq!(fetch(&a1, &file).await, 200, "the assigned agent");
+    assert_eq!(fetch(&boss, &file).await, 200, "an admin reading it");
+    assert_eq!(fetch(&a2, &file).await, 404, "another agent");
+    assert_eq!(fetch(&outsider, &file).await, 404, "a user");
+    // The guest sees their agent's avatar (before: 404 for every guest).
+    let pic = format!("/avatar/{avatar_id}/128");
+    assert_eq!(fetch(&g, &pic).await, 200, "a guest sees avatars");
+    assert_eq!(fetch(&Client::new(&server), &pic).await, 404, "no session");
+    server.stop().await;
+}

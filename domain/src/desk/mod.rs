@@ -402,6 +402,26 @@ impl Chat {
         Ok((role, row))
     }
 
+    /// Whether `user` may see support conversation `room` as staff (the
+    /// rule of [`Chat::desk_detail`]): media of a support conversation is
+    /// served to whoever may read it, not only to its members.
+    pub(crate) async fn staff_sees_support(
+        &self,
+        user: UserId,
+        room: ConversationId,
+    ) -> Result<bool> {
+        let role = self.role_of(user).await?;
+        if !role.is_staff() {
+            return Ok(false);
+        }
+        let Some(row) = self.store.support(room).await? else {
+            return Ok(false);
+        };
+        Ok(role == UserRole::Admin
+            || row.status == SupportStatus::Waiting
+            || row.agent == Some(user))
+    }
+
     /// The queue, next first (agents and admins).
     pub async fn desk_queue(&self, staff: &UserBrief) -> Result<Vec<SupportView>> {
         self.require_staff(staff).await?;

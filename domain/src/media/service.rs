@@ -192,8 +192,8 @@ impl Chat {
     }
 
     /// The file of `media_id` (or its thumbnail) if `user` may fetch it:
-    /// a member of the conversation it was sent in, or its uploader before
-    /// it is sent. Everyone else (signed out included) gets `not_found`.
+    /// a member of the conversation it was sent in, staff who may see that
+    /// support conversation, or its uploader before it is sent. Everyone else (signed out included) gets `not_found`.
     pub async fn media_file(
         &self,
         user: Option<UserId>,
@@ -211,7 +211,11 @@ impl Chat {
         match record.sent_in {
             Some(conversation) => match self.store.check_member(conversation, user).await {
                 Ok(()) => {}
-                Err(DomainError::Rejected(_)) => return Err(not_found()),
+                Err(DomainError::Rejected(_)) => {
+                    if !self.staff_sees_support(user, conversation).await? {
+                        return Err(not_found());
+                    }
+                }
                 Err(e) => return Err(e),
             },
             None if record.uploader == user => {}

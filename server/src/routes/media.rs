@@ -16,7 +16,7 @@
 //! Avatars: `POST /api/upload/avatar` takes a picture the same way and
 //! makes it the user's avatar (the answer is the user as they now are);
 //! `GET /avatar/{id}/{side}` serves its square JPEG at `side` px (128 or
-//! 256) to anyone signed in ([`Chat::avatar_file`]), cached for a week:
+//! 256) to anyone signed in or a desk guest ([`Chat::avatar_file`]), cached for a week:
 //! an avatar's id changes with every upload, so its picture never does.
 
 use std::sync::Arc;
@@ -35,7 +35,7 @@ use futures::StreamExt;
 use serde::Deserialize;
 use teahouse_domain::media::{ServedFile, Upload};
 use teahouse_domain::{Chat, MediaKind};
-use teahouse_protocol::{ErrorCode, MediaRef, UserBrief};
+use teahouse_protocol::{ErrorCode, MediaRef, UserBrief, UserId};
 use tower::ServiceExt;
 use tower_http::services::ServeFile;
 
@@ -189,7 +189,10 @@ async fn avatar(
     current: CurrentUser,
     req: Request,
 ) -> Response {
-    let user = current.user.map(|u| u.id);
+    let user = match viewer(&chat, current).await {
+        Ok(user) => user,
+        Err(e) => return e.into_response(),
+    };
     match chat.avatar_file(user, &id, &side).await {
         Ok(served) => send_file(served, AVATAR_CACHE_CONTROL, req).await,
         Err(e) => fail(e).into_response(),
@@ -214,14 +217,20 @@ async fn thumb(
     serve(&chat, current, &id, true, req).await
 }
 
+/// Who is asking for a file: the signed-in user, else the support desk's
+/// guest of this session (guests see pictures and their agent's avatar).
+async fn viewer(chat: &Chat, current: CurrentUser) -> Result<Option<UserId>, AppError> {
+    match current.user {
+        Some(user) => Ok(Some(user.id)),
+        None => Ok(session_guest(&current.session, chat).await?.map(|g| g.id)),
+    }
+}
+
 /// Serves a file `current` may fetch, else 404.
 async fn serve(chat: &Chat, current: CurrentUser, id: &str, thumb: bool, req: Request) -> Response {
-    let user = match current.user {
-        Some(user) => Some(user.id),
-        None => match session_guest(&current.session, chat).await {
-            Ok(guest) => guest.map(|g| g.id),
-            Err(e) => return e.into_response(),
-        },
+    let user = match viewer(chat, current).await {
+        Ok(user) => user,
+        Err(e) => return e.into_response(),
     };
     let served = match chat.media_file(user, id, thumb).await {
         Ok(served) => served,
