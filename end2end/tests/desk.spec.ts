@@ -1,4 +1,9 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { expect, Page, test } from "@playwright/test";
 import { hydrated, register, uniqueName } from "./helpers";
 import { makePng } from "./media-helpers";
@@ -137,5 +142,67 @@ test("the widget adds a button to a plain page and opens the support chat only w
     await page.locator("[data-teahouse-widget=close]").click();
     await expect(panel).toBeHidden();
     await page.context().close();
+  }
+});
+
+/** A second server on a fresh data dir with `extra` flags; its URL and a stop function. */
+async function startServer(extra: string[]): Promise<{ url: string; stop: () => void }> {
+  const bin = process.env.TEAHOUSE_BIN;
+  if (!bin) throw new Error("run through scripts/e2e.sh (TEAHOUSE_BIN)");
+  const data = mkdtempSync(join(tmpdir(), "teahouse-widget-"));
+  const child = spawn(bin, ["--data-dir", data, "--addr", "127.0.0.1:0", ...extra], {
+    // The repository root, as scripts/e2e.sh runs the main server: the site root is relative to it.
+    cwd: join(__dirname, "..", ".."),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const stop = () => {
+    child.kill();
+    rmSync(data, { recursive: true, force: true });
+  };
+  const url = await new Promise<string>((resolve, reject) => {
+    let seen = "";
+    const look = (chunk: Buffer) => {
+      seen += chunk.toString();
+      const found = seen.match(/http:\/\/127\.0\.0\.1:\d+/);
+      if (found) resolve(found[0]);
+    };
+    child.stdout.on("data", look);
+    child.stderr.on("data", look);
+    child.on("exit", (code) => reject(new Error(`server exited (${code}): ${seen}`)));
+  });
+  return { url, stop };
+}
+
+test("the widget on another site keeps the guest's conversation across reloads (a partitioned cross-site cookie)", async ({ browser }) => {
+  // The shop: a page on a site of its own (localhost; the chat is on 127.0.0.1).
+  let widgetSrc = "";
+  const shopServer = createServer((_req, res) => {
+    res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+    res.end(`<!doctype html><meta charset="utf-8"><h1>Shop</h1><script src="${widgetSrc}" async></script>`);
+  });
+  await new Promise<void>((resolve) => shopServer.listen(0, "127.0.0.1", resolve));
+  const shop = `http://localhost:${(shopServer.address() as AddressInfo).port}`;
+  const server = await startServer(["--frame-ancestors", `'self' ${shop}`]);
+  widgetSrc = `${server.url}/widget.js`;
+  try {
+    const context = await browser.newContext({ locale: "zh-CN" });
+    const page = await context.newPage();
+    await page.goto(`${shop}/p/1`);
+    await page.locator("[data-teahouse-widget=button]").click();
+    const frame = page.frameLocator("[data-teahouse-widget=frame]");
+    await expect(frame.getByTestId("support-status")).toBeVisible();
+    const words = `请问运费多少 ${Date.now() % 100000}`;
+    const input = frame.getByRole("textbox", { name: /输入消息/ });
+    await input.fill(words);
+    await input.press("Enter");
+    await expect(frame.locator(".desk-log .msg.mine .bubble", { hasText: words })).toBeVisible();
+    // A reload of the shop's page finds the same guest and conversation.
+    await page.reload();
+    await page.locator("[data-teahouse-widget=button]").click();
+    await expect(frame.locator(".desk-log .msg.mine .bubble", { hasText: words })).toBeVisible();
+    await context.close();
+  } finally {
+    server.stop();
+    shopServer.close();
   }
 });

@@ -47,13 +47,13 @@ use tower_http::compression::predicate::{
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
-use tower_sessions::cookie::SameSite;
 use tower_sessions::{CachingSessionStore, ExpiredDeletion, Expiry, SessionManagerLayer};
 use tower_sessions_moka_store::MokaStore;
 use tower_sessions_sqlx_store::SqliteStore as SessionStore;
 
 pub use config::Config;
 pub use error::StartError;
+use security::cookies::{CookieRule, SESSION_COOKIE};
 use security::headers::SecurityHeaders;
 use security::origin::OriginPolicy;
 
@@ -112,11 +112,12 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> Result<Ser
     // cache in front of SQLite saves that query (writes go to both).
     let cached_sessions =
         CachingSessionStore::new(MokaStore::new(Some(SESSION_CACHE_ENTRIES)), sessions);
+    let cookie_rule = CookieRule::new(&config.frame_ancestors, config.secure_cookies);
     let session_layer = SessionManagerLayer::new(cached_sessions)
-        .with_name("teahouse_sid")
+        .with_name(SESSION_COOKIE)
         .with_http_only(true)
-        .with_same_site(SameSite::Lax)
-        .with_secure(config.secure_cookies)
+        .with_same_site(cookie_rule.same_site)
+        .with_secure(cookie_rule.secure)
         .with_expiry(Expiry::OnInactivity(
             tower_sessions::cookie::time::Duration::days(30),
         ));
@@ -173,6 +174,10 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> Result<Ser
         // route without it (they stream to disk with per-kind limits).
         .merge(routes::media::router())
         .layer(session_layer)
+        .layer(middleware::from_fn_with_state(
+            cookie_rule,
+            security::cookies::partition_session_cookie,
+        ))
         // Before the body is read or the session loaded.
         .layer(middleware::from_fn_with_state(
             origins,

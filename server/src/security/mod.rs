@@ -5,8 +5,11 @@
 //! - [`headers`]: CSP (with a fresh script nonce per page),
 //!   `Referrer-Policy`, `X-Content-Type-Options`, `Permissions-Policy`.
 //! - [`client_ip`]: the client address login throttling keys on.
+//! - [`cookies`]: the session cookie's `SameSite`/`Secure`/`Partitioned`
+//!   when other sites may frame the pages (the support widget).
 
 pub mod client_ip;
+pub mod cookies;
 pub mod headers;
 pub mod origin;
 
