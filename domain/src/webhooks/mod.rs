@@ -103,7 +103,10 @@ pub fn parse_events(raw: &str) -> Result<Vec<WebhookEvent>> {
         }
     }
     if events.is_empty() {
-        return Err(DomainError::field(ErrorCode::WebhookEventsInvalid, "events"));
+        return Err(DomainError::field(
+            ErrorCode::WebhookEventsInvalid,
+            "events",
+        ));
     }
     events.sort();
     Ok(events)
@@ -134,7 +137,11 @@ impl Chat {
                 max: MAX_WEBHOOKS,
             })
             .await?;
-        tracing::info!(webhook = webhook.id, admin = admin.id.0, "webhook registered");
+        tracing::info!(
+            webhook = webhook.id,
+            admin = admin.id.0,
+            "webhook registered"
+        );
         self.webhooks.endpoints_changed();
         Ok(WebhookCreated { webhook, secret })
     }
