@@ -33,9 +33,7 @@ pub async fn admin_webhook_deliveries(webhook_id: i64) -> Result<Vec<DeliveryVie
     use super::ssr::*;
     let chat = chat()?;
     let me = require_user().await?;
-    chat.webhook_deliveries(&me, webhook_id)
-        .await
-        .map_err(fail)
+    chat.webhook_deliveries(&me, webhook_id).await.map_err(fail)
 }
 
 /// Enables (`enabled=true`: resumes where it stopped) or disables an
