@@ -401,3 +401,67 @@ async fn only_admins_manage_webhooks_and_bad_input_is_refused_with_its_code() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn recalls_and_the_desk_are_delivered_as_their_types() {
+    let server = TestServer::start().await;
+    let boss = admin(&server, "boss").await;
+    let alice = server.user("alice").await;
+    let room = alice.create_room("r").await;
+    let agent = common::access::agent(&server, &boss, "ann").await;
+    let receiver = Receiver::start(Mode::Ok).await;
+    receiver
+        .register(
+            &boss,
+            "message.recalled,desk.opened,desk.assigned,desk.closed",
+        )
+        .await;
+
+    let sent = alice.send(room, "c1", "oops").await.unwrap();
+    let seq = sent["seq"].as_i64().unwrap();
+    alice
+        .call(
+            "recall_message",
+            &[("room_id", &room.to_string()), ("seq", &seq.to_string())],
+        )
+        .await
+        .unwrap();
+    // The agent has no socket: the conversation waits until accepted.
+    let (_guest, support) = common::access::guest(&server).await;
+    agent
+        .call("desk_accept", &[("room_id", &support.to_string())])
+        .await
+        .unwrap();
+    agent
+        .call("desk_close", &[("room_id", &support.to_string())])
+        .await
+        .unwrap();
+
+    let log = receiver
+        .wait_until("the close", |log| {
+            log.iter().any(|r| r.event == "desk.closed")
+        })
+        .await;
+    let types: Vec<(&str, i64)> = log
+        .iter()
+        .map(|r| (r.event.as_str(), r.payload.conversation.id.0))
+        .collect();
+    assert_eq!(
+        types,
+        [
+            ("message.recalled", room),
+            ("desk.opened", support),
+            ("desk.assigned", support),
+            ("desk.closed", support)
+        ]
+    );
+    assert!(matches!(
+        log[0].payload.event.body,
+        EventBody::MessageRecalled { seq: s } if s == seq
+    ));
+    assert_eq!(
+        log[1].payload.conversation.kind,
+        teahouse_protocol::ConversationKind::Support
+    );
+    server.stop().await;
+}
