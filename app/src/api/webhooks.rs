@@ -36,14 +36,25 @@ pub async fn admin_webhook_deliveries(webhook_id: i64) -> Result<Vec<DeliveryVie
     chat.webhook_deliveries(&me, webhook_id).await.map_err(fail)
 }
 
-/// Enables (`enabled=true`: resumes where it stopped) or disables an
-/// endpoint.
+/// Enables (`enabled` = `true`: resumes where it stopped) or disables
+/// (`false`) an endpoint.
 #[server(endpoint = "admin_set_webhook_enabled")]
 pub async fn admin_set_webhook_enabled(
     webhook_id: i64,
-    enabled: bool,
+    enabled: String,
 ) -> Result<WebhookView, AppError> {
     use super::ssr::*;
+    use teahouse_protocol::ErrorCode;
+    let enabled = match enabled.as_str() {
+        "true" | "1" => true,
+        "false" | "0" => false,
+        _ => {
+            return Err(reject(AppError {
+                code: ErrorCode::BadRequest,
+                field: Some("enabled".into()),
+            }))
+        }
+    };
     let chat = chat()?;
     let me = require_user().await?;
     chat.set_webhook_enabled(&me, webhook_id, enabled)

@@ -55,7 +55,7 @@ pub fn WebhooksSection() -> impl IntoView {
     };
     let set_enabled = move |id: i64, enabled: bool| {
         leptos::task::spawn_local(async move {
-            match crate::api::webhooks::admin_set_webhook_enabled(id, enabled).await {
+            match crate::api::webhooks::admin_set_webhook_enabled(id, enabled.to_string()).await {
                 Ok(_) => load(),
                 Err(e) => error.set(Some(e)),
             }
