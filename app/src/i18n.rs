@@ -158,6 +158,22 @@ pub enum T {
     Remove,
     Ban,
     MakeOwner,
+    // Webhooks (issue 17).
+    Webhooks,
+    WebhookUrl,
+    WebhookEvents,
+    WebhookAdd,
+    WebhookSecretOnce,
+    WebhookEnabled,
+    WebhookDisabled,
+    WebhookEnable,
+    WebhookDisable,
+    WebhookDelete,
+    WebhookDeliveries,
+    WebhookNoDeliveries,
+    WebhookFailingNotice,
+    WebhookFailingSince,
+    WebhookDelivered,
 }
 
 impl T {
@@ -328,6 +344,27 @@ impl T {
             Remove => ("移出", "Remove"),
             Ban => ("移出并拉黑", "Ban"),
             MakeOwner => ("转让群主", "Make owner"),
+            Webhooks => ("Webhook 推送", "Webhooks"),
+            WebhookUrl => ("接收地址（http:// 或 https://）", "Endpoint URL (http:// or https://)"),
+            WebhookEvents => ("推送的事件", "Events sent"),
+            WebhookAdd => ("添加 Webhook", "Add webhook"),
+            WebhookSecretOnce => (
+                "签名密钥只显示这一次，请现在保存：",
+                "The signing secret is shown only this once; keep it now:",
+            ),
+            WebhookEnabled => ("推送中", "Enabled"),
+            WebhookDisabled => ("已停用", "Disabled"),
+            WebhookEnable => ("启用", "Enable"),
+            WebhookDisable => ("停用", "Disable"),
+            WebhookDelete => ("删除", "Delete"),
+            WebhookDeliveries => ("最近投递", "Recent deliveries"),
+            WebhookNoDeliveries => ("还没有投递记录", "No deliveries yet"),
+            WebhookFailingNotice => (
+                "有 Webhook 因持续失败已被自动停用。修好接收端后重新启用即可，停用期间的事件不会丢失。",
+                "A webhook failed for too long and was disabled. Fix its receiver and enable it again: nothing stored meanwhile is lost.",
+            ),
+            WebhookFailingSince => ("失败开始于", "Failing since"),
+            WebhookDelivered => ("成功", "Delivered"),
         };
         match lang {
             Lang::Zh => zh,

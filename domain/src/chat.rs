@@ -60,6 +60,8 @@ pub struct Chat {
     pub(crate) desk: crate::desk::DeskState,
     /// Mutes in force in groups, checked by every send (see [`crate::groups`]).
     pub(crate) mutes: crate::groups::MuteBook,
+    /// What wakes the webhook deliverers (see [`crate::webhooks`]).
+    pub(crate) webhooks: crate::webhooks::WebhookState,
 }
 
 impl std::fmt::Debug for Chat {
@@ -89,9 +91,14 @@ impl Chat {
         );
         let hub = Hub::new(config.conn_queue_capacity, 200);
         let desk = crate::desk::DeskState::new(config.desk.clone(), system);
-        let publisher: Arc<dyn Publisher> = Arc::new(crate::desk::watch::DeskWatch {
+        let desk_watch: Arc<dyn Publisher> = Arc::new(crate::desk::watch::DeskWatch {
             hub: hub.clone(),
             desk: desk.sender(),
+        });
+        let webhooks = crate::webhooks::WebhookState::new();
+        let publisher: Arc<dyn Publisher> = Arc::new(crate::webhooks::wake::WakeOnPublish {
+            inner: desk_watch,
+            events: webhooks.events.clone(),
         });
         let chat = Arc::new(Chat {
             sends: SendQueue::start(store.open_appender()?, publisher.clone(), 4096, 512)?,
@@ -105,6 +112,7 @@ impl Chat {
             users: std::sync::RwLock::new(std::collections::HashMap::new()),
             desk,
             mutes: crate::groups::MuteBook::default(),
+            webhooks,
             store,
             config,
         });

@@ -22,7 +22,8 @@
 //!   [`store::ConversationStore`], [`store::EventLog`] with the writer's
 //!   batched [`store::BatchAppender`], [`store::MediaStore`],
 //!   [`store::ReadStore`], [`store::RecallStore`], [`store::SearchStore`],
-//!   [`store::RoleStore`], [`store::GroupStore`], [`store::DeskStore`]);
+//!   [`store::RoleStore`], [`store::GroupStore`], [`store::DeskStore`],
+//!   [`store::WebhookStore`]);
 //!   the services decide, the stores keep.
 //!   [`store::sqlite`] is the first implementation.
 //! - **Events** ([`publish`]): every committed event and every control signal
@@ -62,6 +63,9 @@
 //!   (a group owner's "delete message" too).
 //! - [`search`]: message search (FTS5 trigram; short queries scan recent
 //!   messages).
+//! - [`webhooks`]: webhook endpoints (admins register them), their
+//!   signatures, and the feed the server's deliverers read the logs
+//!   through (issue 17).
 //! - [`ephemeral`]: typing and presence: signals, never stored.
 //! - [`store`]: the storage seam and [`store::sqlite`] (private chats:
 //!   [`store::DirectStore`]).
@@ -96,6 +100,7 @@ pub mod search;
 pub mod store;
 pub mod throttle;
 pub mod validate;
+pub mod webhooks;
 pub mod workers;
 pub mod writer;
 
@@ -110,6 +115,7 @@ pub use publish::{Publisher, SessionKey, Signal};
 pub use store::sqlite::SqliteStore;
 pub use store::{Store, WriteTurn};
 pub use throttle::ThrottleConfig;
+pub use webhooks::WebhookFeed;
 
 /// Milliseconds since the Unix epoch (server clock).
 pub fn now_ms() -> i64 {

@@ -33,6 +33,10 @@ use app::api::search::SearchMessages;
 use app::api::support::{
     SupportDetails, SupportHistory, SupportSend, SupportSendMedia, SupportStart, SupportState,
 };
+use app::api::webhooks::{
+    AdminCreateWebhook, AdminDeleteWebhook, AdminSetWebhookEnabled, AdminWebhookDeliveries,
+    AdminWebhooks,
+};
 use libfuzzer_sys::fuzz_target;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -116,6 +120,11 @@ fuzz_target!(|data: &[u8]| {
         DeskClose,
         DeskAgents,
         DeskOverviewArgs,
+        AdminCreateWebhook,
+        AdminWebhooks,
+        AdminWebhookDeliveries,
+        AdminSetWebhookEnabled,
+        AdminDeleteWebhook,
     );
     all[usize::from(which) % all.len()](&body);
 });

@@ -163,6 +163,13 @@ pub enum ErrorCode {
     /// Joining or leaving was asked of a support conversation: the desk
     /// decides who is in it.
     SupportFixedMembers,
+    /// A webhook URL that is not an absolute http(s) URL with a host (and
+    /// no user name or password in it), or is too long.
+    WebhookUrlInvalid,
+    /// A webhook's event types are empty or name an unknown type.
+    WebhookEventsInvalid,
+    /// As many webhooks as allowed are registered already.
+    WebhookLimit,
 }
 
 impl ErrorCode {
@@ -234,6 +241,9 @@ impl ErrorCode {
             SupportNotOpen => "support_not_open",
             NotYours => "not_yours",
             SupportFixedMembers => "support_fixed_members",
+            WebhookUrlInvalid => "webhook_url_invalid",
+            WebhookEventsInvalid => "webhook_events_invalid",
+            WebhookLimit => "webhook_limit",
         }
     }
 
@@ -247,7 +257,7 @@ impl ErrorCode {
             GuestRequired => 401,
             NotFound | MessageNotFound => 404,
             LastAdmin | AlreadyAssigned | AgentAtCapacity | AgentUnavailable | SupportNotOpen
-            | SupportFixedMembers => 409,
+            | SupportFixedMembers | WebhookLimit => 409,
             UsernameTaken | AlreadyMember | OwnerCannotLeave | DirectFixedMembers
             | MediaAlreadySent | AlreadyRecalled => 409,
             UploadAborted => 400,
@@ -400,6 +410,12 @@ impl ErrorCode {
                 "客服会话不能手动加入或退出",
                 "A support conversation cannot be joined or left",
             ),
+            WebhookUrlInvalid => (
+                "请填写以 http:// 或 https:// 开头的完整地址（不含用户名和密码，最多 2000 个字符）",
+                "Give a full http:// or https:// URL (no user name or password, at most 2000 characters)",
+            ),
+            WebhookEventsInvalid => ("请至少选择一种有效的事件类型", "Pick at least one valid event type"),
+            WebhookLimit => ("Webhook 数量已达上限", "As many webhooks as allowed are registered"),
         };
         match lang {
             Lang::Zh => zh,
@@ -408,7 +424,7 @@ impl ErrorCode {
     }
 
     /// Every code, for exhaustive tests and documentation.
-    pub const ALL: [ErrorCode; 64] = {
+    pub const ALL: [ErrorCode; 67] = {
         use ErrorCode::*;
         [
             Unauthenticated,
@@ -475,6 +491,9 @@ impl ErrorCode {
             SupportNotOpen,
             NotYours,
             SupportFixedMembers,
+            WebhookUrlInvalid,
+            WebhookEventsInvalid,
+            WebhookLimit,
         ]
     };
 }

@@ -13,6 +13,8 @@
 //!   conversations, the room directory).
 //! - [`access`]: roles (user, agent, admin; guests of the support desk) and
 //!   the read models of groups, the admin page and the desk.
+//! - [`webhooks`]: webhook event types, the signed delivery's payload and
+//!   headers, the admin page's endpoint and delivery views.
 //! - [`error`]: stable error codes with their zh-CN / en messages.
 //! - [`limits`]: input limits both sides validate against.
 //! - [`text`]: the one normalisation of every free-text field.
@@ -49,6 +51,7 @@ pub mod limits;
 pub mod text;
 pub mod validate;
 pub mod view;
+pub mod webhooks;
 
 pub use access::{
     AgentLoad, DeskOverview, GroupInfo, GuestInfo, GuestSession, MutedMember, SupportStatus,
@@ -61,6 +64,8 @@ pub use view::{
     ConversationDetail, ConversationKind, ConversationSummary, Member, MemberRole, ReadState,
     RoomPage, SearchPage, UserBrief, SYSTEM_USERNAME,
 };
+
+pub use webhooks::{DeliveryView, WebhookCreated, WebhookEvent, WebhookPayload, WebhookView};
 
 pub use ids::{ConversationId, MediaId, UserId};
 

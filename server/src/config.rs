@@ -127,6 +127,10 @@ pub struct Config {
     #[arg(long, env = "TEAHOUSE_GUEST_SENDS_PER_MIN", default_value_t = 60)]
     pub guest_sends_per_min: u32,
 
+    /// Webhook delivery (`--webhook-*`).
+    #[command(flatten)]
+    pub webhooks: crate::webhooks::WebhookFlags,
+
     /// Login throttling (no flags: the defaults follow OWASP's guidance;
     /// tests shorten or lengthen them).
     #[arg(skip)]
@@ -206,6 +210,7 @@ impl Config {
             agent_grace_secs: 1,
             guests_per_min: 0,
             guest_sends_per_min: 0,
+            webhooks: crate::webhooks::WebhookFlags::default(),
         }
     }
 }

@@ -13,6 +13,8 @@
 //!   (`/api/upload/avatar`, `/avatar/{id}/{side}`).
 //! - [`security`]: CSRF protection (allowed origins), security headers and
 //!   the CSP nonce, the client address for login throttling.
+//! - [`webhooks`]: webhook delivery: one task per enabled endpoint,
+//!   reading the logs through its cursors, signed POSTs with retries.
 //! - [`error`]: start-up errors (request errors are `app::error::AppError`,
 //!   the one JSON error shape of every route).
 //! - this file: the shared state, the router, serving and graceful shutdown.
@@ -26,6 +28,7 @@ pub mod error;
 pub mod grant;
 pub mod routes;
 pub mod security;
+pub mod webhooks;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -87,6 +90,8 @@ pub struct AppState {
 pub struct Server {
     pub router: Router,
     pub chat: Arc<Chat>,
+    /// The webhook deliverers, stopped (saving their progress) at shutdown.
+    pub deliveries: webhooks::Deliveries,
 }
 
 /// Opens the database, prepares sessions and builds the router.
@@ -150,6 +155,8 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> Result<Ser
     };
     let trust_proxy = config.trust_proxy;
     spawn_media_sweep(chat.clone());
+    let deliveries = webhooks::Deliveries::start(&chat, (&config.webhooks).into())
+        .map_err(StartError::Config)?;
     let router = Router::new()
         .merge(routes::health::router())
         .merge(routes::ws::router())
@@ -202,7 +209,11 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> Result<Ser
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state);
-    Ok(Server { router, chat })
+    Ok(Server {
+        router,
+        chat,
+        deliveries,
+    })
 }
 
 /// How often uploads never sent are looked for (those older than
@@ -232,7 +243,11 @@ pub async fn run(
     server: Server,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
-    let chat = server.chat.clone();
+    let Server {
+        router,
+        chat,
+        deliveries,
+    } = server;
     let closing = chat.clone();
     // Accepted sockets send at once (TCP_NODELAY). Frames are batched in
     // user space instead: a connection writes everything queued for it in
@@ -252,9 +267,7 @@ pub async fn run(
     });
     axum::serve(
         listener,
-        server
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>(),
+        router.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(async move {
         shutdown.await;
@@ -263,6 +276,7 @@ pub async fn run(
     })
     .await
     .map_err(StartError::Serve)?;
+    deliveries.stop().await;
     // Give socket tasks a moment to send their close frames.
     for _ in 0..50 {
         if chat.connection_count() == 0 {

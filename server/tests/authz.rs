@@ -421,6 +421,37 @@ fn matrix() -> Vec<Row> {
             args: none,
             expect: [UNAUTH, ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY],
         },
+        // Issue 17: webhooks (admins only; tests/webhooks.rs has the rest).
+        Row {
+            endpoint: "admin_webhooks",
+            args: none,
+            expect: [UNAUTH, ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY],
+        },
+        Row {
+            endpoint: "admin_create_webhook",
+            args: |_| {
+                vec![
+                    ("url", "https://bot.example.com/hook".into()),
+                    ("events", "message.stored".into()),
+                ]
+            },
+            expect: [UNAUTH, ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY],
+        },
+        Row {
+            endpoint: "admin_webhook_deliveries",
+            args: |_| vec![("webhook_id", "1".into())],
+            expect: [UNAUTH, ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY],
+        },
+        Row {
+            endpoint: "admin_set_webhook_enabled",
+            args: |_| vec![("webhook_id", "1".into()), ("enabled", "false".into())],
+            expect: [UNAUTH, ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY],
+        },
+        Row {
+            endpoint: "admin_delete_webhook",
+            args: |_| vec![("webhook_id", "1".into())],
+            expect: [UNAUTH, ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY],
+        },
         Row {
             endpoint: "/ws",
             args: none,

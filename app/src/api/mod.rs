@@ -20,3 +20,4 @@ pub mod search;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 pub mod support;
+pub mod webhooks;

@@ -22,6 +22,8 @@
 //! - [`RecallStore`]: recalling a message (content out of the log, the
 //!   index and the media table, the recall logged).
 //! - [`SearchStore`]: full-text search of text messages.
+//! - [`WebhookStore`] ([`webhooks`]): webhook endpoints, their cursors over
+//!   the logs, their recent delivery attempts.
 //!
 //! [`sqlite`] is the first implementation (sqlx for the rest, rusqlite on the
 //! message writer's own thread). Sessions are stored by the web layer's
@@ -36,11 +38,13 @@ pub mod reads;
 pub mod recall;
 pub mod search;
 pub mod sqlite;
+pub mod webhooks;
 
 pub use access::{DeskStore, GroupAct, GroupStore, NewGuest, RoleStore, SupportFilter, SupportRow};
 pub use reads::ReadStore;
 pub use recall::RecallStore;
 pub use search::SearchStore;
+pub use webhooks::WebhookStore;
 
 use async_trait::async_trait;
 use teahouse_protocol::{
@@ -275,6 +279,7 @@ pub trait Store:
     + RoleStore
     + GroupStore
     + DeskStore
+    + WebhookStore
     + std::fmt::Debug
 {
     /// True if the database answers (for `/healthz`).

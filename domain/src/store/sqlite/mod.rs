@@ -16,6 +16,7 @@
 //! - [`reads`]: read positions and unread counts.
 //! - [`recall`]: recalling a message.
 //! - [`search`]: the FTS5 trigram index and the short-query scan.
+//! - `webhooks`: webhook endpoints, cursors and delivery attempts (issue 17).
 
 mod access_events;
 pub mod accounts;
@@ -32,6 +33,7 @@ pub mod reads;
 pub mod recall;
 mod roles;
 pub mod search;
+mod webhooks;
 
 use async_trait::async_trait;
 use sqlx::SqlitePool;
