@@ -22,7 +22,8 @@
 //!   [`store::ConversationStore`], [`store::EventLog`] with the writer's
 //!   batched [`store::BatchAppender`], [`store::MediaStore`],
 //!   [`store::ReadStore`], [`store::RecallStore`], [`store::SearchStore`],
-//!   [`store::RoleStore`], [`store::GroupStore`], [`store::DeskStore`]);
+//!   [`store::RoleStore`], [`store::GroupStore`], [`store::DeskStore`],
+//!   [`store::CompatStore`]);
 //!   the services decide, the stores keep.
 //!   [`store::sqlite`] is the first implementation.
 //! - **Events** ([`publish`]): every committed event and every control signal
@@ -54,6 +55,8 @@
 //!   picture decoding at a lower priority, so it never delays sends).
 //! - [`writer`]: group commit on its own thread: concurrent sends share one
 //!   transaction, answered after commit, then published.
+//! - [`compat`]: the seeds' group ids (`group_id`) and the public rooms
+//!   they stand for, for the drop-in seed-protocol socket.
 //! - [`compose`]: what a message adds to its content: the message it
 //!   replies to, the members it mentions (references, not text).
 //! - [`reads`]: read positions (only forward, pushed to every socket of
@@ -77,6 +80,7 @@
 
 pub mod accounts;
 pub mod chat;
+pub mod compat;
 pub mod compose;
 pub mod config;
 pub mod desk;

@@ -163,6 +163,17 @@ pub enum ErrorCode {
     /// Joining or leaving was asked of a support conversation: the desk
     /// decides who is in it.
     SupportFixedMembers,
+    /// A frame on the seed-protocol socket (`/compat/ws`) that is not one
+    /// JSON object.
+    CompatJsonInvalid,
+    /// A seed-protocol `event` other than `join` and `speak`.
+    CompatEventUnknown,
+    /// A seed-protocol `mode` other than 1 (private) and 2 (group).
+    CompatModeInvalid,
+    /// A seed-protocol `group_id` missing, malformed, or 0 in group mode.
+    CompatGroupInvalid,
+    /// A private seed-protocol message without a usable `to_user_id`.
+    CompatToUserInvalid,
 }
 
 impl ErrorCode {
@@ -234,6 +245,11 @@ impl ErrorCode {
             SupportNotOpen => "support_not_open",
             NotYours => "not_yours",
             SupportFixedMembers => "support_fixed_members",
+            CompatJsonInvalid => "compat_json_invalid",
+            CompatEventUnknown => "compat_event_unknown",
+            CompatModeInvalid => "compat_mode_invalid",
+            CompatGroupInvalid => "compat_group_invalid",
+            CompatToUserInvalid => "compat_to_user_invalid",
         }
     }
 
@@ -250,7 +266,8 @@ impl ErrorCode {
             | SupportFixedMembers => 409,
             UsernameTaken | AlreadyMember | OwnerCannotLeave | DirectFixedMembers
             | MediaAlreadySent | AlreadyRecalled => 409,
-            UploadAborted => 400,
+            UploadAborted | CompatJsonInvalid | CompatEventUnknown | CompatModeInvalid
+            | CompatGroupInvalid | CompatToUserInvalid => 400,
             MediaTooLarge => 413,
             MediaTypeUnsupported => 415,
             RateLimited => 429,
@@ -400,6 +417,26 @@ impl ErrorCode {
                 "客服会话不能手动加入或退出",
                 "A support conversation cannot be joined or left",
             ),
+            CompatJsonInvalid => (
+                "无效的json数据：每条消息须是一个 JSON 对象",
+                "Invalid JSON: each message must be one JSON object",
+            ),
+            CompatEventUnknown => (
+                "未知的 event：只支持 join 和 speak",
+                "Unknown event: only join and speak are supported",
+            ),
+            CompatModeInvalid => (
+                "消息模式 mode 只能是1（私聊）或2（群聊）",
+                "mode must be 1 (private) or 2 (group)",
+            ),
+            CompatGroupInvalid => (
+                "群组 group_id 是必须的：群聊时为非 0 的数字（最多 32 位）",
+                "group_id is required: a number other than 0 in group mode (at most 32 characters)",
+            ),
+            CompatToUserInvalid => (
+                "私聊需要 to_user_id：对方在你的系统中的用户 id",
+                "to_user_id is required in private mode: the other user's id in your system",
+            ),
         };
         match lang {
             Lang::Zh => zh,
@@ -408,7 +445,7 @@ impl ErrorCode {
     }
 
     /// Every code, for exhaustive tests and documentation.
-    pub const ALL: [ErrorCode; 64] = {
+    pub const ALL: [ErrorCode; 69] = {
         use ErrorCode::*;
         [
             Unauthenticated,
@@ -475,6 +512,11 @@ impl ErrorCode {
             SupportNotOpen,
             NotYours,
             SupportFixedMembers,
+            CompatJsonInvalid,
+            CompatEventUnknown,
+            CompatModeInvalid,
+            CompatGroupInvalid,
+            CompatToUserInvalid,
         ]
     };
 }

@@ -8,7 +8,8 @@
 //! - [`grant`]: `teahouse grant-role`, the operator's way to make the
 //!   first admin.
 //! - [`routes`]: one module per resource with its own router: the pages,
-//!   the server functions (`POST /api/<name>`), `/ws`, `/healthz`, media
+//!   the server functions (`POST /api/<name>`), `/ws`, the seed-protocol
+//!   socket `/compat/ws`, `/healthz`, media
 //!   uploads and files (`/api/upload/{kind}`, `/media/{id}`), avatars
 //!   (`/api/upload/avatar`, `/avatar/{id}/{side}`).
 //! - [`security`]: CSRF protection (allowed origins), security headers and
@@ -152,6 +153,7 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> Result<Ser
     let router = Router::new()
         .merge(routes::health::router())
         .merge(routes::ws::router())
+        .merge(routes::compat::router())
         .merge(routes::pages::router(
             leptos_options,
             services.clone(),

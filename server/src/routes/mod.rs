@@ -3,6 +3,8 @@
 //! - [`pages`]: the HTML pages (`/`, `/login`, `/register`).
 //! - [`api`]: the server functions, `POST /api/<name>`.
 //! - [`ws`]: `GET /ws`, the authenticated push channel.
+//! - [`compat`]: `GET /compat/ws`, a drop-in for the tutorials' chat socket
+//!   (seed 000's JSON protocol), on the same logs and send path.
 //! - [`media`]: uploads (`POST /api/upload/{kind}`, a streamed body) and
 //!   serving media files (`GET /media/{id}`, `/media/{id}/thumb`); avatars
 //!   (`POST /api/upload/avatar`, `GET /avatar/{id}/{side}`).
@@ -14,6 +16,7 @@
 //! [`CurrentUser`](app::api::ssr::CurrentUser) lookup.
 
 pub mod api;
+pub mod compat;
 pub mod health;
 pub mod media;
 pub mod pages;

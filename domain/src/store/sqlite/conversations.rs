@@ -162,7 +162,7 @@ pub async fn create(
     Ok((summary, event))
 }
 
-async fn insert_room(
+pub(crate) async fn insert_room(
     conn: &mut SqliteConnection,
     owner_id: UserId,
     name: &str,

@@ -16,10 +16,12 @@
 //! - [`reads`]: read positions and unread counts.
 //! - [`recall`]: recalling a message.
 //! - [`search`]: the FTS5 trigram index and the short-query scan.
+//! - `compat`: the seed protocol's group ids and their rooms (issue 17).
 
 mod access_events;
 pub mod accounts;
 mod batch;
+mod compat;
 pub mod conversations;
 pub mod db;
 mod desk;
