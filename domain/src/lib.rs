@@ -22,7 +22,8 @@
 //!   [`store::ConversationStore`], [`store::EventLog`] with the writer's
 //!   batched [`store::BatchAppender`], [`store::MediaStore`],
 //!   [`store::ReadStore`], [`store::RecallStore`], [`store::SearchStore`],
-//!   [`store::RoleStore`], [`store::GroupStore`], [`store::DeskStore`]);
+//!   [`store::RoleStore`], [`store::GroupStore`], [`store::DeskStore`],
+//!   [`store::IntegrationStore`]);
 //!   the services decide, the stores keep.
 //!   [`store::sqlite`] is the first implementation.
 //! - **Events** ([`publish`]): every committed event and every control signal
@@ -62,6 +63,10 @@
 //!   (a group owner's "delete message" too).
 //! - [`search`]: message search (FTS5 trigram; short queries scan recent
 //!   messages).
+//! - [`api`]: the server API for other backends (issue 17): API keys and
+//!   their bots, host users by `external_id`, who is online, sends to a
+//!   user / a room / everyone (system notices), membership, kicks, and
+//!   sign-in hand-off tokens.
 //! - [`ephemeral`]: typing and presence: signals, never stored.
 //! - [`store`]: the storage seam and [`store::sqlite`] (private chats:
 //!   [`store::DirectStore`]).
@@ -76,6 +81,7 @@
 //! - [`error`]: the domain error type, mapped onto protocol error codes.
 
 pub mod accounts;
+pub mod api;
 pub mod chat;
 pub mod compose;
 pub mod config;
@@ -99,6 +105,7 @@ pub mod validate;
 pub mod workers;
 pub mod writer;
 
+pub use api::ApiCaller;
 pub use chat::Chat;
 pub use compose::Compose;
 pub use config::ChatConfig;

@@ -22,6 +22,8 @@
 //! - [`RecallStore`]: recalling a message (content out of the log, the
 //!   index and the media table, the recall logged).
 //! - [`SearchStore`]: full-text search of text messages.
+//! - [`IntegrationStore`] ([`integration`]): the server API's keys and bot
+//!   accounts, host users by `external_id`, sign-in hand-off tokens.
 //!
 //! [`sqlite`] is the first implementation (sqlx for the rest, rusqlite on the
 //! message writer's own thread). Sessions are stored by the web layer's
@@ -32,12 +34,14 @@
 //! by adding a fixture (`domain/tests/chat.rs`).
 
 pub mod access;
+pub mod integration;
 pub mod reads;
 pub mod recall;
 pub mod search;
 pub mod sqlite;
 
 pub use access::{DeskStore, GroupAct, GroupStore, NewGuest, RoleStore, SupportFilter, SupportRow};
+pub use integration::{ExternalUser, IntegrationStore, NewApiKey};
 pub use reads::ReadStore;
 pub use recall::RecallStore;
 pub use search::SearchStore;
@@ -275,6 +279,7 @@ pub trait Store:
     + RoleStore
     + GroupStore
     + DeskStore
+    + IntegrationStore
     + std::fmt::Debug
 {
     /// True if the database answers (for `/healthz`).
