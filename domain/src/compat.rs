@@ -2,7 +2,8 @@
 //! system's group id (`group_id`, e.g. `100`) stands for one public room,
 //! made (owned by the system account, named `群 100`) the first time
 //! someone joins that group id, and joined like any public room from then
-//! on. The wire format itself is the web layer's (`server/src/routes/compat`);
+//! on. `to_user_id` names a user by the host's own id (`external_id`, set
+//! through the server API). The wire format itself is the web layer's (`server/src/routes/compat`);
 //! identity never comes from it.
 
 use teahouse_protocol::{ConversationId, ConversationSummary, ErrorCode, UserBrief, UserId};
@@ -69,6 +70,16 @@ impl Chat {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// How the seeds name `user`: the host system's id (`external_id`)
+    /// when they have one, else their Teahouse id.
+    pub async fn seed_user_id(&self, user: UserId) -> Result<String> {
+        let found = self.store.external_users(&[user]).await?;
+        Ok(found
+            .into_iter()
+            .find_map(|u| u.external_id)
+            .unwrap_or_else(|| user.0.to_string()))
     }
 
     /// The room of group id `key`, for a message to it: `not_found` if no

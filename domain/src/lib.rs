@@ -23,7 +23,7 @@
 //!   batched [`store::BatchAppender`], [`store::MediaStore`],
 //!   [`store::ReadStore`], [`store::RecallStore`], [`store::SearchStore`],
 //!   [`store::RoleStore`], [`store::GroupStore`], [`store::DeskStore`],
-//!   [`store::CompatStore`]);
+//!   [`store::IntegrationStore`], [`store::CompatStore`]);
 //!   the services decide, the stores keep.
 //!   [`store::sqlite`] is the first implementation.
 //! - **Events** ([`publish`]): every committed event and every control signal
@@ -65,6 +65,10 @@
 //!   (a group owner's "delete message" too).
 //! - [`search`]: message search (FTS5 trigram; short queries scan recent
 //!   messages).
+//! - [`api`]: the server API for other backends (issue 17): API keys and
+//!   their bots, host users by `external_id`, who is online, sends to a
+//!   user / a room / everyone (system notices), membership, kicks, and
+//!   sign-in hand-off tokens.
 //! - [`ephemeral`]: typing and presence: signals, never stored.
 //! - [`store`]: the storage seam and [`store::sqlite`] (private chats:
 //!   [`store::DirectStore`]).
@@ -79,6 +83,7 @@
 //! - [`error`]: the domain error type, mapped onto protocol error codes.
 
 pub mod accounts;
+pub mod api;
 pub mod chat;
 pub mod compat;
 pub mod compose;
@@ -103,6 +108,7 @@ pub mod validate;
 pub mod workers;
 pub mod writer;
 
+pub use api::ApiCaller;
 pub use chat::Chat;
 pub use compose::Compose;
 pub use config::ChatConfig;

@@ -163,6 +163,34 @@ pub enum ErrorCode {
     /// Joining or leaving was asked of a support conversation: the desk
     /// decides who is in it.
     SupportFixedMembers,
+    /// A server API call without `Authorization: Bearer <key>` (cookies are
+    /// never accepted there).
+    ApiKeyMissing,
+    /// An API key that is not one the server issued.
+    ApiKeyInvalid,
+    /// An API key an admin revoked.
+    ApiKeyRevoked,
+    /// A read-only API key asked to change something.
+    ApiKeyReadOnly,
+    /// An API key limited to some rooms asked about another (or about
+    /// everyone).
+    ApiKeyRoomDenied,
+    /// An API key's name is empty or too long.
+    ApiKeyNameInvalid,
+    /// An API key's scope is not `read_only` or `full`, or its room list
+    /// is malformed.
+    ApiKeyScopeInvalid,
+    /// A host system's user id (`external_id`) that is empty, too long or
+    /// has characters outside the allowed set.
+    ExternalIdInvalid,
+    /// An avatar URL that is not an `https://` URL of a sensible length.
+    AvatarUrlInvalid,
+    /// A sign-in hand-off token that is unknown, used already, expired or
+    /// for another user.
+    HandoffInvalid,
+    /// A hand-off's `next` that is not a path on this site (an open
+    /// redirect attempt).
+    HandoffNextInvalid,
     /// A frame on the seed-protocol socket (`/compat/ws`) that is not one
     /// JSON object.
     CompatJsonInvalid,
@@ -245,6 +273,17 @@ impl ErrorCode {
             SupportNotOpen => "support_not_open",
             NotYours => "not_yours",
             SupportFixedMembers => "support_fixed_members",
+            ApiKeyMissing => "api_key_missing",
+            ApiKeyInvalid => "api_key_invalid",
+            ApiKeyRevoked => "api_key_revoked",
+            ApiKeyReadOnly => "api_key_read_only",
+            ApiKeyRoomDenied => "api_key_room_denied",
+            ApiKeyNameInvalid => "api_key_name_invalid",
+            ApiKeyScopeInvalid => "api_key_scope_invalid",
+            ExternalIdInvalid => "external_id_invalid",
+            AvatarUrlInvalid => "avatar_url_invalid",
+            HandoffInvalid => "handoff_invalid",
+            HandoffNextInvalid => "handoff_next_invalid",
             CompatJsonInvalid => "compat_json_invalid",
             CompatEventUnknown => "compat_event_unknown",
             CompatModeInvalid => "compat_mode_invalid",
@@ -261,6 +300,8 @@ impl ErrorCode {
             Forbidden | NotMember | CrossOrigin | WrongPassword | NoSharedRoom | RecallNotYours
             | RecallTooLate | AdminOnly | StaffOnly | OwnerOnly | Muted | Banned | NotYours => 403,
             GuestRequired => 401,
+            ApiKeyMissing | ApiKeyInvalid | ApiKeyRevoked | HandoffInvalid => 401,
+            ApiKeyReadOnly | ApiKeyRoomDenied => 403,
             NotFound | MessageNotFound => 404,
             LastAdmin | AlreadyAssigned | AgentAtCapacity | AgentUnavailable | SupportNotOpen
             | SupportFixedMembers => 409,
@@ -417,6 +458,44 @@ impl ErrorCode {
                 "客服会话不能手动加入或退出",
                 "A support conversation cannot be joined or left",
             ),
+            ApiKeyMissing => (
+                "缺少 API 密钥（请使用 Authorization: Bearer <密钥>）",
+                "API key missing (send Authorization: Bearer <key>)",
+            ),
+            ApiKeyInvalid => ("API 密钥无效", "That API key is not valid"),
+            ApiKeyRevoked => ("该 API 密钥已被吊销", "That API key was revoked"),
+            ApiKeyReadOnly => (
+                "该 API 密钥是只读的，不能修改数据",
+                "That API key is read-only",
+            ),
+            ApiKeyRoomDenied => (
+                "该 API 密钥无权访问这个房间",
+                "That API key is not allowed in this room",
+            ),
+            ApiKeyNameInvalid => (
+                "密钥名称需为 1–40 个字符",
+                "The key's name must be 1–40 characters",
+            ),
+            ApiKeyScopeInvalid => (
+                "权限只能是只读（read_only）或完全（full），房间需为房间编号",
+                "Scope must be read_only or full, rooms a list of room ids",
+            ),
+            ExternalIdInvalid => (
+                "外部用户 ID 需为 1–64 位字母、数字或 _ - . @ :",
+                "external_id must be 1–64 letters, digits or _ - . @ :",
+            ),
+            AvatarUrlInvalid => (
+                "头像地址需为 https:// 开头、最多 500 个字符的网址",
+                "avatar_url must be an https:// URL of at most 500 characters",
+            ),
+            HandoffInvalid => (
+                "登录链接无效或已过期，请从应用重新进入",
+                "This sign-in link is invalid or expired; open the chat from the app again",
+            ),
+            HandoffNextInvalid => (
+                "跳转地址只能是本站的路径",
+                "next must be a path on this site",
+            ),
             CompatJsonInvalid => (
                 "无效的json数据：每条消息须是一个 JSON 对象",
                 "Invalid JSON: each message must be one JSON object",
@@ -445,7 +524,7 @@ impl ErrorCode {
     }
 
     /// Every code, for exhaustive tests and documentation.
-    pub const ALL: [ErrorCode; 69] = {
+    pub const ALL: [ErrorCode; 80] = {
         use ErrorCode::*;
         [
             Unauthenticated,
@@ -512,6 +591,17 @@ impl ErrorCode {
             SupportNotOpen,
             NotYours,
             SupportFixedMembers,
+            ApiKeyMissing,
+            ApiKeyInvalid,
+            ApiKeyRevoked,
+            ApiKeyReadOnly,
+            ApiKeyRoomDenied,
+            ApiKeyNameInvalid,
+            ApiKeyScopeInvalid,
+            ExternalIdInvalid,
+            AvatarUrlInvalid,
+            HandoffInvalid,
+            HandoffNextInvalid,
             CompatJsonInvalid,
             CompatEventUnknown,
             CompatModeInvalid,

@@ -13,6 +13,8 @@
 //!   conversations, the room directory).
 //! - [`access`]: roles (user, agent, admin; guests of the support desk) and
 //!   the read models of groups, the admin page and the desk.
+//! - [`integration`]: the server API for other backends as the admin page
+//!   sees it (API keys, scopes) and the checks of what host systems send.
 //! - [`error`]: stable error codes with their zh-CN / en messages.
 //! - [`limits`]: input limits both sides validate against.
 //! - [`text`]: the one normalisation of every free-text field.
@@ -45,6 +47,7 @@ pub mod content;
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod integration;
 pub mod limits;
 pub mod text;
 pub mod validate;
@@ -63,6 +66,7 @@ pub use view::{
 };
 
 pub use ids::{ConversationId, MediaId, UserId};
+pub use integration::{ApiKeyInfo, ApiScope, CreatedApiKey};
 
 /// A position in a conversation's event log: 1, 2, 3, … with no gaps.
 pub type Seq = i64;

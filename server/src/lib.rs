@@ -11,7 +11,9 @@
 //!   the server functions (`POST /api/<name>`), `/ws`, the seed-protocol
 //!   socket `/compat/ws`, `/healthz`, media
 //!   uploads and files (`/api/upload/{kind}`, `/media/{id}`), avatars
-//!   (`/api/upload/avatar`, `/avatar/{id}/{side}`).
+//!   (`/api/upload/avatar`, `/avatar/{id}/{side}`); the server API for
+//!   other backends (`/api/v1/…`, `routes::v1`) and the sign-in hand-off
+//!   (`/auth/handoff`).
 //! - [`security`]: CSRF protection (allowed origins), security headers and
 //!   the CSP nonce, the client address for login throttling.
 //! - [`error`]: start-up errors (request errors are `app::error::AppError`,
@@ -160,6 +162,8 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> Result<Ser
             trust_proxy,
         ))
         .merge(routes::api::router(services, trust_proxy))
+        .merge(routes::v1::router())
+        .merge(routes::handoff::router())
         // Files under the site root; anything else is the app's 404 page
         // (with this response's nonce, like every page).
         .fallback(leptos_axum::file_and_error_handler_with_context::<

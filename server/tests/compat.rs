@@ -8,6 +8,8 @@ mod common;
 
 use std::time::Duration;
 
+use common::access::admin;
+use common::api::{make_key, open_handoff, Api};
 use common::{Client, Socket, TestServer};
 use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
@@ -33,13 +35,25 @@ impl Seed {
         client: &Client,
         headers: &[(&str, &str)],
     ) -> Result<Seed, tokio_tungstenite::tungstenite::Error> {
-        let mut req = format!("ws://{}/compat/ws", client.addr)
-            .into_client_request()
-            .unwrap();
-        if let Some(c) = client.cookie() {
-            req.headers_mut()
-                .insert("cookie", HeaderValue::from_str(&c).unwrap());
+        let cookie = client.cookie();
+        let mut all: Vec<(&str, &str)> = headers.to_vec();
+        if let Some(c) = &cookie {
+            all.push(("cookie", c));
         }
+        Seed::at(&format!("ws://{}/compat/ws", client.addr), &all).await
+    }
+
+    /// Opens `url` (no cookie) with a hand-off token: as a seed page does.
+    async fn with_token(server: &TestServer, token: &str, headers: &[(&str, &str)]) -> Seed {
+        let url = format!("ws://{}/compat/ws?token={token}", server.addr);
+        Seed::at(&url, headers).await.expect("upgrade")
+    }
+
+    async fn at(
+        url: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<Seed, tokio_tungstenite::tungstenite::Error> {
+        let mut req = url.into_client_request().unwrap();
         for (k, v) in headers {
             req.headers_mut().insert(
                 HeaderName::from_bytes(k.as_bytes()).unwrap(),
@@ -225,47 +239,81 @@ async fn group_chat_as_the_seed_speaks_it_with_forged_senders_ignored() {
     a.assert_quiet().await;
 }
 
+/// A key for the host system's backend, made by an admin.
+async fn host_api(server: &TestServer) -> Api {
+    let boss = admin(server, "boss").await;
+    Api::new(
+        server,
+        Some(&make_key(&boss, "app", "full", "").await.secret),
+    )
+}
+
+/// A one-time token for host user `ext` (as the host backend gets one).
+async fn token_for(api: &Api, ext: &str) -> String {
+    let handoff = api.handoff(ext, None).await;
+    let url = handoff["url"].as_str().unwrap();
+    url.split("token=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// Host user `ext` signed in to the Teahouse app through a hand-off.
+async fn app_session(server: &TestServer, api: &Api, ext: &str, id: i64) -> Client {
+    let url = api.handoff(ext, None).await["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (client, status, _) = open_handoff(server, &url).await;
+    assert_eq!(status, 303);
+    Client { id, ..client }
+}
+
 #[tokio::test]
-async fn private_chat_as_the_seed_speaks_it_reaches_the_app_and_back() {
+async fn private_chat_by_the_hosts_user_ids_reaches_the_app_and_back() {
     let server = TestServer::start().await;
-    let aksu = server.user("aksu").await;
-    let lamu = server.user("lamu").await;
-    let mut a = Seed::open(&aksu).await;
-    let mut l = Seed::open(&lamu).await;
-    a.join(1, json!(0), "10086").await;
-    l.join(1, json!(0), "10000").await;
-    let mut l_app = lamu.connect().await;
+    let api = host_api(&server).await;
+    let aksu = api.upsert("10086", "阿克苏").await["user"]["id"]
+        .as_i64()
+        .unwrap();
+    let lamu = api.upsert("10000", "拉姆才让").await["user"]["id"]
+        .as_i64()
+        .unwrap();
+    let mut a = Seed::with_token(&server, &token_for(&api, "10086").await, &[]).await;
+    let mut l = Seed::with_token(&server, &token_for(&api, "10000").await, &[]).await;
+    // The seed's ids are the host's: 10086 is 阿克苏 whatever the frame says.
+    let joined = a.join(1, json!(0), "10000").await;
+    assert_eq!(joined["data"]["from_user_id"], "10086");
+    assert_eq!(joined["data"]["from_username"], "阿克苏");
+    l.join(1, json!(0), "10086").await;
+    let lamu_app = app_session(&server, &api, "10000", lamu).await;
+    let mut l_app = lamu_app.connect().await;
 
     // A private message is acknowledged to its sender once stored…
-    a.send(speak(
-        1,
-        json!(0),
-        &lamu.id.to_string(),
-        "10000",
-        "Hi, 我是阿克苏",
-    ))
-    .await;
+    a.send(speak(1, json!(0), "10000", "10000", "Hi, 我是阿克苏"))
+        .await;
     let ack = a.next().await;
     assert_eq!(ack["code"], 0, "{ack}");
     assert_eq!(ack["msg"], "success");
-    assert_eq!(ack["data"]["from_user_id"], aksu.id.to_string());
-    assert_eq!(ack["data"]["to_user_id"], lamu.id.to_string());
+    assert_eq!(ack["data"]["from_user_id"], "10086");
+    assert_eq!(ack["data"]["to_user_id"], "10000");
     let dm = ack["data"]["room_id"].as_i64().unwrap();
     // …delivered to the addressee in the seed's words…
     let got = l.next().await;
-    assert_eq!(
-        got["msg"],
-        format!("aksu-nick[单聊对]{}[说]:Hi, 我是阿克苏", lamu.id)
-    );
+    assert_eq!(got["msg"], "阿克苏[单聊对]10000[说]:Hi, 我是阿克苏");
+    assert_eq!(got["data"]["from_user_id"], "10086");
     assert_eq!(got["data"]["mode"], 1);
     assert_eq!(got["data"]["group_id"], 0);
     assert_eq!(got["data"]["room_id"], dm);
     // …and it is the app's private chat: in its log and on its socket.
     assert_eq!(
         pushed_text(&mut l_app).await,
-        (dm, aksu.id, "Hi, 我是阿克苏".to_owned())
+        (dm, aksu, "Hi, 我是阿克苏".to_owned())
     );
-    let rooms = lamu.call("my_rooms", &[]).await.unwrap();
+    let rooms = lamu_app.call("my_rooms", &[]).await.unwrap();
     assert!(rooms
         .as_array()
         .unwrap()
@@ -273,22 +321,59 @@ async fn private_chat_as_the_seed_speaks_it_reaches_the_app_and_back() {
         .any(|r| r["id"] == dm && r["kind"] == "direct"));
 
     // The answer from the app reaches the old page.
-    lamu.send(dm, "ui-1", "Hi, 我是拉姆才让").await.unwrap();
+    lamu_app.send(dm, "ui-1", "Hi, 我是拉姆才让").await.unwrap();
     let got = a.next().await;
-    assert_eq!(
-        got["msg"],
-        format!("lamu-nick[单聊对]{}[说]:Hi, 我是拉姆才让", aksu.id)
-    );
-    assert_eq!(got["data"]["from_user_id"], lamu.id.to_string());
+    assert_eq!(got["msg"], "拉姆才让[单聊对]10086[说]:Hi, 我是拉姆才让");
+    assert_eq!(got["data"]["from_user_id"], "10000");
     // Its sender's own seed socket is not sent its own message back.
     l.assert_quiet().await;
     assert_eq!(
-        messages(&aksu, dm).await,
+        messages(&lamu_app, dm).await,
         vec![
-            (aksu.id, "Hi, 我是阿克苏".to_owned()),
-            (lamu.id, "Hi, 我是拉姆才让".to_owned())
+            (aksu, "Hi, 我是阿克苏".to_owned()),
+            (lamu, "Hi, 我是拉姆才让".to_owned())
         ]
     );
+    // A host id nobody has, and one that is not an external id at all.
+    a.send(speak(1, json!(0), "99999", "1", "hi")).await;
+    let got = a.next().await;
+    assert_eq!(
+        (got["code"].as_i64(), got["data"]["field"].as_str()),
+        (Some(404), Some("to_user_id"))
+    );
+    a.send(speak(1, json!(0), "10086", "1", "to myself")).await;
+    let got = a.next().await;
+    assert_eq!(got["data"]["error"], "direct_with_self", "{got}");
+    assert_eq!(got["data"]["field"], "to_user_id");
+    a.send(speak(1, json!(0), "a b", "1", "hi")).await;
+    let got = a.next().await;
+    assert_eq!(got["data"]["error"], "external_id_invalid", "{got}");
+    assert_eq!(got["data"]["field"], "to_user_id");
+}
+
+#[tokio::test]
+async fn a_token_opens_one_socket_from_any_origin_and_never_a_second() {
+    let server = TestServer::start().await;
+    let api = host_api(&server).await;
+    api.upsert("10086", "阿克苏").await;
+    let token = token_for(&api, "10086").await;
+    // The host's page is on the host's site: the token is the authority,
+    // not a cookie, so its origin does not matter.
+    let mut s = Seed::with_token(&server, &token, &[("origin", "https://app.example.com")]).await;
+    assert_eq!(
+        s.join(1, json!(0), "x").await["data"]["from_user_id"],
+        "10086"
+    );
+    // Used: a second socket with it is told so and closed.
+    for bad in [token.as_str(), &"a".repeat(64), "xyz"] {
+        let mut again = Seed::with_token(&server, bad, &[]).await;
+        let got = again.next().await;
+        assert_eq!(got["code"], 401, "{got}");
+        assert_eq!(got["data"]["error"], "handoff_invalid");
+        assert_eq!(again.next_within(Duration::from_secs(5)).await, None);
+    }
+    // The first one still works.
+    s.join(2, json!(5), "x").await;
 }
 
 #[tokio::test]
@@ -367,18 +452,11 @@ async fn bad_frames_get_the_seeds_error_answer_and_the_socket_stays_open() {
             "not_found",
             Some("group_id"),
         ),
-        // Nobody has that id.
+        // Nobody has that host id.
         (
             speak(1, json!(0), "999999", "1", "hi").to_string(),
             404,
             "not_found",
-            Some("to_user_id"),
-        ),
-        // Yourself.
-        (
-            speak(1, json!(0), &aksu.id.to_string(), "1", "hi").to_string(),
-            422,
-            "direct_with_self",
             Some("to_user_id"),
         ),
     ];

@@ -1,5 +1,6 @@
 //! Pages and widgets.
 //!
+//! - [`admin`]: sections of the admin page in their own files (API keys).
 //! - [`access_lines`]: the system lines of group and support-desk events.
 //! - [`auth`]: log-in and sign-up pages.
 //! - [`chat_page`]: the two-column chat screen (list + pane), its state and socket.
@@ -15,6 +16,7 @@
 //! - [`widgets`]: avatars, error notices, small shared pieces.
 
 pub mod access_lines;
+pub mod admin;
 pub mod auth;
 pub mod chat_page;
 pub mod conversation;

@@ -22,6 +22,8 @@
 //! - [`RecallStore`]: recalling a message (content out of the log, the
 //!   index and the media table, the recall logged).
 //! - [`SearchStore`]: full-text search of text messages.
+//! - [`IntegrationStore`] ([`integration`]): the server API's keys and bot
+//!   accounts, host users by `external_id`, sign-in hand-off tokens.
 //! - [`CompatStore`]: the seed protocol's group ids and the rooms they
 //!   stand for.
 //!
@@ -35,6 +37,7 @@
 
 pub mod access;
 pub mod compat;
+pub mod integration;
 pub mod reads;
 pub mod recall;
 pub mod search;
@@ -42,6 +45,7 @@ pub mod sqlite;
 
 pub use access::{DeskStore, GroupAct, GroupStore, NewGuest, RoleStore, SupportFilter, SupportRow};
 pub use compat::CompatStore;
+pub use integration::{ExternalUser, IntegrationStore, NewApiKey};
 pub use reads::ReadStore;
 pub use recall::RecallStore;
 pub use search::SearchStore;
@@ -279,6 +283,7 @@ pub trait Store:
     + RoleStore
     + GroupStore
     + DeskStore
+    + IntegrationStore
     + CompatStore
     + std::fmt::Debug
 {

@@ -9,6 +9,10 @@
 //!   serving media files (`GET /media/{id}`, `/media/{id}/thumb`); avatars
 //!   (`POST /api/upload/avatar`, `GET /avatar/{id}/{side}`).
 //! - [`health`]: `GET /healthz`.
+//! - [`v1`]: the server API for other backends, `/api/v1/…` (API keys,
+//!   never cookies), with its OpenAPI document.
+//! - [`handoff`]: `GET /auth/handoff`, signing a webview in with a token
+//!   from the server API.
 //!
 //! Pages and server functions are rendered by Leptos with the same context
 //! ([`leptos_context`]); the server's own handlers reach the same
@@ -17,9 +21,11 @@
 
 pub mod api;
 pub mod compat;
+pub mod handoff;
 pub mod health;
 pub mod media;
 pub mod pages;
+pub mod v1;
 pub mod ws;
 
 use app::api::ssr::Services;

@@ -96,12 +96,15 @@ impl SecurityHeaders {
         }
         let reload = if dev_reload { " ws: wss:" } else { "" };
         let sources: Vec<&str> = frame_ancestors.split_whitespace().collect();
+        // img-src https:: avatars of host users and bots are pictures on
+        // the host system's servers (set through the server API, https
+        // only); a picture cannot run code.
         Ok(SecurityHeaders {
             frame_options: frame_options(&sources),
             embed_origins: embed_origins(&sources),
             csp_head: "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'".into(),
             csp_tail: format!(
-                "; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; \
+                "; style-src 'self'; img-src 'self' data: blob: https:; media-src 'self' blob:; \
                  connect-src 'self'{reload}; object-src 'none'; base-uri 'self'; \
                  form-action 'self'; frame-ancestors {frame_ancestors}"
             ),

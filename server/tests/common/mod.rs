@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 pub mod access;
+pub mod api;
 
 use futures::{SinkExt, StreamExt};
 use leptos::prelude::LeptosOptions;

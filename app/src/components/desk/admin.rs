@@ -131,6 +131,7 @@ pub fn AdminPage() -> impl IntoView {
                     }
                 })}
             </section>
+            <crate::components::admin::api_keys::ApiKeysSection/>
         </main>
     }
 }

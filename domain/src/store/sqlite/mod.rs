@@ -16,6 +16,8 @@
 //! - [`reads`]: read positions and unread counts.
 //! - [`recall`]: recalling a message.
 //! - [`search`]: the FTS5 trigram index and the short-query scan.
+//! - `integration`: the server API's keys, host users (`external_id`) and
+//!   hand-off tokens (issue 17).
 //! - `compat`: the seed protocol's group ids and their rooms (issue 17).
 
 mod access_events;
@@ -29,6 +31,7 @@ pub mod direct;
 pub mod directory;
 pub mod events;
 mod groups;
+mod integration;
 pub mod media;
 pub mod reads;
 pub mod recall;

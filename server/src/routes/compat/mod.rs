@@ -2,17 +2,20 @@
 //! JSON protocol, see [`wire`]), so a page written for it works after
 //! changing only its URL.
 //!
-//! - **Identity** is the socket's: the session cookie (then, as for `/ws`,
-//!   only from this server's own origin or `--allowed-origins`). The
-//!   frames' `from_user_id` / `from_username` are ignored; answers carry
-//!   the real ones.
+//! - **Identity** is the socket's: a sign-in hand-off token in the URL
+//!   (`?token=`, from `POST /api/v1/users/{external_id}/handoff`; one use,
+//!   so one connection per token, from any origin: the host backend vouched
+//!   for the page), else the session cookie (then, as for `/ws`, only from
+//!   this server's own origin or `--allowed-origins`). The frames'
+//!   `from_user_id` / `from_username` are ignored; answers carry the real
+//!   ones (the host's `external_id`, else the Teahouse id).
 //! - `join` mode 2 joins the public room of `group_id` (made on first use,
 //!   see `teahouse_domain::compat`) and from then on the socket gets its
 //!   messages; `join` mode 1 turns on the user's private messages.
 //!   `speak` stores a message through the same send path as the app's
 //!   (`Chat::send_text`: validation, mutes, rate limit, group commit), in
 //!   the room of `group_id` (members only) or in the private chat with
-//!   the user `to_user_id` names. So everything is in the same logs as the
+//!   the user whose `external_id` is `to_user_id`. So everything is in the same logs as the
 //!   Teahouse UI's, both ways.
 //! - A stored message is pushed in the seeds' shape to the sockets that
 //!   joined its group, or, in a private chat, to the other person's
@@ -30,8 +33,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -61,31 +65,82 @@ pub fn router() -> Router<AppState> {
 /// Close code for a socket opened without an identity (policy violation).
 const CLOSE_UNAUTHENTICATED: u16 = 1008;
 
+/// The query string: `?token=` (a hand-off token), optional.
+#[derive(Debug, Default, serde::Deserialize)]
+struct CompatQuery {
+    /// A one-time sign-in token for the user this page is for.
+    token: Option<String>,
+}
+
+/// Why a socket gets no identity.
+enum Denied {
+    /// An HTTP answer instead of a socket (a foreign origin's cookie).
+    Http(Response),
+    /// A socket that is told this, then closed: the seeds' pages only log
+    /// what they get.
+    Tell(ErrorCode),
+}
+
+/// Who the socket is for, and the session it is tied to (cookie only).
+async fn identify(
+    app: &AppState,
+    query: &CompatQuery,
+    current: CurrentUser,
+    headers: &HeaderMap,
+) -> Result<(UserBrief, Option<SessionKey>), Denied> {
+    if let Some(token) = &query.token {
+        let user = match app.chat.redeem_handoff(token).await {
+            Ok(id) => app.chat.user(id).await,
+            Err(e) => Err(e),
+        };
+        return match user {
+            Ok(Some(user)) => Ok((user, None)),
+            Ok(None) => Err(Denied::Tell(ErrorCode::HandoffInvalid)),
+            Err(e) if e.is_internal() => Err(Denied::Http(fail(e).into_response())),
+            Err(e) => Err(Denied::Tell(e.to_api().code)),
+        };
+    }
+    // The session cookie is ambient authority: a page of another origin
+    // must not use it, as on `/ws`.
+    if let Err(refusal) = app.origins.check(headers) {
+        crate::security::origin::log_refusal(&refusal, "GET", "/compat/ws");
+        return Err(Denied::Http(
+            AppError::new(ErrorCode::CrossOrigin).into_response(),
+        ));
+    }
+    let CurrentUser { user, session } = current;
+    match user {
+        Some(user) => Ok((user, session.id().map(|id| SessionKey(id.0)))),
+        None => Err(Denied::Tell(ErrorCode::Unauthenticated)),
+    }
+}
+
 async fn upgrade(
     State(app): State<AppState>,
+    query: Result<Query<CompatQuery>, QueryRejection>,
     current: CurrentUser,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    // The session cookie is ambient authority: a page of another origin
-    // must not use it, as on `/ws`.
-    if let Err(refusal) = app.origins.check(&headers) {
-        crate::security::origin::log_refusal(&refusal, "GET", "/compat/ws");
-        return AppError::new(ErrorCode::CrossOrigin).into_response();
-    }
-    let CurrentUser { user, session } = current;
-    let session_key = session.id().map(|id| SessionKey(id.0));
+    let query = query.map(|Query(q)| q).unwrap_or_default();
     let ws = ws
         .max_message_size(MAX_CLIENT_FRAME)
         .max_frame_size(MAX_CLIENT_FRAME);
-    let Some(user) = user else {
-        // The seeds' pages only log what they get: say why, then close.
-        return ws.on_upgrade(|mut socket| async move {
-            let why = wire::refusal(&ApiError::new(ErrorCode::Unauthenticated));
-            if socket.send(Message::Text(why.into())).await.is_ok() {
-                close(&mut socket, CLOSE_UNAUTHENTICATED, "unauthenticated").await;
-            }
-        });
+    let (user, session_key) = match identify(&app, &query, current, &headers).await {
+        Ok(found) => found,
+        Err(Denied::Http(res)) => return res,
+        Err(Denied::Tell(code)) => {
+            tracing::info!(
+                code = code.as_str(),
+                "seed-protocol socket without an identity"
+            );
+            let why = wire::refusal(&ApiError::new(code));
+            return ws.on_upgrade(|mut socket| async move {
+                if socket.send(Message::Text(why.into())).await.is_ok() {
+                    close(&mut socket, CLOSE_UNAUTHENTICATED, "no identity").await;
+                }
+            });
+        }
     };
     let Ok(permit) = app.conn_limit.clone().try_acquire_owned() else {
         tracing::warn!("connection limit reached");
@@ -146,24 +201,34 @@ struct SeedConn {
 }
 
 impl SeedConn {
-    /// How the seeds name `user`: their Teahouse id.
+    /// How the seeds name `user`: the host's `external_id`, else their
+    /// Teahouse id (looked up once per user and socket).
     async fn seed_id(&mut self, user: &UserBrief) -> String {
         if let Some(id) = self.seed_ids.get(&user.id) {
             return id.clone();
         }
-        let id = user.id.0.to_string();
+        let id = match self.chat.seed_user_id(user.id).await {
+            Ok(id) => id,
+            Err(e) => {
+                tracing::warn!(error = %e, "looking up an external id failed");
+                return user.id.0.to_string();
+            }
+        };
         self.seed_ids.insert(user.id, id.clone());
         id
     }
 
-    /// The user a private `to_user_id` names.
+    /// The user whose `external_id` a private `to_user_id` is.
     async fn addressee(&self, to: &str) -> Result<UserBrief, DomainError> {
-        let id = to
-            .parse::<i64>()
-            .map_err(|_| DomainError::field(ErrorCode::NotFound, "to_user_id"))?;
         self.chat
-            .user(UserId(id))
-            .await?
+            .user_by_external_id(to)
+            .await
+            .map_err(|e| match e {
+                DomainError::Rejected(ApiError { code, .. }) => {
+                    DomainError::field(code, "to_user_id")
+                }
+                other => other,
+            })?
             .ok_or_else(|| DomainError::field(ErrorCode::NotFound, "to_user_id"))
     }
 

@@ -197,7 +197,7 @@ pub struct Parties<'a> {
 /// The text the seeds show for a message: its text, or a tag for media.
 fn content_text(content: &MessageContent) -> String {
     match content {
-        MessageContent::Text(t) => t.clone(),
+        MessageContent::Text(t) | MessageContent::Notice(t) => t.clone(),
         MessageContent::Image(_) => "[图片]".into(),
         MessageContent::Voice(_) => "[语音]".into(),
         MessageContent::Video(_) => "[视频]".into(),

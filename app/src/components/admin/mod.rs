@@ -1,0 +1,6 @@
+//! Sections of the admin page (`/admin`, [`crate::components::desk::admin`])
+//! that live in their own files:
+//!
+//! - [`api_keys`]: the server API's keys (issue 17).
+
+pub mod api_keys;
