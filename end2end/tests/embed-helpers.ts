@@ -1,4 +1,4 @@
-import { ChildProcess, spawn } from "node:child_process";
+import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, Server } from "node:http";
 import { AddressInfo } from "node:net";
@@ -45,6 +45,22 @@ export class Teahouse {
       await new Promise((r) => setTimeout(r, 100));
     }
     return new Teahouse(url, child, dataDir);
+  }
+
+  /** Makes `username` an admin the operator's way (`teahouse grant-role`). */
+  grantAdmin(username: string) {
+    execFileSync(process.env.TEAHOUSE_BIN!, ["grant-role", "--data-dir", this.dataDir, username]);
+  }
+
+  /** Calls the server API with a bearer key; the JSON answer. */
+  async v1(key: string, method: string, path: string, body?: unknown) {
+    const res = await fetch(`${this.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+    return res.json();
   }
 
   async stop() {

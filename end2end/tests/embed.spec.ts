@@ -146,3 +146,49 @@ test("in a phone webview the chat fits 320-390 px without sideways scrolling and
     await context.close();
   }
 });
+
+test("a hand-off lands a phone-sized webview in its conversation, and an API send appears there live", async ({ browser }) => {
+  const chat = await Teahouse.start([]);
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+  const page = await context.newPage();
+  try {
+    // The operator's admin makes a key for the host backend.
+    const adminName = uniqueName("boss");
+    const admin = await registerByApi(chat.url, adminName, "Boss");
+    chat.grantAdmin(adminName);
+    const made = (await callApi(chat.url, admin, "admin_create_api_key", {
+      name: "app",
+      scope: "full",
+      rooms: "",
+      bot_nickname: "小助手",
+      bot_avatar_url: "",
+    })) as { secret: string };
+    const key = made.secret;
+    // The host backend: its user, a room, and a hand-off to that room.
+    await chat.v1(key, "PUT", "/api/v1/users/u-1001", { nickname: "小明" });
+    const rooms = (await callApi(chat.url, admin, "create_room", { name: "客户群", description: "" })) as { id: number };
+    await chat.v1(key, "PUT", `/api/v1/rooms/${rooms.id}/members/u-1001`);
+    const handoff = (await chat.v1(key, "POST", "/api/v1/users/u-1001/handoff", { next: `/?room=${rooms.id}` })) as {
+      url: string;
+    };
+
+    // The app opens it in its webview.
+    await page.goto(`${chat.url}${handoff.url}`);
+    await expect(page).toHaveURL(new RegExp(`/\\?room=${rooms.id}$`));
+    await expect(page.locator(".chat-title")).toContainText("客户群");
+    await expect(page.getByTestId("me")).toHaveText("小明");
+    await page.locator("body[data-live=open]").waitFor();
+    await expect(page.locator(".composer textarea")).toBeInViewport();
+
+    // The backend sends to the room: it shows at once, from the bot.
+    await chat.v1(key, "POST", `/api/v1/rooms/${rooms.id}/messages`, { client_id: "order-1", text: "您的订单已发货" });
+    const bubble = page.locator(".msg:not(.mine)", { hasText: "您的订单已发货" });
+    await expect(bubble).toBeVisible();
+    await expect(bubble.locator(".msg-name")).toContainText("小助手");
+    const screens = process.env.SCREENS_DIR;
+    if (screens) await page.screenshot({ path: `${screens}/handoff-390x844.png` });
+  } finally {
+    await context.close();
+    await chat.stop();
+  }
+});
