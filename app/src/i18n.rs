@@ -174,6 +174,23 @@ pub enum T {
     WebhookFailingNotice,
     WebhookFailingSince,
     WebhookDelivered,
+    // The server API (issue 17).
+    BotTag,
+    NoticeTag,
+    ApiKeys,
+    ApiKeyName,
+    ApiKeyScope,
+    ScopeReadOnly,
+    ScopeFull,
+    ApiKeyRooms,
+    ApiKeyRoomsHint,
+    BotNickname,
+    BotAvatarUrl,
+    CreateApiKey,
+    ApiKeySecretOnce,
+    Revoke,
+    Revoked,
+    AllRooms,
 }
 
 impl T {
@@ -365,6 +382,34 @@ impl T {
             ),
             WebhookFailingSince => ("失败开始于", "Failing since"),
             WebhookDelivered => ("成功", "Delivered"),
+            BotTag => ("机器人", "bot"),
+            NoticeTag => ("系统通知", "Notice"),
+            ApiKeys => ("API 密钥", "API keys"),
+            ApiKeyName => ("名称", "Name"),
+            ApiKeyScope => ("权限", "Scope"),
+            ScopeReadOnly => ("只读", "Read-only"),
+            ScopeFull => ("完全", "Full"),
+            ApiKeyRooms => ("限定房间", "Limited to rooms"),
+            ApiKeyRoomsHint => (
+                "房间编号，用逗号分隔；留空为全部",
+                "Room ids, comma-separated; empty: all",
+            ),
+            BotNickname => (
+                "机器人昵称（默认为名称）",
+                "Bot nickname (default: the name)",
+            ),
+            BotAvatarUrl => (
+                "机器人头像地址（https://，可选）",
+                "Bot avatar URL (https://, optional)",
+            ),
+            CreateApiKey => ("创建密钥", "Create key"),
+            ApiKeySecretOnce => (
+                "请立即复制保存，此密钥只显示这一次：",
+                "Copy it now: this key is shown only once:",
+            ),
+            Revoke => ("吊销", "Revoke"),
+            Revoked => ("已吊销", "Revoked"),
+            AllRooms => ("全部房间", "All rooms"),
         };
         match lang {
             Lang::Zh => zh,

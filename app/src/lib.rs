@@ -21,6 +21,8 @@
 //! - [`media`]: media messages apart from their components: bubble sizes,
 //!   voice bar widths, played clips, and (browser only) the upload with
 //!   progress, voice recording and playback.
+//! - [`embed`]: inside another page or a webview: `postMessage` to the
+//!   allowed framing origins (ready, unread total), the visible height.
 //! - [`nav`]: which page (by path) and which room (by query) the browser is on.
 //! - [`i18n`], [`format`]: UI strings (zh-CN/en), avatars and time labels.
 //!
@@ -29,6 +31,7 @@
 
 pub mod api;
 pub mod components;
+pub mod embed;
 pub mod error;
 pub mod format;
 pub mod i18n;
@@ -59,7 +62,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         <html lang=initial_lang().tag()>
             <head>
                 <meta charset="utf-8"/>
-                <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover, interactive-widget=resizes-content"/>
+                <EmbedMeta/>
                 <meta name="description" content="Teahouse — self-hosted real-time chat"/>
                 <meta name="theme-color" content="#ededed"/>
                 <title>"茶馆 · Teahouse"</title>
@@ -73,6 +77,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// The origins allowed to frame the pages, for [`embed::tell_host`]
+/// (server only: the browser reads the tag the server wrote).
+#[component]
+fn EmbedMeta() -> impl IntoView {
+    use_context::<embed::EmbedOrigins>()
+        .filter(|o| !o.0.is_empty())
+        .map(|o| view! { <meta name=embed::META_NAME content=o.0/> })
 }
 
 /// Leptos' `<HydrationScripts>`, except that the wasm starts compiling while
@@ -215,6 +228,7 @@ pub fn App() -> impl IntoView {
         // signal tests and scripts that the page is interactive.
         let east = -(js_sys::Date::new_0().get_timezone_offset() as i32);
         write_pref_cookie(TZ_COOKIE, &east.to_string());
+        embed::track_visible_height();
         Effect::new(move |_| {
             if let Some(body) = document().body() {
                 let _ = body.set_attribute("data-hydrated", "true");

@@ -619,6 +619,8 @@ mod tests {
             username: format!("u{id}"),
             nickname: format!("U{id}"),
             avatar: None,
+            avatar_url: None,
+            bot: false,
         }
     }
 

@@ -348,7 +348,12 @@ impl Chat {
 
     /// Publishes a stored membership event; a joiner's sockets are
     /// subscribed before it (so they get it), a leaver's unsubscribed after.
-    fn publish_membership(&self, user: &UserBrief, event: ConversationEvent, joined: bool) {
+    pub(crate) fn publish_membership(
+        &self,
+        user: &UserBrief,
+        event: ConversationEvent,
+        joined: bool,
+    ) {
         let (conversation, seq) = (event.conversation_id, event.seq);
         let signal = |joined| {
             if joined {

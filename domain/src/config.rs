@@ -34,6 +34,8 @@ pub struct ChatConfig {
     /// Typing signals relayed per user and conversation at most once per
     /// this long.
     pub typing_interval: Duration,
+    /// How long a sign-in hand-off token works after it is made.
+    pub handoff_ttl: Duration,
 }
 
 impl Default for ChatConfig {
@@ -50,6 +52,7 @@ impl Default for ChatConfig {
             desk: crate::desk::DeskConfig::default(),
             recall_window: Duration::from_secs(limits::RECALL_WINDOW_SECS_DEFAULT),
             typing_interval: Duration::from_secs(limits::TYPING_INTERVAL_SECS),
+            handoff_ttl: Duration::from_secs(limits::HANDOFF_TTL_SECS_DEFAULT),
         }
     }
 }

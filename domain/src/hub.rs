@@ -440,6 +440,21 @@ impl Hub {
         self.read().users.contains_key(&user)
     }
 
+    /// How many connections `user` has open on this process (their tabs
+    /// and devices).
+    pub fn connections_of(&self, user: UserId) -> usize {
+        self.read().users.get(&user).map_or(0, |e| e.conns.len())
+    }
+
+    /// Every user with an open connection on this process, with how many.
+    pub fn online_users(&self) -> Vec<(UserId, usize)> {
+        self.read()
+            .users
+            .iter()
+            .map(|(id, e)| (*id, e.conns.len()))
+            .collect()
+    }
+
     /// True if `user` has a connection opened under another session than
     /// `session` (or under none).
     pub fn online_outside_session(&self, user: UserId, session: SessionKey) -> bool {

@@ -23,7 +23,8 @@
 //!   batched [`store::BatchAppender`], [`store::MediaStore`],
 //!   [`store::ReadStore`], [`store::RecallStore`], [`store::SearchStore`],
 //!   [`store::RoleStore`], [`store::GroupStore`], [`store::DeskStore`],
-//!   [`store::WebhookStore`]);
+//!   [`store::WebhookStore`], [`store::IntegrationStore`],
+//!   [`store::CompatStore`]);
 //!   the services decide, the stores keep.
 //!   [`store::sqlite`] is the first implementation.
 //! - **Events** ([`publish`]): every committed event and every control signal
@@ -55,6 +56,8 @@
 //!   picture decoding at a lower priority, so it never delays sends).
 //! - [`writer`]: group commit on its own thread: concurrent sends share one
 //!   transaction, answered after commit, then published.
+//! - [`compat`]: the seeds' group ids (`group_id`) and the public rooms
+//!   they stand for, for the drop-in seed-protocol socket.
 //! - [`compose`]: what a message adds to its content: the message it
 //!   replies to, the members it mentions (references, not text).
 //! - [`reads`]: read positions (only forward, pushed to every socket of
@@ -66,6 +69,10 @@
 //! - [`webhooks`]: webhook endpoints (admins register them), their
 //!   signatures, and the feed the server's deliverers read the logs
 //!   through (issue 17).
+//! - [`api`]: the server API for other backends (issue 17): API keys and
+//!   their bots, host users by `external_id`, who is online, sends to a
+//!   user / a room / everyone (system notices), membership, kicks, and
+//!   sign-in hand-off tokens.
 //! - [`ephemeral`]: typing and presence: signals, never stored.
 //! - [`store`]: the storage seam and [`store::sqlite`] (private chats:
 //!   [`store::DirectStore`]).
@@ -80,7 +87,9 @@
 //! - [`error`]: the domain error type, mapped onto protocol error codes.
 
 pub mod accounts;
+pub mod api;
 pub mod chat;
+pub mod compat;
 pub mod compose;
 pub mod config;
 pub mod desk;
@@ -104,6 +113,7 @@ pub mod webhooks;
 pub mod workers;
 pub mod writer;
 
+pub use api::ApiCaller;
 pub use chat::Chat;
 pub use compose::Compose;
 pub use config::ChatConfig;

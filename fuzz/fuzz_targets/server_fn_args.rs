@@ -15,6 +15,7 @@
 #![no_main]
 
 use app::api::admin::{AdminAccounts, AdminSetRole, MyRole};
+use app::api::api_keys::{AdminApiKeys, AdminCreateApiKey, AdminRevokeApiKey};
 use app::api::auth::{Login, Logout, Me, Register};
 use app::api::desk::{
     DeskAccept, DeskAgents, DeskClose, DeskDetail, DeskHistory, DeskMine, DeskOverviewArgs,
@@ -125,6 +126,9 @@ fuzz_target!(|data: &[u8]| {
         AdminWebhookDeliveries,
         AdminSetWebhookEnabled,
         AdminDeleteWebhook,
+        AdminApiKeys,
+        AdminCreateApiKey,
+        AdminRevokeApiKey,
     );
     all[usize::from(which) % all.len()](&body);
 });

@@ -446,6 +446,8 @@ mod tests {
                         username: "bob".into(),
                         nickname: nickname.into(),
                         avatar: None,
+                        avatar_url: None,
+                        bot: false,
                     },
                     body: EventBody::Message(Message::text(text, "c")),
                 },
@@ -474,6 +476,8 @@ mod tests {
             username: "bob".into(),
             nickname: "鲍勃 \"b\"".into(),
             avatar: None,
+            avatar_url: None,
+            bot: false,
         };
         let message = ServerFrame::Event {
             event: ConversationEvent {

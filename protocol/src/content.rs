@@ -66,6 +66,9 @@ pub enum MsgType {
     Image,
     Voice,
     Video,
+    /// A system notice to everyone (the server API's send-to-all): shown
+    /// centred, without a bubble, like the time separators (v1.3).
+    Notice,
 }
 
 impl MsgType {
@@ -76,6 +79,7 @@ impl MsgType {
             MsgType::Image => "image",
             MsgType::Voice => "voice",
             MsgType::Video => "video",
+            MsgType::Notice => "notice",
         }
     }
 
@@ -86,6 +90,7 @@ impl MsgType {
             "image" => MsgType::Image,
             "voice" => MsgType::Voice,
             "video" => MsgType::Video,
+            "notice" => MsgType::Notice,
             _ => return None,
         })
     }
@@ -122,6 +127,9 @@ pub enum MessageContent {
     Image(MediaRef),
     Voice(MediaRef),
     Video(MediaRef),
+    /// A system notice's text (normalised like a message's); only the
+    /// server API sends these (see [`MsgType::Notice`]).
+    Notice(String),
 }
 
 impl MessageContent {
@@ -131,13 +139,14 @@ impl MessageContent {
             MessageContent::Image(_) => MsgType::Image,
             MessageContent::Voice(_) => MsgType::Voice,
             MessageContent::Video(_) => MsgType::Video,
+            MessageContent::Notice(_) => MsgType::Notice,
         }
     }
 
-    /// The text of a text message ("" for media).
+    /// The text of a text message or a notice ("" for media).
     pub fn text(&self) -> &str {
         match self {
-            MessageContent::Text(t) => t,
+            MessageContent::Text(t) | MessageContent::Notice(t) => t,
             _ => "",
         }
     }
@@ -145,7 +154,7 @@ impl MessageContent {
     /// The media file of a media message.
     pub fn media(&self) -> Option<&MediaRef> {
         match self {
-            MessageContent::Text(_) => None,
+            MessageContent::Text(_) | MessageContent::Notice(_) => None,
             MessageContent::Image(m) | MessageContent::Voice(m) | MessageContent::Video(m) => {
                 Some(m)
             }
@@ -157,6 +166,7 @@ impl MessageContent {
     pub fn from_parts(msgtype: MsgType, text: String, media: Option<MediaRef>) -> Option<Self> {
         Some(match (msgtype, media) {
             (MsgType::Text, None) => MessageContent::Text(text),
+            (MsgType::Notice, None) => MessageContent::Notice(text),
             (MsgType::Image, Some(m)) => MessageContent::Image(m),
             (MsgType::Voice, Some(m)) => MessageContent::Voice(m),
             (MsgType::Video, Some(m)) => MessageContent::Video(m),
@@ -235,7 +245,7 @@ impl From<Message> for WireMessage {
     fn from(m: Message) -> WireMessage {
         let msgtype = m.content.msgtype();
         let (text, media) = match m.content {
-            MessageContent::Text(t) => (t, None),
+            MessageContent::Text(t) | MessageContent::Notice(t) => (t, None),
             MessageContent::Image(x) | MessageContent::Voice(x) | MessageContent::Video(x) => {
                 (String::new(), Some(x))
             }
@@ -303,6 +313,8 @@ mod tests {
                 username: "bob".into(),
                 nickname: "鲍勃".into(),
                 avatar: None,
+                avatar_url: None,
+                bot: false,
             },
             msgtype: Some(MsgType::Text),
             excerpt: "first line".into(),
@@ -317,6 +329,19 @@ mod tests {
         let v1: Message =
             serde_json::from_str(r#"{"msgtype":"text","text":"hi","client_id":"c"}"#).unwrap();
         assert_eq!((v1.reply_to, v1.mentions.len()), (None, 0));
+    }
+
+    #[test]
+    fn notices_are_flat_text_with_their_own_msgtype() {
+        let n = Message::of(MessageContent::Notice("维护通知".into()), "n1");
+        let json = serde_json::to_string(&n).unwrap();
+        assert_eq!(
+            json,
+            r#"{"msgtype":"notice","text":"维护通知","client_id":"n1"}"#
+        );
+        assert_eq!(serde_json::from_str::<Message>(&json).unwrap(), n);
+        assert_eq!(n.content.text(), "维护通知");
+        assert!(n.content.media().is_none());
     }
 
     #[test]
@@ -336,6 +361,7 @@ mod tests {
             MsgType::Image,
             MsgType::Voice,
             MsgType::Video,
+            MsgType::Notice,
         ] {
             assert_eq!(MsgType::parse(t.as_str()), Some(t));
             assert_eq!(

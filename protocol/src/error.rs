@@ -170,6 +170,45 @@ pub enum ErrorCode {
     WebhookEventsInvalid,
     /// As many webhooks as allowed are registered already.
     WebhookLimit,
+    /// A server API call without `Authorization: Bearer <key>` (cookies are
+    /// never accepted there).
+    ApiKeyMissing,
+    /// An API key that is not one the server issued.
+    ApiKeyInvalid,
+    /// An API key an admin revoked.
+    ApiKeyRevoked,
+    /// A read-only API key asked to change something.
+    ApiKeyReadOnly,
+    /// An API key limited to some rooms asked about another (or about
+    /// everyone).
+    ApiKeyRoomDenied,
+    /// An API key's name is empty or too long.
+    ApiKeyNameInvalid,
+    /// An API key's scope is not `read_only` or `full`, or its room list
+    /// is malformed.
+    ApiKeyScopeInvalid,
+    /// A host system's user id (`external_id`) that is empty, too long or
+    /// has characters outside the allowed set.
+    ExternalIdInvalid,
+    /// An avatar URL that is not an `https://` URL of a sensible length.
+    AvatarUrlInvalid,
+    /// A sign-in hand-off token that is unknown, used already, expired or
+    /// for another user.
+    HandoffInvalid,
+    /// A hand-off's `next` that is not a path on this site (an open
+    /// redirect attempt).
+    HandoffNextInvalid,
+    /// A frame on the seed-protocol socket (`/compat/ws`) that is not one
+    /// JSON object.
+    CompatJsonInvalid,
+    /// A seed-protocol `event` other than `join` and `speak`.
+    CompatEventUnknown,
+    /// A seed-protocol `mode` other than 1 (private) and 2 (group).
+    CompatModeInvalid,
+    /// A seed-protocol `group_id` missing, malformed, or 0 in group mode.
+    CompatGroupInvalid,
+    /// A private seed-protocol message without a usable `to_user_id`.
+    CompatToUserInvalid,
 }
 
 impl ErrorCode {
@@ -244,6 +283,22 @@ impl ErrorCode {
             WebhookUrlInvalid => "webhook_url_invalid",
             WebhookEventsInvalid => "webhook_events_invalid",
             WebhookLimit => "webhook_limit",
+            ApiKeyMissing => "api_key_missing",
+            ApiKeyInvalid => "api_key_invalid",
+            ApiKeyRevoked => "api_key_revoked",
+            ApiKeyReadOnly => "api_key_read_only",
+            ApiKeyRoomDenied => "api_key_room_denied",
+            ApiKeyNameInvalid => "api_key_name_invalid",
+            ApiKeyScopeInvalid => "api_key_scope_invalid",
+            ExternalIdInvalid => "external_id_invalid",
+            AvatarUrlInvalid => "avatar_url_invalid",
+            HandoffInvalid => "handoff_invalid",
+            HandoffNextInvalid => "handoff_next_invalid",
+            CompatJsonInvalid => "compat_json_invalid",
+            CompatEventUnknown => "compat_event_unknown",
+            CompatModeInvalid => "compat_mode_invalid",
+            CompatGroupInvalid => "compat_group_invalid",
+            CompatToUserInvalid => "compat_to_user_invalid",
         }
     }
 
@@ -255,12 +310,15 @@ impl ErrorCode {
             Forbidden | NotMember | CrossOrigin | WrongPassword | NoSharedRoom | RecallNotYours
             | RecallTooLate | AdminOnly | StaffOnly | OwnerOnly | Muted | Banned | NotYours => 403,
             GuestRequired => 401,
+            ApiKeyMissing | ApiKeyInvalid | ApiKeyRevoked | HandoffInvalid => 401,
+            ApiKeyReadOnly | ApiKeyRoomDenied => 403,
             NotFound | MessageNotFound => 404,
             LastAdmin | AlreadyAssigned | AgentAtCapacity | AgentUnavailable | SupportNotOpen
             | SupportFixedMembers | WebhookLimit => 409,
             UsernameTaken | AlreadyMember | OwnerCannotLeave | DirectFixedMembers
             | MediaAlreadySent | AlreadyRecalled => 409,
-            UploadAborted => 400,
+            UploadAborted | CompatJsonInvalid | CompatEventUnknown | CompatModeInvalid
+            | CompatGroupInvalid | CompatToUserInvalid => 400,
             MediaTooLarge => 413,
             MediaTypeUnsupported => 415,
             RateLimited => 429,
@@ -416,6 +474,64 @@ impl ErrorCode {
             ),
             WebhookEventsInvalid => ("请至少选择一种有效的事件类型", "Pick at least one valid event type"),
             WebhookLimit => ("Webhook 数量已达上限", "As many webhooks as allowed are registered"),
+            ApiKeyMissing => (
+                "缺少 API 密钥（请使用 Authorization: Bearer <密钥>）",
+                "API key missing (send Authorization: Bearer <key>)",
+            ),
+            ApiKeyInvalid => ("API 密钥无效", "That API key is not valid"),
+            ApiKeyRevoked => ("该 API 密钥已被吊销", "That API key was revoked"),
+            ApiKeyReadOnly => (
+                "该 API 密钥是只读的，不能修改数据",
+                "That API key is read-only",
+            ),
+            ApiKeyRoomDenied => (
+                "该 API 密钥无权访问这个房间",
+                "That API key is not allowed in this room",
+            ),
+            ApiKeyNameInvalid => (
+                "密钥名称需为 1–40 个字符",
+                "The key's name must be 1–40 characters",
+            ),
+            ApiKeyScopeInvalid => (
+                "权限只能是只读（read_only）或完全（full），房间需为房间编号",
+                "Scope must be read_only or full, rooms a list of room ids",
+            ),
+            ExternalIdInvalid => (
+                "外部用户 ID 需为 1–64 位字母、数字或 _ - . @ :",
+                "external_id must be 1–64 letters, digits or _ - . @ :",
+            ),
+            AvatarUrlInvalid => (
+                "头像地址需为 https:// 开头、最多 500 个字符的网址",
+                "avatar_url must be an https:// URL of at most 500 characters",
+            ),
+            HandoffInvalid => (
+                "登录链接无效或已过期，请从应用重新进入",
+                "This sign-in link is invalid or expired; open the chat from the app again",
+            ),
+            HandoffNextInvalid => (
+                "跳转地址只能是本站的路径",
+                "next must be a path on this site",
+            ),
+            CompatJsonInvalid => (
+                "无效的json数据：每条消息须是一个 JSON 对象",
+                "Invalid JSON: each message must be one JSON object",
+            ),
+            CompatEventUnknown => (
+                "未知的 event：只支持 join 和 speak",
+                "Unknown event: only join and speak are supported",
+            ),
+            CompatModeInvalid => (
+                "消息模式 mode 只能是1（私聊）或2（群聊）",
+                "mode must be 1 (private) or 2 (group)",
+            ),
+            CompatGroupInvalid => (
+                "群组 group_id 是必须的：群聊时为非 0 的数字（最多 32 位）",
+                "group_id is required: a number other than 0 in group mode (at most 32 characters)",
+            ),
+            CompatToUserInvalid => (
+                "私聊需要 to_user_id：对方在你的系统中的用户 id",
+                "to_user_id is required in private mode: the other user's id in your system",
+            ),
         };
         match lang {
             Lang::Zh => zh,
@@ -424,7 +540,7 @@ impl ErrorCode {
     }
 
     /// Every code, for exhaustive tests and documentation.
-    pub const ALL: [ErrorCode; 67] = {
+    pub const ALL: [ErrorCode; 83] = {
         use ErrorCode::*;
         [
             Unauthenticated,
@@ -494,6 +610,22 @@ impl ErrorCode {
             WebhookUrlInvalid,
             WebhookEventsInvalid,
             WebhookLimit,
+            ApiKeyMissing,
+            ApiKeyInvalid,
+            ApiKeyRevoked,
+            ApiKeyReadOnly,
+            ApiKeyRoomDenied,
+            ApiKeyNameInvalid,
+            ApiKeyScopeInvalid,
+            ExternalIdInvalid,
+            AvatarUrlInvalid,
+            HandoffInvalid,
+            HandoffNextInvalid,
+            CompatJsonInvalid,
+            CompatEventUnknown,
+            CompatModeInvalid,
+            CompatGroupInvalid,
+            CompatToUserInvalid,
         ]
     };
 }

@@ -181,6 +181,8 @@ mod tests {
             username: "alice".into(),
             nickname: "爱丽丝".into(),
             avatar: None,
+            avatar_url: None,
+            bot: false,
         }
     }
 

@@ -15,6 +15,8 @@
 //!   the read models of groups, the admin page and the desk.
 //! - [`webhooks`]: webhook event types, the signed delivery's payload and
 //!   headers, the admin page's endpoint and delivery views.
+//! - [`integration`]: the server API for other backends as the admin page
+//!   sees it (API keys, scopes) and the checks of what host systems send.
 //! - [`error`]: stable error codes with their zh-CN / en messages.
 //! - [`limits`]: input limits both sides validate against.
 //! - [`text`]: the one normalisation of every free-text field.
@@ -47,6 +49,7 @@ pub mod content;
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod integration;
 pub mod limits;
 pub mod text;
 pub mod validate;
@@ -68,6 +71,7 @@ pub use view::{
 pub use webhooks::{DeliveryView, WebhookCreated, WebhookEvent, WebhookPayload, WebhookView};
 
 pub use ids::{ConversationId, MediaId, UserId};
+pub use integration::{ApiKeyInfo, ApiScope, CreatedApiKey};
 
 /// A position in a conversation's event log: 1, 2, 3, … with no gaps.
 pub type Seq = i64;

@@ -73,3 +73,15 @@ pub const GUEST_CONTACT_MAX: usize = 100;
 pub const GUEST_META_MAX: usize = 300;
 /// Default most conversations one agent is given automatically.
 pub const AGENT_MAX_OPEN_DEFAULT: u32 = 5;
+/// A host system's user id (`external_id`) in the server API, in bytes of
+/// `[A-Za-z0-9_.@:-]`.
+pub const EXTERNAL_ID_MAX: usize = 64;
+/// An avatar URL given through the server API, in bytes.
+pub const AVATAR_URL_MAX: usize = 500;
+/// An API key's name, in characters.
+pub const API_KEY_NAME_MAX: usize = 40;
+/// Rooms one API key may be limited to, at most.
+pub const API_KEY_ROOMS_MAX: usize = 100;
+/// Default lifetime of a sign-in hand-off token, in seconds
+/// (configurable on the server).
+pub const HANDOFF_TTL_SECS_DEFAULT: u64 = 60;

@@ -24,9 +24,30 @@ pub struct UserBrief {
     /// None, so v1 clients parse it unchanged.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avatar: Option<MediaId>,
+    /// An avatar picture elsewhere (`https://…`), set through the server API
+    /// for users of the host system and bots; shown when there is no
+    /// uploaded `avatar` (v1.3; omitted when None).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar_url: Option<String>,
+    /// True for a bot: an API key's account, drawn with a 机器人 / bot tag
+    /// (v1.3; omitted when false).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub bot: bool,
 }
 
 impl UserBrief {
+    /// A user with just these names (no avatar, not a bot).
+    pub fn named(id: UserId, username: impl Into<String>, nickname: impl Into<String>) -> Self {
+        UserBrief {
+            id,
+            username: username.into(),
+            nickname: nickname.into(),
+            avatar: None,
+            avatar_url: None,
+            bot: false,
+        }
+    }
+
     /// True for the system account (see [`SYSTEM_USERNAME`]).
     pub fn is_system(&self) -> bool {
         self.username.eq_ignore_ascii_case(SYSTEM_USERNAME)
@@ -115,6 +136,12 @@ pub struct Member {
     /// Their avatar, as [`UserBrief::avatar`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avatar: Option<MediaId>,
+    /// As [`UserBrief::avatar_url`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar_url: Option<String>,
+    /// As [`UserBrief::bot`].
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub bot: bool,
 }
 
 impl Member {
@@ -130,6 +157,8 @@ impl Member {
             username: self.username.clone(),
             nickname: self.nickname.clone(),
             avatar: self.avatar.clone(),
+            avatar_url: self.avatar_url.clone(),
+            bot: self.bot,
         }
     }
 }
@@ -238,7 +267,7 @@ mod tests {
         );
         let with = UserBrief {
             avatar: Some(MediaId("a".repeat(26))),
-            ..v1
+            ..v1.clone()
         };
         let json = serde_json::to_string(&with).unwrap();
         assert!(
@@ -250,6 +279,18 @@ mod tests {
             serde_json::from_str(r#"{"id":1,"username":"b","nickname":"B","role":"owner"}"#)
                 .unwrap();
         assert_eq!(m.brief().avatar, None);
+        // A bot with a picture elsewhere says so; others say nothing.
+        let bot = UserBrief {
+            avatar_url: Some("https://cdn.example.com/b.png".into()),
+            bot: true,
+            ..v1
+        };
+        let json = serde_json::to_string(&bot).unwrap();
+        assert!(
+            json.ends_with(r#""avatar_url":"https://cdn.example.com/b.png","bot":true}"#),
+            "{json}"
+        );
+        assert_eq!(serde_json::from_str::<UserBrief>(&json).unwrap(), bot);
     }
 
     #[test]

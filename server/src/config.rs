@@ -130,6 +130,9 @@ pub struct Config {
     /// Webhook delivery (`--webhook-*`).
     #[command(flatten)]
     pub webhooks: crate::webhooks::WebhookFlags,
+    /// Seconds a sign-in hand-off token works after the host backend made it.
+    #[arg(long, env = "TEAHOUSE_HANDOFF_SECS", default_value_t = teahouse_protocol::limits::HANDOFF_TTL_SECS_DEFAULT, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub handoff_secs: u64,
 
     /// Login throttling (no flags: the defaults follow OWASP's guidance;
     /// tests shorten or lengthen them).
@@ -155,6 +158,7 @@ impl Config {
             login_throttle: self.login_throttle.clone(),
             media: self.media_config(),
             recall_window: Duration::from_secs(self.recall_secs),
+            handoff_ttl: Duration::from_secs(self.handoff_secs.max(1)),
             desk: DeskConfig {
                 max_per_agent: self.agent_max_open,
                 grace: Duration::from_secs(self.agent_grace_secs),
@@ -211,6 +215,7 @@ impl Config {
             guests_per_min: 0,
             guest_sends_per_min: 0,
             webhooks: crate::webhooks::WebhookFlags::default(),
+            handoff_secs: teahouse_protocol::limits::HANDOFF_TTL_SECS_DEFAULT,
         }
     }
 }

@@ -8,9 +8,12 @@
 //! - [`grant`]: `teahouse grant-role`, the operator's way to make the
 //!   first admin.
 //! - [`routes`]: one module per resource with its own router: the pages,
-//!   the server functions (`POST /api/<name>`), `/ws`, `/healthz`, media
+//!   the server functions (`POST /api/<name>`), `/ws`, the seed-protocol
+//!   socket `/compat/ws`, `/healthz`, media
 //!   uploads and files (`/api/upload/{kind}`, `/media/{id}`), avatars
-//!   (`/api/upload/avatar`, `/avatar/{id}/{side}`).
+//!   (`/api/upload/avatar`, `/avatar/{id}/{side}`); the server API for
+//!   other backends (`/api/v1/…`, `routes::v1`) and the sign-in hand-off
+//!   (`/auth/handoff`).
 //! - [`security`]: CSRF protection (allowed origins), security headers and
 //!   the CSP nonce, the client address for login throttling.
 //! - [`webhooks`]: webhook delivery: one task per enabled endpoint,
@@ -160,12 +163,15 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> Result<Ser
     let router = Router::new()
         .merge(routes::health::router())
         .merge(routes::ws::router())
+        .merge(routes::compat::router())
         .merge(routes::pages::router(
             leptos_options,
             services.clone(),
             trust_proxy,
         ))
         .merge(routes::api::router(services, trust_proxy))
+        .merge(routes::v1::router())
+        .merge(routes::handoff::router())
         // Files under the site root; anything else is the app's 404 page
         // (with this response's nonce, like every page).
         .fallback(leptos_axum::file_and_error_handler_with_context::<

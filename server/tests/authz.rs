@@ -1,7 +1,9 @@
 //! One authorization matrix: every endpoint × every kind of caller, against
 //! the real server. The table must name every registered server function
 //! (and `/ws`): adding an endpoint without its rows fails
-//! [`the_matrix_covers_every_endpoint`].
+//! [`the_matrix_covers_every_endpoint`]. The server API (`/api/v1`) has a
+//! second one, by kind of API key ([`v1`]), which must name every
+//! operation of its OpenAPI document.
 
 mod common;
 
@@ -265,6 +267,23 @@ fn matrix() -> Vec<Row> {
         Row {
             endpoint: "admin_set_role",
             args: |_| vec![("user_id", owner_arg()), ("role", "agent".into())],
+            expect: [UNAUTH, ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY],
+        },
+        // Issue 17: the server API's keys (admins only; the API itself is
+        // the second matrix below).
+        Row {
+            endpoint: "admin_api_keys",
+            args: none,
+            expect: [UNAUTH, ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY],
+        },
+        Row {
+            endpoint: "admin_create_api_key",
+            args: |_| vec![("name", "key".into()), ("scope", "full".into())],
+            expect: [UNAUTH, ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY],
+        },
+        Row {
+            endpoint: "admin_revoke_api_key",
+            args: |_| vec![("id", "1".into())],
             expect: [UNAUTH, ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY],
         },
         Row {
@@ -589,4 +608,243 @@ async fn the_matrix_covers_every_endpoint() {
         "every endpoint needs its row in the authorization matrix"
     );
     server.stop().await;
+}
+
+/// The server API's matrix: every `/api/v1` operation × every kind of key.
+mod v1 {
+    use std::collections::BTreeSet;
+
+    use serde_json::{json, Value};
+
+    use super::common::access::admin;
+    use super::common::api::{make_key, Api};
+    use super::common::TestServer;
+    use super::uuid_ish;
+
+    /// Who calls.
+    #[derive(Clone, Copy, Debug)]
+    enum Key {
+        /// No `Authorization` header.
+        None,
+        /// A secret the server never issued.
+        Wrong,
+        /// A full key an admin revoked.
+        Revoked,
+        /// A read-only key.
+        ReadOnly,
+        /// A full key limited to another room.
+        OtherRoom,
+        /// A full key limited to the room under test.
+        ThisRoom,
+        /// A full key for everything.
+        Full,
+    }
+
+    const KEYS: [Key; 7] = [
+        Key::None,
+        Key::Wrong,
+        Key::Revoked,
+        Key::ReadOnly,
+        Key::OtherRoom,
+        Key::ThisRoom,
+        Key::Full,
+    ];
+
+    const OK: Option<&str> = None;
+    const MISSING: Option<&str> = Some("api_key_missing");
+    const INVALID: Option<&str> = Some("api_key_invalid");
+    const REVOKED: Option<&str> = Some("api_key_revoked");
+    const READ_ONLY: Option<&str> = Some("api_key_read_only");
+    const DENIED: Option<&str> = Some("api_key_room_denied");
+
+    /// One operation: method, path (`{room}` is the room under test, the
+    /// host user is `h1`), whether it takes a message body, and the answer
+    /// per key in [`KEYS`] order (None: 2xx).
+    struct Row {
+        method: &'static str,
+        path: &'static str,
+        message: bool,
+        expect: [Option<&'static str>; 7],
+    }
+
+    fn rows() -> Vec<Row> {
+        let auth = [MISSING, INVALID, REVOKED];
+        let row = |method, path, message, rest: [Option<&'static str>; 4]| Row {
+            method,
+            path,
+            message,
+            expect: [
+                auth[0], auth[1], auth[2], rest[0], rest[1], rest[2], rest[3],
+            ],
+        };
+        vec![
+            row(
+                "GET",
+                "/api/v1/users/{external_id}",
+                false,
+                [OK, OK, OK, OK],
+            ),
+            // A key limited to rooms may still manage users (to add them
+            // to its rooms).
+            row(
+                "PUT",
+                "/api/v1/users/{external_id}",
+                false,
+                [READ_ONLY, OK, OK, OK],
+            ),
+            row(
+                "GET",
+                "/api/v1/users/{external_id}/online",
+                false,
+                [OK, OK, OK, OK],
+            ),
+            row(
+                "POST",
+                "/api/v1/users/{external_id}/messages",
+                true,
+                [READ_ONLY, DENIED, DENIED, OK],
+            ),
+            row(
+                "DELETE",
+                "/api/v1/users/{external_id}/connections",
+                false,
+                [READ_ONLY, DENIED, DENIED, OK],
+            ),
+            row(
+                "POST",
+                "/api/v1/users/{external_id}/handoff",
+                false,
+                [READ_ONLY, DENIED, DENIED, OK],
+            ),
+            row(
+                "GET",
+                "/api/v1/rooms/{room_id}/online",
+                false,
+                [OK, DENIED, OK, OK],
+            ),
+            row(
+                "POST",
+                "/api/v1/rooms/{room_id}/messages",
+                true,
+                [READ_ONLY, DENIED, OK, OK],
+            ),
+            row(
+                "PUT",
+                "/api/v1/rooms/{room_id}/members/{external_id}",
+                false,
+                [READ_ONLY, DENIED, OK, OK],
+            ),
+            row(
+                "DELETE",
+                "/api/v1/rooms/{room_id}/members/{external_id}",
+                false,
+                [READ_ONLY, DENIED, OK, OK],
+            ),
+            row("GET", "/api/v1/online", false, [OK, DENIED, DENIED, OK]),
+            row(
+                "POST",
+                "/api/v1/broadcast",
+                true,
+                [READ_ONLY, DENIED, DENIED, OK],
+            ),
+        ]
+    }
+
+    #[tokio::test]
+    async fn every_api_operation_answers_every_kind_of_key_as_the_matrix_says() {
+        let server = TestServer::start().await;
+        let boss = admin(&server, "boss").await;
+        let room = boss.create_room("被测房间").await;
+        let other = boss.create_room("另一间").await;
+        let full = make_key(&boss, "full", "full", "").await;
+        let revoked = make_key(&boss, "old", "full", "").await;
+        boss.call("admin_revoke_api_key", &[("id", &revoked.id.to_string())])
+            .await
+            .unwrap();
+        let secrets = [
+            None,
+            Some(format!("thk_{}", "f".repeat(64))),
+            Some(revoked.secret),
+            Some(make_key(&boss, "ro", "read_only", "").await.secret),
+            Some(
+                make_key(&boss, "other", "full", &other.to_string())
+                    .await
+                    .secret,
+            ),
+            Some(
+                make_key(&boss, "this", "full", &room.to_string())
+                    .await
+                    .secret,
+            ),
+            Some(full.secret.clone()),
+        ];
+        let admin_api = Api::new(&server, Some(&full.secret));
+        let mut failures = Vec::new();
+        for row in rows() {
+            for (key, (secret, expect)) in KEYS.iter().zip(secrets.iter().zip(row.expect)) {
+                // The host user exists and is in the room before every call.
+                admin_api.upsert("h1", "主机用户").await;
+                admin_api
+                    .call("PUT", &format!("/api/v1/rooms/{room}/members/h1"), None)
+                    .await;
+                let path = row
+                    .path
+                    .replace("{room_id}", &room.to_string())
+                    .replace("{external_id}", "h1");
+                let body = if row.message {
+                    Some(json!({"client_id": uuid_ish(), "text": "矩阵"}))
+                } else if row.method == "PUT"
+                    && row.path.ends_with("{external_id}")
+                    && !row.path.contains("members")
+                {
+                    Some(json!({"nickname": "主机用户"}))
+                } else {
+                    None
+                };
+                let api = Api::new(&server, secret.as_deref());
+                let (status, answer): (u16, Value) = api.call(row.method, &path, body).await;
+                let got = if (200..300).contains(&status) {
+                    None
+                } else {
+                    answer["code"].as_str().map(str::to_owned)
+                };
+                if got.as_deref() != expect {
+                    failures.push(format!(
+                        "{} {} with {key:?}: expected {expect:?}, got {status} {got:?}",
+                        row.method, row.path
+                    ));
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+        server.stop().await;
+    }
+
+    #[tokio::test]
+    async fn the_api_matrix_covers_every_documented_operation() {
+        let server = TestServer::start().await;
+        let doc: Value = reqwest::get(server.url("/api/v1/openapi.json"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let documented: BTreeSet<String> = doc["paths"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .flat_map(|(path, ops)| {
+                ops.as_object()
+                    .unwrap()
+                    .keys()
+                    .map(move |m| format!("{} {path}", m.to_uppercase()))
+            })
+            .collect();
+        let covered: BTreeSet<String> = rows()
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect();
+        assert_eq!(documented, covered, "every API operation needs its row");
+        server.stop().await;
+    }
 }

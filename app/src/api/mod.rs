@@ -6,6 +6,7 @@
 //! user; no argument ever names who is acting.
 
 pub mod admin;
+pub mod api_keys;
 pub mod auth;
 pub mod desk;
 pub mod direct;

@@ -89,6 +89,37 @@ fn ChatShell(
         };
         document().set_title(&title);
     });
+    // The socket's state on <body data-live>, for scripts and tests (as
+    // `data-hydrated`): "open" once pushes arrive.
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        let live = match state.live.get() {
+            Live::Connecting => "connecting",
+            Live::Open => "open",
+            Live::Down => "down",
+        };
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-live", live);
+        }
+    });
+    // A framing page (an app's webview, a site embedding the chat) hears
+    // that the chat is live, then every change of the total.
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |told: Option<Option<u32>>| {
+        let live = state.live.get() == Live::Open;
+        let n = state.unread_total.get();
+        let told = told.flatten();
+        match told {
+            None if live => crate::embed::tell_host("ready", n),
+            Some(before) if before != n => crate::embed::tell_host("unread", n),
+            _ => {}
+        }
+        if live || told.is_some() {
+            Some(n)
+        } else {
+            None
+        }
+    });
     #[cfg(feature = "hydrate")]
     Effect::new(move |started: Option<()>| {
         if started.is_none() {

@@ -1,6 +1,6 @@
 //! Pages and widgets.
 //!
-//! - [`admin`]: the admin page's later sections (webhooks).
+//! - [`admin`]: sections of the admin page in their own files (API keys, webhooks).
 //! - [`access_lines`]: the system lines of group and support-desk events.
 //! - [`auth`]: log-in and sign-up pages.
 //! - [`chat_page`]: the two-column chat screen (list + pane), its state and socket.

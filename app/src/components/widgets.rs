@@ -13,7 +13,9 @@ use crate::i18n::{tr, use_i18n, T};
 /// whoever it stands for (a [`UserId`] or a conversation's id) — which shows
 /// while the picture loads and stays if it fails. The picture has its box's
 /// width and height, so nothing moves when it arrives. `large` is the size
-/// of list rows, `xl` that of the Me card.
+/// of list rows, `xl` that of the Me card. `url`: a picture elsewhere (a
+/// host system's user or a bot, set through the server API), used when
+/// there is no uploaded one.
 #[component]
 pub fn Avatar(
     #[prop(into)] of: AvatarOf,
@@ -21,6 +23,7 @@ pub fn Avatar(
     #[prop(optional)] large: bool,
     #[prop(optional)] xl: bool,
     #[prop(optional_no_strip)] image: Option<MediaId>,
+    #[prop(optional_no_strip)] url: Option<String>,
 ) -> impl IntoView {
     let initial = avatar_initial(&name);
     // CSS px of `.avatar`, `.avatar-lg`, `.avatar-xl`.
@@ -29,11 +32,12 @@ pub fn Avatar(
         (false, true) => (44, AVATAR_SMALL),
         (false, false) => (36, AVATAR_SMALL),
     };
-    let picture = image.map(|id| {
+    let src = image.map(|id| avatar_url(&id, file_px)).or(url);
+    let picture = src.map(|src| {
         let failed = RwSignal::new(false);
         view! {
             <img class="avatar-img" class:avatar-failed=move || failed.get()
-                src=avatar_url(&id, file_px) width=css_px height=css_px alt=""
+                src=src width=css_px height=css_px alt="" referrerpolicy="no-referrer"
                 decoding="async" on:error=move |_| failed.set(true)/>
         }
     });
@@ -112,6 +116,7 @@ pub fn preview(ev: &ConversationEvent, me: UserId, lang: crate::i18n::Lang) -> S
 pub fn message_preview(content: &MessageContent, lang: crate::i18n::Lang) -> String {
     match content {
         MessageContent::Text(text) => text.clone(),
+        MessageContent::Notice(text) => format!("[{}] {text}", T::NoticeTag.in_lang(lang)),
         MessageContent::Image(_) => T::PhotoTag.in_lang(lang).to_owned(),
         MessageContent::Voice(m) => format!(
             "{} {}",
@@ -149,6 +154,8 @@ mod tests {
                 username: "bob".into(),
                 nickname: "Bob".into(),
                 avatar: None,
+                avatar_url: None,
+                bot: false,
             },
             body: EventBody::Recalled { by: UserId(by) },
         }

@@ -24,6 +24,10 @@
 //! - [`SearchStore`]: full-text search of text messages.
 //! - [`WebhookStore`] ([`webhooks`]): webhook endpoints, their cursors over
 //!   the logs, their recent delivery attempts.
+//! - [`IntegrationStore`] ([`integration`]): the server API's keys and bot
+//!   accounts, host users by `external_id`, sign-in hand-off tokens.
+//! - [`CompatStore`]: the seed protocol's group ids and the rooms they
+//!   stand for.
 //!
 //! [`sqlite`] is the first implementation (sqlx for the rest, rusqlite on the
 //! message writer's own thread). Sessions are stored by the web layer's
@@ -34,6 +38,8 @@
 //! by adding a fixture (`domain/tests/chat.rs`).
 
 pub mod access;
+pub mod compat;
+pub mod integration;
 pub mod reads;
 pub mod recall;
 pub mod search;
@@ -41,6 +47,8 @@ pub mod sqlite;
 pub mod webhooks;
 
 pub use access::{DeskStore, GroupAct, GroupStore, NewGuest, RoleStore, SupportFilter, SupportRow};
+pub use compat::CompatStore;
+pub use integration::{ExternalUser, IntegrationStore, NewApiKey};
 pub use reads::ReadStore;
 pub use recall::RecallStore;
 pub use search::SearchStore;
@@ -280,6 +288,8 @@ pub trait Store:
     + GroupStore
     + DeskStore
     + WebhookStore
+    + IntegrationStore
+    + CompatStore
     + std::fmt::Debug
 {
     /// True if the database answers (for `/healthz`).

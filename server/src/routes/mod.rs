@@ -3,10 +3,16 @@
 //! - [`pages`]: the HTML pages (`/`, `/login`, `/register`).
 //! - [`api`]: the server functions, `POST /api/<name>`.
 //! - [`ws`]: `GET /ws`, the authenticated push channel.
+//! - [`compat`]: `GET /compat/ws`, a drop-in for the tutorials' chat socket
+//!   (seed 000's JSON protocol), on the same logs and send path.
 //! - [`media`]: uploads (`POST /api/upload/{kind}`, a streamed body) and
 //!   serving media files (`GET /media/{id}`, `/media/{id}/thumb`); avatars
 //!   (`POST /api/upload/avatar`, `GET /avatar/{id}/{side}`).
 //! - [`health`]: `GET /healthz`.
+//! - [`v1`]: the server API for other backends, `/api/v1/…` (API keys,
+//!   never cookies), with its OpenAPI document.
+//! - [`handoff`]: `GET /auth/handoff`, signing a webview in with a token
+//!   from the server API.
 //!
 //! Pages and server functions are rendered by Leptos with the same context
 //! ([`leptos_context`]); the server's own handlers reach the same
@@ -14,9 +20,12 @@
 //! [`CurrentUser`](app::api::ssr::CurrentUser) lookup.
 
 pub mod api;
+pub mod compat;
+pub mod handoff;
 pub mod health;
 pub mod media;
 pub mod pages;
+pub mod v1;
 pub mod ws;
 
 use app::api::ssr::Services;

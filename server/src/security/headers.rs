@@ -9,7 +9,15 @@
 //! rewrites, forms posting only here and framing only by
 //! `--frame-ancestors`; and a `Permissions-Policy` that gives the
 //! microphone and camera to the app itself only and every other powerful
-//! feature to no one.
+//! feature to no one. `X-Frame-Options` says the same as `frame-ancestors`
+//! for browsers and old webviews without CSP: `SAMEORIGIN` for `'self'`,
+//! `DENY` for `'none'`, and nothing when other origins are listed (it
+//! cannot name them; browsers with CSP ignore it then anyway).
+//!
+//! The exact origins of `--frame-ancestors` (and `'self'`) are also what a
+//! framed page may `postMessage` to: they go into each page request's
+//! extensions as [`EmbedOrigins`], which the page renders into a meta tag
+//! (see `app::embed`).
 //!
 //! The nonce is made here for each GET/HEAD request and put in the
 //! request's extensions as a [`Nonce`]; the page renderer provides it to
@@ -18,6 +26,7 @@
 
 use std::sync::Arc;
 
+use app::embed::EmbedOrigins;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method};
 use axum::middleware::Next;
@@ -36,6 +45,38 @@ pub struct SecurityHeaders {
     csp_head: String,
     /// The CSP after the script list.
     csp_tail: String,
+    /// `X-Frame-Options` matching `frame-ancestors`, when it can say it.
+    frame_options: Option<HeaderValue>,
+    /// Who a framed page tells about itself (`postMessage` targets).
+    embed_origins: EmbedOrigins,
+}
+
+/// `X-Frame-Options` for a `frame-ancestors` source list: only the two
+/// lists it can express.
+fn frame_options(sources: &[&str]) -> Option<HeaderValue> {
+    match sources {
+        ["'self'"] => Some(HeaderValue::from_static("SAMEORIGIN")),
+        ["'none'"] => Some(HeaderValue::from_static("DENY")),
+        _ => None,
+    }
+}
+
+/// The sources of a `frame-ancestors` list a page may post messages to:
+/// `'self'` and exact origins (`scheme://host[:port]`); wildcards, bare
+/// schemes and paths name no single origin, so they get none.
+fn embed_origins(sources: &[&str]) -> EmbedOrigins {
+    let exact: Vec<&str> = sources
+        .iter()
+        .map(|s| s.strip_suffix('/').unwrap_or(s))
+        .filter(|s| {
+            *s == "'self'"
+                || ["http://", "https://"].iter().any(|scheme| {
+                    s.strip_prefix(scheme)
+                        .is_some_and(|host| !host.is_empty() && !host.contains(['*', '/']))
+                })
+        })
+        .collect();
+    EmbedOrigins(exact.join(" "))
 }
 
 impl SecurityHeaders {
@@ -54,10 +95,16 @@ impl SecurityHeaders {
             ));
         }
         let reload = if dev_reload { " ws: wss:" } else { "" };
+        let sources: Vec<&str> = frame_ancestors.split_whitespace().collect();
+        // img-src https:: avatars of host users and bots are pictures on
+        // the host system's servers (set through the server API, https
+        // only); a picture cannot run code.
         Ok(SecurityHeaders {
+            frame_options: frame_options(&sources),
+            embed_origins: embed_origins(&sources),
             csp_head: "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'".into(),
             csp_tail: format!(
-                "; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; \
+                "; style-src 'self'; img-src 'self' data: blob: https:; media-src 'self' blob:; \
                  connect-src 'self'{reload}; object-src 'none'; base-uri 'self'; \
                  form-action 'self'; frame-ancestors {frame_ancestors}"
             ),
@@ -83,6 +130,7 @@ pub async fn set_security_headers(
     let nonce = matches!(*req.method(), Method::GET | Method::HEAD).then(Nonce::new);
     if let Some(n) = &nonce {
         req.extensions_mut().insert(n.clone());
+        req.extensions_mut().insert(headers.embed_origins.clone());
     }
     let mut res = next.run(req).await;
     let is_html = res
@@ -108,6 +156,9 @@ pub async fn set_security_headers(
             "permissions-policy",
             HeaderValue::from_static(PERMISSIONS_POLICY),
         );
+        if let Some(xfo) = &headers.frame_options {
+            out.insert(header::X_FRAME_OPTIONS, xfo.clone());
+        }
     }
     res
 }
@@ -140,5 +191,19 @@ mod tests {
             .unwrap()
             .csp(None)
             .contains("connect-src 'self' ws: wss:"));
+    }
+
+    #[test]
+    fn frame_options_and_post_message_targets_follow_frame_ancestors() {
+        let h = |list: &str| SecurityHeaders::new(list, false).unwrap();
+        assert_eq!(h("'self'").frame_options.unwrap(), "SAMEORIGIN");
+        assert_eq!(h("'none'").frame_options.unwrap(), "DENY");
+        assert!(h("'self' https://shop.example").frame_options.is_none());
+        assert_eq!(
+            h("'self' https://shop.example/ http://127.0.0.1:8080 https://*.example.com https: https://a.example/path")
+                .embed_origins,
+            EmbedOrigins("'self' https://shop.example http://127.0.0.1:8080".into())
+        );
+        assert_eq!(h("'none'").embed_origins, EmbedOrigins(String::new()));
     }
 }

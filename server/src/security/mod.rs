@@ -19,18 +19,23 @@ use leptos::nonce::Nonce;
 use leptos::prelude::*;
 
 /// Provides, to a page render or server function, what this module knows
-/// about its request: the client address and the page's script nonce (the
-/// one the CSP header names; it replaces the one Leptos made).
+/// about its request: the client address, the page's script nonce (the
+/// one the CSP header names; it replaces the one Leptos made) and the
+/// origins a framed page may post messages to.
 pub fn provide_request_context(trust_proxy: bool) {
     let found = with_context::<Parts, _>(|parts| {
         (
             client_ip::client_ip(parts, trust_proxy),
             parts.extensions.get::<Nonce>().cloned(),
+            parts.extensions.get::<app::embed::EmbedOrigins>().cloned(),
         )
     });
-    let Some((ip, nonce)) = found else {
+    let Some((ip, nonce, embed)) = found else {
         return;
     };
+    if let Some(embed) = embed {
+        provide_context(embed);
+    }
     if let Some(ip) = ip {
         provide_context(ClientIp(ip));
     }

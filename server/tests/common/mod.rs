@@ -10,6 +10,7 @@ use std::time::Duration;
 
 pub mod access;
 pub mod hooks;
+pub mod api;
 
 use futures::{SinkExt, StreamExt};
 use leptos::prelude::LeptosOptions;

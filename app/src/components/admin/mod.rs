@@ -1,6 +1,8 @@
-//! The admin page's sections added after issue 16, one file each (the
-//! page itself is [`super::desk::admin`]):
+//! Sections of the admin page (`/admin`, [`crate::components::desk::admin`])
+//! that live in their own files:
 //!
-//! - [`webhooks`]: webhook endpoints, their deliveries and failures.
+//! - [`api_keys`]: the server API's keys (issue 17).
+//! - [`webhooks`]: webhook endpoints, their deliveries and failures (issue 17).
 
+pub mod api_keys;
 pub mod webhooks;

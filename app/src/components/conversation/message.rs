@@ -3,6 +3,10 @@
 //! line (joined, left, created, opened a private chat), or the time separator
 //! put before an event that follows a long pause.
 //!
+//! A system notice (the server API's send-to-all) is drawn centred without
+//! a bubble, like a time separator, with a 系统通知 / Notice tag; a bot's
+//! messages carry a 机器人 / bot tag by its name.
+//!
 //! A message's bubble is rendered by [`bubble`], one arm per kind (the
 //! media kinds' bubbles are in [`media`](super::media)); replies join there
 //! as a new arm, and new kinds of event as new arms of [`MessageRow`].
@@ -44,10 +48,11 @@ impl Row {
             Row::Event(e) => {
                 let recalled = matches!(e.body, EventBody::Recalled { .. });
                 format!(
-                    "e{}@{}@{}{}",
+                    "e{}@{}@{}{}{}",
                     e.seq,
                     e.actor.nickname,
                     e.actor.avatar.as_ref().map_or("", |a| a.0.as_str()),
+                    e.actor.avatar_url.as_deref().unwrap_or(""),
                     if recalled { "~" } else { "" }
                 )
             }
@@ -87,6 +92,8 @@ fn bubble(content: MessageContent, mine: bool) -> impl IntoView {
         MessageContent::Video(media) => {
             EitherOf4::D(view! { <div class="bubble bubble-video">{video_bubble(media)}</div> })
         }
+        // Drawn by `MessageRow` as a notice line, never as a bubble.
+        MessageContent::Notice(text) => EitherOf4::A(view! { <div class="bubble">{text}</div> }),
     }
 }
 
@@ -114,6 +121,17 @@ pub fn MessageRow(row: Row, me: UserId, owner: Memo<Option<UserId>>) -> impl Int
         }
     });
     let system = match ev.body {
+        EventBody::Message(message) if matches!(message.content, MessageContent::Notice(_)) => {
+            let text = message.content.text().to_owned();
+            return view! {
+                {divider}
+                <div class="notice-line" role="note" data-seq=ev.seq.to_string() data-msgtype="notice">
+                    <span class="notice-tag">{tr(T::NoticeTag)}</span>
+                    <span class="notice-text">{text}</span>
+                </div>
+            }
+            .into_any();
+        }
         EventBody::Message(message) => {
             let mine = ev.actor.id == me;
             let i_own_room = owner.get_untracked() == Some(me);
@@ -134,7 +152,8 @@ pub fn MessageRow(row: Row, me: UserId, owner: Memo<Option<UserId>>) -> impl Int
             let actor = ev.actor.id;
             let msgtype = message.content.msgtype().as_str();
             let is_owner = move || owner.get() == Some(actor);
-            let avatar = view! { <Avatar of=ev.actor.id name=ev.actor.nickname.clone() image=ev.actor.avatar.clone()/> };
+            let avatar = view! { <Avatar of=ev.actor.id name=ev.actor.nickname.clone() image=ev.actor.avatar.clone() url=ev.actor.avatar_url.clone()/> };
+            let bot = ev.actor.bot;
             // Someone else's avatar opens your private chat with them.
             let avatar = if mine {
                 Either::Left(avatar)
@@ -161,6 +180,7 @@ pub fn MessageRow(row: Row, me: UserId, owner: Memo<Option<UserId>>) -> impl Int
                             <Show when=is_owner>
                                 <span class="owner-mark">{tr(T::Owner)}</span>
                             </Show>
+                            {bot.then(|| view! { <span class="bot-mark" data-testid="bot-mark">{tr(T::BotTag)}</span> })}
                         </div>
                         {quote}
                         {bubble(message.content, mine)}
@@ -204,6 +224,8 @@ mod tests {
                 username: "u".into(),
                 nickname: "U".into(),
                 avatar: None,
+                avatar_url: None,
+                bot: false,
             },
             body: EventBody::MemberJoined,
         }

@@ -132,6 +132,7 @@ pub fn AdminPage() -> impl IntoView {
                 })}
             </section>
             <crate::components::admin::webhooks::WebhooksSection/>
+            <crate::components::admin::api_keys::ApiKeysSection/>
         </main>
     }
 }

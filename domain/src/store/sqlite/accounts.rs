@@ -10,15 +10,17 @@ use crate::store::Account;
 use crate::{now_ms, DomainError, Result};
 
 /// The columns [`brief`] reads.
-const BRIEF: &str = "id, username, nickname, avatar";
+pub(crate) const BRIEF: &str = "id, username, nickname, avatar, avatar_url, bot";
 
 /// The public face of a `users` row selected with [`BRIEF`].
-fn brief(row: &SqliteRow) -> sqlx::Result<UserBrief> {
+pub(crate) fn brief(row: &SqliteRow) -> sqlx::Result<UserBrief> {
     Ok(UserBrief {
         id: row.try_get("id")?,
         username: row.try_get("username")?,
         nickname: row.try_get("nickname")?,
         avatar: row.try_get::<Option<String>, _>("avatar")?.map(MediaId),
+        avatar_url: row.try_get("avatar_url")?,
+        bot: row.try_get("bot")?,
     })
 }
 

@@ -22,11 +22,11 @@ pub(crate) const SUMMARY_SELECT: &str =
         r.member_count,
         EXISTS(SELECT 1 FROM members m WHERE m.room_id = r.id AND m.user_id = ?) AS joined,
         p.id AS peer_id, p.username AS peer_username, p.nickname AS peer_nickname,
-        p.avatar AS peer_avatar,
+        p.avatar AS peer_avatar, p.avatar_url AS peer_avatar_url, p.bot AS peer_bot,
         e.room_id AS room_id, e.seq AS seq, e.at_ms, e.kind, e.msgtype, e.body, e.client_id,
         e.reply_to, e.mentions,
         u.id AS actor_id, u.username AS actor_username, u.nickname AS actor_nickname,
-        u.avatar AS actor_avatar,
+        u.avatar AS actor_avatar, u.avatar_url AS actor_avatar_url, u.bot AS actor_bot,
         q.seq AS q_seq, q.kind AS q_kind, q.msgtype AS q_msgtype, q.body AS q_body,
         qu.id AS q_actor_id, qu.username AS q_actor_username, qu.nickname AS q_actor_nickname
      FROM rooms r
@@ -54,6 +54,8 @@ pub(crate) fn summary_from_row(row: &SqliteRow) -> Result<ConversationSummary> {
             avatar: row
                 .try_get::<Option<String>, _>("peer_avatar")?
                 .map(MediaId),
+            avatar_url: row.try_get("peer_avatar_url")?,
+            bot: row.try_get("peer_bot")?,
         }),
         None => None,
     };
@@ -162,7 +164,7 @@ pub async fn create(
     Ok((summary, event))
 }
 
-async fn insert_room(
+pub(crate) async fn insert_room(
     conn: &mut SqliteConnection,
     owner_id: UserId,
     name: &str,
@@ -357,7 +359,7 @@ fn role_from(stored: &str) -> Result<MemberRole> {
 /// A conversation's members with their roles, in the order they joined.
 pub async fn members(db: &Db, room_id: ConversationId) -> Result<Vec<Member>> {
     let rows = sqlx::query(
-        "SELECT u.id, u.username, u.nickname, u.avatar, m.role FROM members m JOIN users u ON u.id = m.user_id
+        "SELECT u.id, u.username, u.nickname, u.avatar, u.avatar_url, u.bot, m.role FROM members m JOIN users u ON u.id = m.user_id
          WHERE m.room_id = ? ORDER BY m.joined_ms, u.id",
     )
     .bind(room_id)
@@ -371,6 +373,8 @@ pub async fn members(db: &Db, room_id: ConversationId) -> Result<Vec<Member>> {
                 nickname: r.try_get("nickname")?,
                 role: role_from(&r.try_get::<String, _>("role")?)?,
                 avatar: r.try_get::<Option<String>, _>("avatar")?.map(MediaId),
+                avatar_url: r.try_get("avatar_url")?,
+                bot: r.try_get("bot")?,
             })
         })
         .collect()

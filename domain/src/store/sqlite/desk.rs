@@ -38,7 +38,7 @@ const VIEW_SELECT: &str = "SELECT s.room_id AS sid, s.status, r.last_seq,
         e.room_id AS room_id, e.seq AS seq, e.at_ms, e.kind, e.msgtype, e.body, e.client_id,
         e.reply_to, e.mentions,
         u.id AS actor_id, u.username AS actor_username, u.nickname AS actor_nickname,
-        u.avatar AS actor_avatar,
+        u.avatar AS actor_avatar, u.avatar_url AS actor_avatar_url, u.bot AS actor_bot,
         q.seq AS q_seq, q.kind AS q_kind, q.msgtype AS q_msgtype, q.body AS q_body,
         qu.id AS q_actor_id, qu.username AS q_actor_username, qu.nickname AS q_actor_nickname
      FROM support s
@@ -77,6 +77,8 @@ fn guest_from_row(row: &SqliteRow) -> Result<GuestInfo> {
             username: row.try_get("g_username")?,
             nickname: row.try_get("g_nickname")?,
             avatar: row.try_get::<Option<String>, _>("g_avatar")?.map(MediaId),
+            avatar_url: None,
+            bot: false,
         },
         name: row.try_get("g_name")?,
         contact: row.try_get("g_contact")?,
@@ -93,6 +95,8 @@ fn view_from_row(row: &SqliteRow) -> Result<SupportView> {
             username: row.try_get("a_username")?,
             nickname: row.try_get("a_nickname")?,
             avatar: row.try_get::<Option<String>, _>("a_avatar")?.map(MediaId),
+            avatar_url: None,
+            bot: false,
         }),
         None => None,
     };
@@ -233,6 +237,8 @@ impl DeskStore for SqliteStore {
             nickname: guest.nickname.into(),
             // A new account has no avatar yet.
             avatar: None,
+            avatar_url: None,
+            bot: false,
         };
         let event = log::append(&mut tx, room, &user, EventBody::SupportOpened).await?;
         tx.commit().await?;

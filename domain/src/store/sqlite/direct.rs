@@ -123,7 +123,7 @@ pub async fn open(
 /// case; empty: everyone), by nickname, at most `limit`.
 pub async fn contacts(db: &Db, me: UserId, query: &str, limit: u32) -> Result<Vec<UserBrief>> {
     let rows = sqlx::query(
-        "SELECT u.id, u.username, u.nickname, u.avatar FROM users u
+        "SELECT u.id, u.username, u.nickname, u.avatar, u.avatar_url, u.bot FROM users u
          WHERE u.id IN (SELECT y.user_id FROM members x JOIN members y ON y.room_id = x.room_id
                         WHERE x.user_id = ?)
            AND u.id <> ? AND u.password_hash <> '!'
@@ -147,6 +147,8 @@ pub async fn contacts(db: &Db, me: UserId, query: &str, limit: u32) -> Result<Ve
                 username: r.try_get("username")?,
                 nickname: r.try_get("nickname")?,
                 avatar: r.try_get::<Option<String>, _>("avatar")?.map(MediaId),
+                avatar_url: r.try_get("avatar_url")?,
+                bot: r.try_get("bot")?,
             })
         })
         .collect()

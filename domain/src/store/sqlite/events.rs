@@ -27,7 +27,7 @@ pub(crate) const EVENT_COLUMNS: &str =
     "e.room_id, e.seq, e.at_ms, e.kind, e.msgtype, e.body, e.client_id, \
      e.reply_to, e.mentions, \
      u.id AS actor_id, u.username AS actor_username, u.nickname AS actor_nickname, \
-     u.avatar AS actor_avatar, \
+     u.avatar AS actor_avatar, u.avatar_url AS actor_avatar_url, u.bot AS actor_bot, \
      q.seq AS q_seq, q.kind AS q_kind, q.msgtype AS q_msgtype, q.body AS q_body, \
      qu.id AS q_actor_id, qu.username AS q_actor_username, qu.nickname AS q_actor_nickname";
 
@@ -105,7 +105,9 @@ pub(crate) fn body_columns(body: &EventBody) -> Result<BodyColumns<'_>> {
             kind: "message",
             msgtype: Some(content.msgtype().as_str()),
             body: Some(match content {
-                MessageContent::Text(text) => Cow::Borrowed(text.as_str()),
+                MessageContent::Text(text) | MessageContent::Notice(text) => {
+                    Cow::Borrowed(text.as_str())
+                }
                 MessageContent::Image(m) | MessageContent::Voice(m) | MessageContent::Video(m) => {
                     Cow::Owned(serde_json::to_string(m).map_err(|e| {
                         DomainError::Internal(format!("encoding a media reference: {e}"))
@@ -219,6 +221,8 @@ impl StoredQuote {
                     nickname: row.get(6)?,
                     // A quote shows the name, not the picture.
                     avatar: None,
+                    avatar_url: None,
+                    bot: false,
                 },
             })
         })
@@ -279,6 +283,8 @@ impl StoredEvent {
                         nickname: row.try_get("q_actor_nickname")?,
                         // A quote shows the name, not the picture.
                         avatar: None,
+                        avatar_url: None,
+                        bot: false,
                     },
                 }),
                 None => None,
@@ -290,6 +296,8 @@ impl StoredEvent {
                 avatar: row
                     .try_get::<Option<String>, _>("actor_avatar")?
                     .map(MediaId),
+                avatar_url: row.try_get("actor_avatar_url")?,
+                bot: row.try_get("actor_bot")?,
             },
         })
     }
@@ -318,6 +326,8 @@ impl StoredEvent {
                         nickname: row.get("q_actor_nickname")?,
                         // A quote shows the name, not the picture.
                         avatar: None,
+                        avatar_url: None,
+                        bot: false,
                     },
                 }),
                 None => None,
@@ -327,6 +337,8 @@ impl StoredEvent {
                 username: row.get("actor_username")?,
                 nickname: row.get("actor_nickname")?,
                 avatar: row.get::<_, Option<String>>("actor_avatar")?.map(MediaId),
+                avatar_url: row.get("actor_avatar_url")?,
+                bot: row.get("actor_bot")?,
             },
         })
     }
@@ -379,6 +391,8 @@ impl StoredEvent {
                 let body = self.body.clone().unwrap_or_default();
                 let content = if msgtype == MsgType::Text {
                     MessageContent::Text(body)
+                } else if msgtype == MsgType::Notice {
+                    MessageContent::Notice(body)
                 } else {
                     let media: MediaRef = serde_json::from_str(&body)
                         .map_err(|_| unknown("media reference", &body))?;
@@ -579,6 +593,8 @@ mod tests {
                 username: "u".into(),
                 nickname: "n".into(),
                 avatar: None,
+                avatar_url: None,
+                bot: false,
             },
         }
     }
@@ -593,6 +609,7 @@ mod tests {
             EventBody::MessageRecalled { seq: 12 },
             EventBody::Recalled { by: UserId(3) },
             EventBody::Message(Message::text("t", "c")),
+            EventBody::Message(Message::of(MessageContent::Notice("n".into()), "c")),
             EventBody::Message(Message {
                 mentions: vec![UserId(5), UserId(6)],
                 ..Message::text("@x @y", "c")

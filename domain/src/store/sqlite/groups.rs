@@ -52,16 +52,20 @@ async fn group_row(conn: &mut SqliteConnection, room: ConversationId) -> Result<
 
 /// The public face of account `id`: `not_found`.
 async fn brief(conn: &mut SqliteConnection, id: UserId) -> Result<UserBrief> {
-    let row = sqlx::query("SELECT id, username, nickname, avatar FROM users WHERE id = ?")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| DomainError::code(ErrorCode::NotFound))?;
+    let row = sqlx::query(
+        "SELECT id, username, nickname, avatar, avatar_url, bot FROM users WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| DomainError::code(ErrorCode::NotFound))?;
     Ok(UserBrief {
         id: row.try_get("id")?,
         username: row.try_get("username")?,
         nickname: row.try_get("nickname")?,
         avatar: row.try_get::<Option<String>, _>("avatar")?.map(MediaId),
+        avatar_url: row.try_get("avatar_url")?,
+        bot: row.try_get("bot")?,
     })
 }
 
@@ -341,7 +345,7 @@ impl GroupStore for SqliteStore {
                 .fetch_one(&mut *conn)
                 .await?;
         let muted = sqlx::query(
-            "SELECT u.id, u.username, u.nickname, u.avatar, m.muted_until_ms FROM members m
+            "SELECT u.id, u.username, u.nickname, u.avatar, u.avatar_url, u.bot, m.muted_until_ms FROM members m
              JOIN users u ON u.id = m.user_id
              WHERE m.room_id = ? AND m.muted_until_ms > ? ORDER BY u.nickname, u.id",
         )
@@ -357,13 +361,15 @@ impl GroupStore for SqliteStore {
                     username: r.try_get("username")?,
                     nickname: r.try_get("nickname")?,
                     avatar: r.try_get::<Option<String>, _>("avatar")?.map(MediaId),
+                avatar_url: r.try_get("avatar_url")?,
+                bot: r.try_get("bot")?,
                 },
                 until_ms: r.try_get("muted_until_ms")?,
             })
         })
         .collect::<Result<Vec<_>>>()?;
         let banned = sqlx::query(
-            "SELECT u.id, u.username, u.nickname, u.avatar FROM group_bans b
+            "SELECT u.id, u.username, u.nickname, u.avatar, u.avatar_url, u.bot FROM group_bans b
              JOIN users u ON u.id = b.user_id
              WHERE b.room_id = ? ORDER BY u.nickname, u.id",
         )
@@ -377,6 +383,8 @@ impl GroupStore for SqliteStore {
                 username: r.try_get("username")?,
                 nickname: r.try_get("nickname")?,
                 avatar: r.try_get::<Option<String>, _>("avatar")?.map(MediaId),
+                avatar_url: r.try_get("avatar_url")?,
+                bot: r.try_get("bot")?,
             })
         })
         .collect::<Result<Vec<_>>>()?;

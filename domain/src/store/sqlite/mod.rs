@@ -17,10 +17,14 @@
 //! - [`recall`]: recalling a message.
 //! - [`search`]: the FTS5 trigram index and the short-query scan.
 //! - `webhooks`: webhook endpoints, cursors and delivery attempts (issue 17).
+//! - `integration`: the server API's keys, host users (`external_id`) and
+//!   hand-off tokens (issue 17).
+//! - `compat`: the seed protocol's group ids and their rooms (issue 17).
 
 mod access_events;
 pub mod accounts;
 mod batch;
+mod compat;
 pub mod conversations;
 pub mod db;
 mod desk;
@@ -28,6 +32,7 @@ pub mod direct;
 pub mod directory;
 pub mod events;
 mod groups;
+mod integration;
 pub mod media;
 pub mod reads;
 pub mod recall;

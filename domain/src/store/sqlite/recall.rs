@@ -65,7 +65,7 @@ pub async fn recall(
     let msgtype: Option<String> = row.try_get("msgtype")?;
     let body: Option<String> = row.try_get("body")?;
     let media = match msgtype.as_deref().and_then(MsgType::parse) {
-        Some(MsgType::Text) | None => None,
+        Some(MsgType::Text) | Some(MsgType::Notice) | None => None,
         Some(_) => {
             let raw = body.unwrap_or_default();
             let media: MediaRef =

@@ -23,6 +23,8 @@ fn with_role(row: &sqlx::sqlite::SqliteRow) -> Result<UserWithRole> {
             username: row.try_get("username")?,
             nickname: row.try_get("nickname")?,
             avatar: row.try_get::<Option<String>, _>("avatar")?.map(MediaId),
+            avatar_url: row.try_get("avatar_url")?,
+            bot: row.try_get("bot")?,
         },
         role: role_from(&row.try_get::<String, _>("role")?)?,
     })
@@ -42,7 +44,7 @@ impl RoleStore for SqliteStore {
         let mut writer = self.db.writer().await?;
         let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
         let row = sqlx::query(
-            "SELECT id, username, nickname, avatar, role FROM users
+            "SELECT id, username, nickname, avatar, avatar_url, bot, role FROM users
              WHERE id = ? AND password_hash <> '!'",
         )
         .bind(user)
@@ -69,7 +71,7 @@ impl RoleStore for SqliteStore {
 
     async fn user_named(&self, username: &str) -> Result<Option<UserBrief>> {
         let row = sqlx::query(
-            "SELECT id, username, nickname, avatar FROM users
+            "SELECT id, username, nickname, avatar, avatar_url, bot FROM users
              WHERE username = ? AND password_hash <> '!'",
         )
         .bind(username)
@@ -81,6 +83,8 @@ impl RoleStore for SqliteStore {
                 username: r.try_get("username")?,
                 nickname: r.try_get("nickname")?,
                 avatar: r.try_get::<Option<String>, _>("avatar")?.map(MediaId),
+                avatar_url: r.try_get("avatar_url")?,
+                bot: r.try_get("bot")?,
             })
         })
         .transpose()
@@ -88,7 +92,7 @@ impl RoleStore for SqliteStore {
 
     async fn accounts_with_roles(&self, query: &str, limit: u32) -> Result<Vec<UserWithRole>> {
         let rows = sqlx::query(
-            "SELECT id, username, nickname, avatar, role FROM users
+            "SELECT id, username, nickname, avatar, avatar_url, bot, role FROM users
              WHERE password_hash <> '!' AND role <> 'guest'
                AND (? = '' OR instr(lower(username), lower(?)) > 0
                            OR instr(lower(nickname), lower(?)) > 0)
@@ -105,7 +109,7 @@ impl RoleStore for SqliteStore {
 
     async fn staff(&self) -> Result<Vec<UserWithRole>> {
         let rows = sqlx::query(
-            "SELECT id, username, nickname, avatar, role FROM users WHERE role IN ('agent', 'admin')
+            "SELECT id, username, nickname, avatar, avatar_url, bot, role FROM users WHERE role IN ('agent', 'admin')
              ORDER BY nickname, id",
         )
         .fetch_all(self.db.reader())
