@@ -9,8 +9,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 pub mod access;
-pub mod hooks;
 pub mod api;
+pub mod hooks;
 
 use futures::{SinkExt, StreamExt};
 use leptos::prelude::LeptosOptions;
