@@ -3,7 +3,7 @@
 //! once and never again), revoke.
 
 use leptos::prelude::*;
-use teahouse_protocol::{ApiKeyInfo, ConversationId, CreatedApiKey};
+use teahouse_protocol::{ApiKeyInfo, CreatedApiKey};
 
 use crate::error::AppError;
 
@@ -35,7 +35,11 @@ pub async fn admin_create_api_key(
         None | Some("") => None,
         Some(list) => Some(
             list.split(',')
-                .map(|id| id.trim().parse::<i64>().map(ConversationId))
+                .map(|id| {
+                    id.trim()
+                        .parse::<i64>()
+                        .map(teahouse_protocol::ConversationId)
+                })
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|_| {
                     reject(AppError {
