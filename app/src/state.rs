@@ -836,6 +836,8 @@ mod tests {
         let new = UserBrief {
             nickname: "Bee".into(),
             avatar: Some(avatar.clone()),
+            avatar_url: None,
+            bot: false,
             ..user(2)
         };
         s.apply_profile(new.clone());
@@ -856,6 +858,8 @@ mod tests {
         // My own change: the header and the Me card follow it.
         s.apply_profile(UserBrief {
             avatar: Some(avatar.clone()),
+            avatar_url: None,
+            bot: false,
             ..user(1)
         });
         assert_eq!(s.me_avatar.get_untracked(), Some(avatar));

@@ -112,6 +112,9 @@ enum Command {
     Rooms(scenario::RoomsArgs),
     /// Teahouse only: messages/s through send_message into SQLite; history latency.
     Persist(scenario::PersistArgs),
+    /// Teahouse only: send-to-room requests/s and latency through the
+    /// server API (bearer key) against the browser's send path, same run.
+    ApiSend(scenario::api_send::ApiSendArgs),
     /// Seconds-long correctness check for CI: exactly-once delivery to every member.
     Smoke(scenario::SmokeArgs),
     /// Teahouse only: sockets churning for minutes under steady sends; slopes
@@ -209,6 +212,7 @@ fn run(cli: Cli) -> Result<()> {
             Command::Fanout(a) => scenario::fanout(&env, a).await?,
             Command::Rooms(a) => scenario::rooms(&env, a).await?,
             Command::Persist(a) => scenario::persist(&env, a).await?,
+            Command::ApiSend(a) => scenario::api_send::api_send(&env, a).await?,
             Command::Soak(a) => {
                 let (result, found) = scenario::soak::soak(&env, a).await?;
                 problems = found;

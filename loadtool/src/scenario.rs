@@ -23,6 +23,7 @@ use crate::server::{Server, SpawnOpts};
 use crate::stats::{bump, new_histogram, now_ns, ErrorSnapshot, LatencySummary, Marker, Recorder};
 use crate::target::{send_frame, Api, Session, Target};
 
+pub mod api_send;
 pub mod soak;
 
 /// Options every scenario shares (resolved from the command line).

@@ -56,6 +56,11 @@ impl Server {
         }
     }
 
+    /// The spawned server's data directory (None for an external server).
+    pub fn data_dir(&self) -> Option<&Path> {
+        self.workdir.as_ref().map(|w| w.path())
+    }
+
     /// Starts a server and waits (at most 60 s) until `GET /healthz` answers 200.
     pub async fn spawn(opts: &SpawnOpts) -> Result<Self> {
         let port = free_port()?;

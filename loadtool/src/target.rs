@@ -199,6 +199,56 @@ impl Api {
         Ok(())
     }
 
+    /// Makes a full API key for the server API (`s` must be an admin);
+    /// returns its secret.
+    pub async fn create_api_key(&self, s: &Session, name: &str) -> Result<String> {
+        let (body, _) = self
+            .call(
+                "admin_create_api_key",
+                s.cookie.as_deref(),
+                &[("name", name), ("scope", "full")],
+            )
+            .await?;
+        let made: serde_json::Value =
+            serde_json::from_slice(&body).context("admin_create_api_key answer is not JSON")?;
+        made["secret"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| anyhow!("admin_create_api_key answered without a secret"))
+    }
+
+    /// Sends a text to `room` through the server API
+    /// (`POST /api/v1/rooms/{room}/messages` with a bearer key); returns
+    /// once the server has stored it.
+    pub async fn api_send_to_room(
+        &self,
+        secret: &str,
+        room: RoomId,
+        client_id: &str,
+        text: &str,
+    ) -> Result<()> {
+        let resp = self
+            .http
+            .post(format!("{}/api/v1/rooms/{room}/messages", self.base))
+            .bearer_auth(secret)
+            .json(&serde_json::json!({ "client_id": client_id, "text": text }))
+            .send()
+            .await
+            .with_context(|| format!("POST /api/v1/rooms/{room}/messages"))?;
+        let status = resp.status();
+        let body = resp.bytes().await.context("reading the API's answer")?;
+        if !status.is_success() {
+            bail!(
+                "/api/v1/rooms/{room}/messages: HTTP {status}: {}",
+                String::from_utf8_lossy(&body)
+                    .chars()
+                    .take(300)
+                    .collect::<String>()
+            );
+        }
+        Ok(())
+    }
+
     /// Fetches `limit` events of `room` before seq `before` (the newest when
     /// None); returns the seqs that came back, ascending.
     pub async fn history(

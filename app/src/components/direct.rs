@@ -90,7 +90,7 @@ pub fn Contacts() -> impl IntoView {
                             let label = format!("{} {}", T::SendMessage.in_lang(i18n.lang()), p.nickname);
                             view! {
                                 <li class="directory-row" data-user-id=id.to_string()>
-                                    <Avatar of=id name=p.nickname.clone() large=true image=p.avatar.clone()/>
+                                    <Avatar of=id name=p.nickname.clone() large=true image=p.avatar.clone() url=p.avatar_url.clone()/>
                                     <span class="conv-main">
                                         <span class="conv-name">{p.nickname.clone()}</span>
                                         <span class="conv-preview">"@" {p.username.clone()}</span>

@@ -59,7 +59,7 @@ fn ConversationRow(
             >
                 {match room.peer.clone() {
                     // A private chat shows the other person.
-                    Some(peer) => view! { <Avatar of=peer.id name=peer.nickname large=true image=peer.avatar/> },
+                    Some(peer) => view! { <Avatar of=peer.id name=peer.nickname large=true image=peer.avatar url=peer.avatar_url/> },
                     None => view! { <Avatar of=id name=room.name.clone() large=true/> },
                 }}
                 <span class="conv-main">

@@ -51,10 +51,11 @@ pub fn MemberPanel(room_id: ConversationId) -> impl IntoView {
                                             <li class="member">
                                                 {move || {
                                                     let u = shown.get();
-                                                    view! { <Avatar of=u.id name=u.nickname image=u.avatar.clone()/> }
+                                                    view! { <Avatar of=u.id name=u.nickname image=u.avatar.clone() url=u.avatar_url.clone()/> }
                                                 }}
                                                 <span>{move || shown.get().nickname}</span>
                                                 {is_owner.then(|| view! { <span class="owner-mark">{tr(T::Owner)}</span> })}
+                                                {m.bot.then(|| view! { <span class="bot-mark">{tr(T::BotTag)}</span> })}
                                                 <span class="presence" class:online=move || state.online.with(|o| o.contains(&id)) || id == state.me_id()></span>
                                                 {(id != state.me_id() && !m.is_system()).then(|| {
                                                     let label = format!("{} {}", T::SendMessage.in_lang(i18n.lang()), m.nickname);
