@@ -26,9 +26,14 @@ pub struct ConversationEvent {
     pub body: EventBody,
 }
 
-/// What a log entry records.
+/// What a log entry records. (Decoded by [`crate::event_decode`], which
+/// must list every variant.)
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(
+    tag = "kind",
+    rename_all = "snake_case",
+    try_from = "crate::event_decode::EventBodyWire"
+)]
 pub enum EventBody {
     /// The room was created (always seq 1).
     RoomCreated { name: String },
@@ -87,9 +92,14 @@ pub enum EventBody {
     SupportReopened,
 }
 
-/// Frames the server pushes over `/ws`.
+/// Frames the server pushes over `/ws`. (Decoded by
+/// [`crate::event_decode`], which must list every variant.)
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(
+    tag = "type",
+    rename_all = "snake_case",
+    try_from = "crate::event_decode::ServerFrameWire"
+)]
 pub enum ServerFrame {
     /// First frame on every connection.
     Hello {

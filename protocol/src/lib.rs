@@ -9,6 +9,8 @@
 //!   [`MediaRef`] to an image, voice clip or video), flat on the wire.
 //! - [`event`]: the ordered per-conversation log ([`ConversationEvent`]) and
 //!   the WebSocket frames built on it ([`ServerFrame`], [`ClientFrame`]).
+//!   `event_decode` decodes [`EventBody`] and [`ServerFrame`] without
+//!   serde's buffering of tagged enums (a smaller wasm; same JSON).
 //! - [`view`]: read models returned by server functions (users,
 //!   conversations, the room directory).
 //! - [`access`]: roles (user, agent, admin; guests of the support desk) and
@@ -48,6 +50,7 @@ pub mod access;
 pub mod content;
 pub mod error;
 pub mod event;
+mod event_decode;
 pub mod ids;
 pub mod integration;
 pub mod limits;

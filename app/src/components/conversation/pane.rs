@@ -120,7 +120,7 @@ pub fn ChatPane(room_id: ConversationId) -> impl IntoView {
                 {crate::components::widgets::lazy_panel(async move { member_panel(room_id).await })}
             </Show>
             <Show when=move || show_search.get()>
-                <super::search::SearchPanel room_id/>
+                {crate::components::widgets::lazy_panel(async move { search_panel(room_id).await })}
             </Show>
             <Suspense fallback=move || view! { <div class="messages"><p class="loading">{tr(T::Loading)}</p></div> }>
                 {move || Suspend::new(async move {
@@ -178,6 +178,12 @@ fn Conversation(room_id: ConversationId, first: Vec<ConversationEvent>) -> impl 
 #[lazy]
 fn member_panel(room_id: ConversationId) -> AnyView {
     view! { <MemberPanel room_id/> }.into_any()
+}
+
+/// The search panel, loaded the first time it is opened.
+#[lazy]
+fn search_panel(room_id: ConversationId) -> AnyView {
+    view! { <super::search::SearchPanel room_id/> }.into_any()
 }
 
 /// A group's announcement banner and settings, loaded for the first group
