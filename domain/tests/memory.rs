@@ -176,3 +176,94 @@ async fn references_are_checked_in_the_sending_transaction() {
         .unwrap_err();
     assert_eq!(code(refused), ErrorCode::NotMember);
 }
+
+#[tokio::test]
+async fn search_order_and_authorization_hold_for_few_and_for_many_conversations() {
+    let f = fixture().await;
+    let (alice, bob, eve) = (
+        user(&f.chat, "alice").await,
+        user(&f.chat, "bob").await,
+        user(&f.chat, "eve").await,
+    );
+    // Eve's own room holds the word too: never found by the others.
+    let hers = f.chat.create_room(&eve, "eve", "").await.unwrap().id;
+    f.chat
+        .send_text(&eve, hers, "e", "eve's oolong")
+        .await
+        .unwrap();
+    // Alice is in 40 rooms (searched through the whole index at once),
+    // Bob in three of them (searched one conversation at a time).
+    let mut rooms = Vec::new();
+    for i in 0..40 {
+        let room = f
+            .chat
+            .create_room(&alice, &format!("room {i}"), "")
+            .await
+            .unwrap()
+            .id;
+        rooms.push(room);
+    }
+    for &room in &rooms[..3] {
+        f.chat.join_room(&bob, room).await.unwrap();
+    }
+    for (i, &room) in rooms.iter().enumerate() {
+        for j in 0..2 {
+            let text = format!("oolong {i}-{j}");
+            f.chat
+                .send_text(&alice, room, &format!("m{i}-{j}"), &text)
+                .await
+                .unwrap();
+        }
+    }
+    let texts = |page: teahouse_protocol::SearchPage| -> Vec<String> {
+        page.hits
+            .iter()
+            .map(|e| match &e.body {
+                EventBody::Message(m) => m.content.text().to_owned(),
+                other => panic!("not a message: {other:?}"),
+            })
+            .collect()
+    };
+    // Newest conversation first, newest message first within one.
+    let newest_first = |rooms: std::ops::Range<usize>| -> Vec<String> {
+        rooms
+            .rev()
+            .flat_map(|i| [format!("oolong {i}-1"), format!("oolong {i}-0")])
+            .collect()
+    };
+    let mine = texts(
+        f.chat
+            .search_messages(alice.id, "OOLONG", None)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(mine.len(), 50, "a page is 50 hits: {mine:?}");
+    assert_eq!(mine, newest_first(15..40)[..50].to_vec());
+    assert_eq!(
+        texts(
+            f.chat
+                .search_messages(bob.id, "oolong", None)
+                .await
+                .unwrap()
+        ),
+        newest_first(0..3)
+    );
+    assert_eq!(
+        texts(
+            f.chat
+                .search_messages(bob.id, "oolong 1-1", Some(rooms[1]))
+                .await
+                .unwrap()
+        ),
+        vec!["oolong 1-1"]
+    );
+    assert_eq!(
+        texts(
+            f.chat
+                .search_messages(eve.id, "oolong", None)
+                .await
+                .unwrap()
+        ),
+        vec!["eve's oolong"]
+    );
+}

@@ -1,13 +1,11 @@
 // Screenshots of a conversation with photo, voice and video messages, at
-// 1280×800 and 390×844 (scripts/media-screens.sh runs this in two steps
-// around seeding the messages into the database).
+// 1280×800 and 390×844 (scripts/media-screens.sh runs the two steps).
 //
-//   node media-screens.mjs setup URL STATE.json   signs up two people, makes a room
+//   node media-screens.mjs setup URL STATE.json   two people, a room, and
+//       real media sent through the UI: a photo picked in the file input,
+//       voice clips recorded from Chromium's fake microphone, a video the
+//       browser records from a canvas, all uploaded and stored by the server
 //   node media-screens.mjs shoot URL STATE.json OUT_DIR
-//
-// `shoot` serves /media/* from files made here when the server has no
-// media routes (a build of the UI half alone); with them it changes
-// nothing but the pictures' content.
 import { chromium } from "@playwright/test";
 import { deflateSync } from "zlib";
 import { readFileSync, writeFileSync, mkdirSync } from "fs";
@@ -57,6 +55,60 @@ if (step === "setup") {
   await input.fill("昨天山顶的照片，还有一段视频 🏔️");
   await input.press("Enter");
   await bob.locator(".msg:not(.mine)").first().waitFor();
+  // A photo (4:3), picked in the attach input as the file picker would.
+  await alice.getByTestId("attach-input").setInputFiles({ name: "hills.png", mimeType: "image/png", buffer: png(1280, 960) });
+  await bob.locator(".msg:not(.mine)[data-msgtype=image] img").waitFor();
+  // Two voice clips from Bob, of different lengths (click to start, click to send).
+  for (const secs of ["0:02", "0:05"]) {
+    await bob.getByRole("button", { name: "Voice input" }).click();
+    await bob.locator(".recording-strip", { hasText: secs }).waitFor();
+    await bob.getByRole("button", { name: /Stop and send/ }).click();
+    await bob.locator(".recording-strip").waitFor({ state: "detached" });
+  }
+  await alice.locator(".msg:not(.mine)[data-msgtype=voice]").nth(1).waitFor();
+  await bob.locator(".msg.mine").last().waitFor();
+  const bobInput = bob.getByRole("textbox", { name: /Type a message/ });
+  await bobInput.fill("Great view! Voice notes above 👆");
+  await bobInput.press("Enter");
+  // A video Alice's browser records from a canvas (a real WebM).
+  await alice.evaluate(async (ms) => {
+    const canvas = document.createElement("canvas");
+    canvas.width = 640;
+    canvas.height = 360;
+    const ctx = canvas.getContext("2d");
+    const rec = new MediaRecorder(canvas.captureStream(25), { mimeType: "video/webm" });
+    const chunks = [];
+    rec.ondataavailable = (e) => chunks.push(e.data);
+    const stopped = new Promise((r) => (rec.onstop = r));
+    rec.start(100);
+    const t0 = performance.now();
+    await new Promise((done) => {
+      const draw = () => {
+        const t = performance.now() - t0;
+        const sky = ctx.createLinearGradient(0, 0, 0, 360);
+        sky.addColorStop(0, `hsl(${200 + (t / 40) % 20} 70% 60%)`);
+        sky.addColorStop(1, "hsl(120 35% 40%)");
+        ctx.fillStyle = sky;
+        ctx.fillRect(0, 0, 640, 360);
+        ctx.fillStyle = "#ffeaa0";
+        ctx.beginPath();
+        ctx.arc(120 + t / 10, 90, 36, 0, 2 * Math.PI);
+        ctx.fill();
+        if (t < ms) setTimeout(draw, 40);
+        else done();
+      };
+      draw();
+    });
+    rec.stop();
+    await stopped;
+    const input = document.querySelector("[data-testid=attach-input]");
+    const dt = new DataTransfer();
+    dt.items.add(new File(chunks, "summit.webm", { type: "video/webm" }));
+    input.files = dt.files;
+    input.dispatchEvent(new Event("change", { bubbles: true }));
+  }, 3000);
+  await bob.locator(".msg:not(.mine)[data-msgtype=video]").waitFor();
+  await alice.locator(".msg.pending").waitFor({ state: "detached" });
   writeFileSync(
     statePath,
     JSON.stringify({
@@ -71,18 +123,6 @@ if (step === "setup") {
   const state = JSON.parse(readFileSync(statePath, "utf8"));
   mkdirSync(outDir, { recursive: true });
   const browser = await launch();
-  const photo = png(1280, 960);
-  const tone = wav(3);
-  const serveMedia = async (context) => {
-    await context.route("**/media/**", async (route) => {
-      const probe = await route.fetch().catch(() => null);
-      if (probe && probe.ok()) return route.fulfill({ response: probe });
-      const url = route.request().url();
-      if (url.endsWith("/thumb") || url.includes("/media/a")) return route.fulfill({ body: photo, contentType: "image/png" });
-      if (url.includes("/media/b")) return route.fulfill({ body: tone, contentType: "audio/wav" });
-      return route.fulfill({ status: 404, body: "" });
-    });
-  };
   const shots = [
     { who: "alice", locale: "zh-CN", name: "media-desktop-zh.png", options: { viewport: { width: 1280, height: 800 } } },
     { who: "bob", locale: "en-US", name: "media-desktop-en.png", options: { viewport: { width: 1280, height: 800 } } },
@@ -102,7 +142,6 @@ if (step === "setup") {
   for (const shot of shots) {
     const context = await browser.newContext({ locale: shot.locale, ...shot.options });
     await context.addCookies(state[shot.who].cookies);
-    await serveMedia(context);
     const page = await context.newPage();
     await page.goto(`${base}/${state.path}`);
     await page.locator("body[data-hydrated=true]").waitFor();
@@ -184,25 +223,4 @@ function pngChunk(type, data) {
   const crc = Buffer.alloc(4);
   crc.writeUInt32BE((c ^ 0xffffffff) >>> 0);
   return Buffer.concat([len, body, crc]);
-}
-
-/** `secs` of a 440 Hz tone as 8 kHz mono WAV. */
-function wav(secs) {
-  const rate = 8000;
-  const n = rate * secs;
-  const buf = Buffer.alloc(44 + n * 2);
-  buf.write("RIFF", 0);
-  buf.writeUInt32LE(36 + n * 2, 4);
-  buf.write("WAVEfmt ", 8);
-  buf.writeUInt32LE(16, 16);
-  buf.writeUInt16LE(1, 20);
-  buf.writeUInt16LE(1, 22);
-  buf.writeUInt32LE(rate, 24);
-  buf.writeUInt32LE(rate * 2, 28);
-  buf.writeUInt16LE(2, 32);
-  buf.writeUInt16LE(16, 34);
-  buf.write("data", 36);
-  buf.writeUInt32LE(n * 2, 40);
-  for (let i = 0; i < n; i++) buf.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / rate)), 44 + i * 2);
-  return buf;
 }

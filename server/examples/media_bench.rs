@@ -299,6 +299,14 @@ async fn main() {
     let quiet = text_latencies(&senders, room, 150, "quiet").await;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut load = Vec::new();
+    // MEDIA_BENCH_PIECE_PAUSE_MS: a pause after every 64 KB piece of the
+    // video uploads (0, the default: as fast as loopback takes them).
+    let piece_pause = Duration::from_millis(
+        std::env::var("MEDIA_BENCH_PIECE_PAUSE_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
+    );
     for uploader in &uploaders[..4] {
         let (stop, cookie, video) = (stop.clone(), uploader.cookie.clone(), video.clone());
         load.push(tokio::spawn(async move {
@@ -309,7 +317,7 @@ async fn main() {
                     &cookie,
                     "/api/upload/video?duration_ms=60000",
                     &video,
-                    Duration::ZERO,
+                    piece_pause,
                 )
                 .await;
                 n += 1;

@@ -651,6 +651,8 @@ async fn search_finds_chinese_and_english_only_in_my_conversations_and_never_rec
         (tea, &alice, "t1", "今天喝普洱茶吗？"),
         (tea, &bob, "t2", "Oolong TEA is better"),
         (tea, &bob, "t3", "普洱茶和乌龙茶都好"),
+        // Every trigram of "oolong" (ool, olo, lon, ong), but not the word.
+        (tea, &alice, "t4", "oolo long brew"),
         (secret, &eve, "s1", "我的普洱茶秘密"),
         (secret, &eve, "s2", "secret oolong stash"),
     ] {
@@ -667,6 +669,9 @@ async fn search_finds_chinese_and_english_only_in_my_conversations_and_never_rec
     assert!(page.hits.iter().all(|e| e.conversation_id.0 == tea));
     // English, any case, several words all required.
     let page = alice.search("oolong tea", None).await.unwrap();
+    assert_eq!(hit_texts(&page), vec!["Oolong TEA is better"]);
+    // A term is matched as written, not as a bag of its trigrams.
+    let page = alice.search("oolong", None).await.unwrap();
     assert_eq!(hit_texts(&page), vec!["Oolong TEA is better"]);
     // Eve finds her own, not theirs; she may not search their room.
     assert_eq!(

@@ -46,10 +46,12 @@ pub(crate) const INSERT_EVENT_SQL: &str =
                          reply_to, mentions)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 
-/// The rowid of a text message in `message_search` (migration 0010): its
-/// conversation in the high 32 bits, its seq in the low ones.
+/// The rowid of a text message in `message_search` (migration 0060): its
+/// conversation in the high 32 bits and its seq in the low ones, both
+/// counted down, so that ascending rowid order is the order results are
+/// shown in (newest conversation first, then newest message first).
 pub(crate) fn search_rowid(room: ConversationId, seq: Seq) -> i64 {
-    (room.0 << 32) | (seq & 0xFFFF_FFFF)
+    ((0x7FFF_FFFF - (room.0 & 0x7FFF_FFFF)) << 32) | (0xFFFF_FFFF - (seq & 0xFFFF_FFFF))
 }
 
 /// Indexes a text message for search (in the transaction that stores it).
