@@ -225,7 +225,12 @@ impl Subscription {
 impl Drop for Subscription {
     fn drop(&mut self) {
         let high_water = {
-            let queue = self.rx.shared.queue.lock().unwrap_or_else(|p| p.into_inner());
+            let queue = self
+                .rx
+                .shared
+                .queue
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
             queue.high_water
         };
         self.hub.metrics.queue_high_water.record(high_water as f64);

@@ -29,7 +29,8 @@ pub const SEND_SECONDS_BUCKETS: &[f64] = &[
 ];
 /// Bucket bounds of [`COMMIT_BATCH`] (messages; the writer's batch is at
 /// most 512).
-pub const COMMIT_BATCH_BUCKETS: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0];
+pub const COMMIT_BATCH_BUCKETS: &[f64] =
+    &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0];
 /// Bucket bounds of [`SOCKET_QUEUE_HIGH_WATER`] (frames; the default queue
 /// capacity is 256).
 pub const QUEUE_BUCKETS: &[f64] = &[
@@ -79,9 +80,8 @@ impl ChatMetrics {
             Metadata::new(module_path!(), ::metrics::Level::INFO, Some(module_path!()));
         describe(recorder);
         let counter = |key: Key| recorder.register_counter(&key, &META);
-        let histogram = |name: &'static str| {
-            recorder.register_histogram(&Key::from_static_name(name), &META)
-        };
+        let histogram =
+            |name: &'static str| recorder.register_histogram(&Key::from_static_name(name), &META);
         ChatMetrics {
             deliveries: counter(Key::from_static_name(DELIVERIES)),
             kicks: KICK_REASONS.map(|(_, reason)| {

@@ -257,7 +257,10 @@ async fn scrape(State(s): State<Scrape>, headers: HeaderMap) -> Response {
     g.draining
         .set(if s.drain.is_draining() { 1.0 } else { 0.0 });
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         s.exporter.handle.render(),
     )
         .into_response()

@@ -91,7 +91,10 @@ async fn metrics_need_the_token_when_one_is_set() {
     }
     let (status, text) = scrape(&scraper, Some("s3cret-token")).await;
     assert_eq!(status, 200, "{text}");
-    assert!(text.contains("# TYPE teahouse_open_sockets gauge"), "{text}");
+    assert!(
+        text.contains("# TYPE teahouse_open_sockets gauge"),
+        "{text}"
+    );
     server.stop().await;
 }
 
@@ -126,7 +129,10 @@ async fn metrics_count_a_send_its_delivery_and_a_kick() {
         1.0,
         "{sent}"
     );
-    assert!(sample(&sent, "teahouse_commit_batch_size_count") >= 1.0, "{sent}");
+    assert!(
+        sample(&sent, "teahouse_commit_batch_size_count") >= 1.0,
+        "{sent}"
+    );
     assert!(
         sample(&sent, "teahouse_http_responses_total{class=\"2xx\"}")
             > sample(&before, "teahouse_http_responses_total{class=\"2xx\"}"),
@@ -185,8 +191,16 @@ async fn metrics_count_webhook_deliveries_and_failures() {
     let text = tokio::time::timeout(Duration::from_secs(10), counted)
         .await
         .expect("the webhook delivery was not counted");
-    assert_eq!(sample(&text, "teahouse_webhook_deliveries_total"), 1.0, "{text}");
-    assert_eq!(sample(&text, "teahouse_webhook_failures_total"), 1.0, "{text}");
+    assert_eq!(
+        sample(&text, "teahouse_webhook_deliveries_total"),
+        1.0,
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, "teahouse_webhook_failures_total"),
+        1.0,
+        "{text}"
+    );
     server.stop().await;
 }
 
@@ -231,7 +245,11 @@ async fn a_drain_refuses_new_sockets_spreads_the_closes_and_answers_the_send_in_
     let paused = server.chat.pause_writes().await;
     let in_flight = {
         let alice = alice.clone();
-        tokio::spawn(async move { alice.send(room, "in-flight", "sent as the drain began").await })
+        tokio::spawn(async move {
+            alice
+                .send(room, "in-flight", "sent as the drain began")
+                .await
+        })
     };
     while server
         .chat
@@ -278,10 +296,19 @@ async fn a_drain_refuses_new_sockets_spreads_the_closes_and_answers_the_send_in_
     );
 
     // The server waits for the send in flight before it goes.
-    assert!(!server.handle.is_finished(), "stopped with a send in flight");
+    assert!(
+        !server.handle.is_finished(),
+        "stopped with a send in flight"
+    );
     drop(paused);
-    let answer = in_flight.await.unwrap().expect("the send in flight is answered");
-    assert_eq!(answer["body"]["text"], "sent as the drain began", "{answer}");
+    let answer = in_flight
+        .await
+        .unwrap()
+        .expect("the send in flight is answered");
+    assert_eq!(
+        answer["body"]["text"], "sent as the drain began",
+        "{answer}"
+    );
     let seq = answer["seq"].as_i64().unwrap();
     // The server future returns, and what it acknowledged is stored.
     let server = server.restart_with(|_| {}).await;
