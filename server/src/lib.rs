@@ -51,7 +51,7 @@ use axum::middleware;
 use axum::serve::ListenerExt;
 use axum::Router;
 use leptos::prelude::*;
-use teahouse_domain::{Chat, SqliteStore};
+use teahouse_domain::{Chat, KickReason, SqliteStore};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower_http::compression::predicate::{
@@ -340,6 +340,9 @@ pub async fn run(
     })
     .await
     .map_err(StartError::Serve)?;
+    // A socket whose upgrade was under way as the drain began (past the
+    // check, not yet registered) may have opened after the last close.
+    chat.close_all_sockets(KickReason::Draining);
     deliveries.stop().await;
     // Give socket tasks a moment to send their close frames.
     for _ in 0..50 {
