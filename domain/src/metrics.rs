@@ -10,7 +10,8 @@ use ::metrics::{Counter, Histogram, Key, Label, Metadata, Recorder, Unit};
 
 use crate::hub::KickReason;
 
-/// Frames handed to connection queues (one per recipient socket).
+/// Stored events handed to connection queues (one per recipient socket;
+/// presence, typing and other signals are not counted).
 pub const DELIVERIES: &str = "teahouse_deliveries_total";
 /// Sockets the server told to close, by `reason`.
 pub const KICKS: &str = "teahouse_kicks_total";
@@ -109,7 +110,7 @@ fn describe(recorder: &dyn Recorder) {
     recorder.describe_counter(
         DELIVERIES.into(),
         Some(Unit::Count),
-        "Frames handed to connection queues (one per recipient socket).".into(),
+        "Stored events handed to socket queues (one per recipient socket).".into(),
     );
     recorder.describe_counter(
         KICKS.into(),
