@@ -1,6 +1,6 @@
 //! Operations (issue 18): `/metrics` (off by default, token-protected when
 //! asked, counts that move with real sends, deliveries, kicks and webhook
-//! POSTs), `/readyz`, and the drain on SIGTERM: readyz 503 at once, new
+//! POSTs), `/readyz` (and 503 with the database gone), and the drain on SIGTERM: readyz 503 at once, new
 //! sockets refused, open sockets closed with 4010 spread over the window,
 //! a send in flight answered and stored, the server future returning; the
 //! real binary exiting 0 after a drain, and at once on a second SIGTERM.
@@ -72,6 +72,27 @@ async fn metrics_are_off_by_default_and_readyz_answers_ready() {
     let (status, _) = scrape(&anyone, None).await;
     assert_eq!(status, 404, "no --metrics, no /metrics");
     assert_eq!(readyz(&anyone).await, (200, "ready".to_owned()));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn readyz_and_healthz_answer_503_when_the_database_does_not_answer() {
+    let server = TestServer::start().await;
+    let probe = Client::new(&server);
+    assert_eq!(readyz(&probe).await, (200, "ready".to_owned()));
+    // The database's pools closed under the server: every query fails.
+    server.chat.close().await;
+    assert_eq!(
+        readyz(&probe).await,
+        (503, "database unavailable".to_owned())
+    );
+    let health = probe
+        .http
+        .get(format!("{}/healthz", probe.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status().as_u16(), 503);
     server.stop().await;
 }
 
