@@ -298,6 +298,12 @@ async fn a_drain_refuses_new_sockets_spreads_the_closes_and_answers_the_send_in_
         }
         other => panic!("expected 503 during the drain, got {:?}", other.map(|_| ())),
     }
+    // The seed-protocol socket too (before any token would be spent).
+    let compat = format!("ws://{}/compat/ws?token=unused", server.addr);
+    match tokio_tungstenite::connect_async(compat).await {
+        Err(WsError::Http(res)) => assert_eq!(res.status().as_u16(), 503),
+        other => panic!("expected 503 on /compat/ws, got {:?}", other.map(|_| ())),
+    }
     let text = metrics_of(&alice).await;
     assert_eq!(sample(&text, "teahouse_draining"), 1.0, "{text}");
     // Other requests are still served during the window.
