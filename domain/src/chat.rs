@@ -89,7 +89,7 @@ impl Chat {
             Quota::with_period(typing_period)
                 .ok_or_else(|| DomainError::Internal("typing interval is zero".into()))?,
         );
-        let hub = Hub::new(config.conn_queue_capacity, 200);
+        let hub = Hub::new(config.conn_queue_capacity, 200, config.metrics.clone());
         let desk = crate::desk::DeskState::new(config.desk.clone(), system);
         let desk_watch: Arc<dyn Publisher> = Arc::new(crate::desk::watch::DeskWatch {
             hub: hub.clone(),
@@ -101,7 +101,13 @@ impl Chat {
             events: webhooks.events.clone(),
         });
         let chat = Arc::new(Chat {
-            sends: SendQueue::start(store.open_appender()?, publisher.clone(), 4096, 512)?,
+            sends: SendQueue::start(
+                store.open_appender()?,
+                publisher.clone(),
+                4096,
+                512,
+                config.metrics.clone(),
+            )?,
             hub,
             publisher,
             media: crate::media::service::MediaState::open(config.media.clone())?,
@@ -561,6 +567,17 @@ impl Chat {
     /// Closes every socket of this process (shutdown).
     pub fn close_all_sockets(&self, reason: KickReason) {
         self.hub.kick_all(reason);
+    }
+
+    /// Closes every socket of this process with "draining, reconnect
+    /// elsewhere", spread evenly over `window` (see [`Hub::drain`]).
+    pub async fn drain_sockets(&self, window: std::time::Duration) {
+        self.hub.drain(window).await;
+    }
+
+    /// Sends waiting for the group-commit writer (a gauge of `/metrics`).
+    pub fn sends_waiting(&self) -> usize {
+        self.sends.waiting()
     }
 
     /// Closes the database (after the last request).

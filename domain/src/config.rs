@@ -36,6 +36,9 @@ pub struct ChatConfig {
     pub typing_interval: Duration,
     /// How long a sign-in hand-off token works after it is made.
     pub handoff_ttl: Duration,
+    /// Where the hub and the writer record deliveries, kicks, send
+    /// latencies and batch sizes (no-ops unless the server exports them).
+    pub metrics: crate::metrics::ChatMetrics,
 }
 
 impl Default for ChatConfig {
@@ -53,6 +56,7 @@ impl Default for ChatConfig {
             recall_window: Duration::from_secs(limits::RECALL_WINDOW_SECS_DEFAULT),
             typing_interval: Duration::from_secs(limits::TYPING_INTERVAL_SECS),
             handoff_ttl: Duration::from_secs(limits::HANDOFF_TTL_SECS_DEFAULT),
+            metrics: crate::metrics::ChatMetrics::default(),
         }
     }
 }

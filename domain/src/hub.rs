@@ -23,6 +23,7 @@ use bytes::Bytes;
 use teahouse_protocol::{ConversationId, Seq, ServerFrame, UserBrief, UserId};
 use tokio::sync::Notify;
 
+use crate::metrics::ChatMetrics;
 use crate::publish::{Publisher, SessionKey, Signal};
 
 /// Identifies one open connection (unique per process).
@@ -38,6 +39,9 @@ pub enum KickReason {
     /// The session the socket was opened under ended (logout, password
     /// change…): do not reconnect until signed in again.
     SessionEnded,
+    /// This node is draining (SIGTERM): reconnect, to another node, and
+    /// resume.
+    Draining,
 }
 
 impl KickReason {
@@ -46,6 +50,7 @@ impl KickReason {
             KickReason::Lagging => 1,
             KickReason::Shutdown => 2,
             KickReason::SessionEnded => 3,
+            KickReason::Draining => 4,
         }
     }
 
@@ -54,6 +59,7 @@ impl KickReason {
             1 => Some(KickReason::Lagging),
             2 => Some(KickReason::Shutdown),
             3 => Some(KickReason::SessionEnded),
+            4 => Some(KickReason::Draining),
             _ => None,
         }
     }
@@ -69,14 +75,17 @@ pub struct Kick {
 }
 
 impl Kick {
-    fn fire(&self, reason: KickReason) {
-        if self
+    /// Tells the connection to close for `reason`; false if it had been
+    /// told already (the first reason stands).
+    fn fire(&self, reason: KickReason) -> bool {
+        let first = self
             .reason
             .compare_exchange(0, reason.to_u8(), Ordering::AcqRel, Ordering::Acquire)
-            .is_ok()
-        {
+            .is_ok();
+        if first {
             self.notify.notify_one();
         }
+        first
     }
 
     /// True while the connection has not been kicked.
@@ -103,11 +112,22 @@ struct ConnShared {
     session: Option<SessionKey>,
     /// Serialized frames waiting to be written, oldest first. Bounded by the
     /// hub's capacity; empty (and unallocated) while the connection is idle.
-    queue: Mutex<VecDeque<Bytes>>,
+    queue: Mutex<Queue>,
     /// Wakes the connection task when the queue goes from empty to not empty.
     ready: Notify,
     /// Fired when the connection must close.
     kick: Kick,
+}
+
+/// A connection's outbound frames and how long the queue ever got.
+#[derive(Debug, Default)]
+struct Queue {
+    /// Serialized frames waiting to be written, oldest first.
+    frames: VecDeque<Bytes>,
+    /// The most frames ever waiting at once (the metric
+    /// `teahouse_socket_queue_high_water`, recorded when the socket closes):
+    /// kept under the lock the push takes anyway, so it costs a compare.
+    high_water: usize,
 }
 
 /// The hub's handle on one connection.
@@ -137,9 +157,9 @@ impl Frames {
     /// The next queued frame, if any.
     pub fn try_recv(&self) -> Option<Bytes> {
         let mut queue = self.shared.queue.lock().unwrap_or_else(|p| p.into_inner());
-        let frame = queue.pop_front();
-        if queue.is_empty() && queue.capacity() > KEEP_QUEUE_CAPACITY {
-            *queue = VecDeque::new();
+        let frame = queue.frames.pop_front();
+        if queue.frames.is_empty() && queue.frames.capacity() > KEEP_QUEUE_CAPACITY {
+            queue.frames = VecDeque::new();
         }
         frame
     }
@@ -162,15 +182,6 @@ struct State {
     users: HashMap<UserId, UserEntry>,
 }
 
-/// Counters for operators and benchmarks.
-#[derive(Debug, Default)]
-pub struct HubStats {
-    /// Frames handed to connection queues.
-    pub delivered: AtomicU64,
-    /// Connections cut off because their queue was full.
-    pub kicked_lagging: AtomicU64,
-}
-
 /// The fan-out hub. Shared as `Arc<Hub>`.
 #[derive(Debug)]
 pub struct Hub {
@@ -182,7 +193,8 @@ pub struct Hub {
     /// Presence is not broadcast through rooms with more online connections
     /// than this (a join storm in a huge room would be O(n²) frames).
     presence_room_limit: usize,
-    pub stats: HubStats,
+    /// Deliveries, kicks and queue high-water marks (see [`crate::metrics`]).
+    metrics: ChatMetrics,
 }
 
 /// A live connection's end of the hub. Dropping it unsubscribes.
@@ -212,6 +224,16 @@ impl Subscription {
 
 impl Drop for Subscription {
     fn drop(&mut self) {
+        let high_water = {
+            let queue = self
+                .rx
+                .shared
+                .queue
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            queue.high_water
+        };
+        self.hub.metrics.queue_high_water.record(high_water as f64);
         if let Some(rooms) = self.hub.unregister(self.user_id, self.conn_id) {
             self.publisher.signal(Signal::Presence {
                 user: self.user_id,
@@ -230,13 +252,13 @@ pub fn encode(frame: &ServerFrame) -> Bytes {
 }
 
 impl Hub {
-    pub fn new(capacity: usize, presence_room_limit: usize) -> Arc<Hub> {
+    pub fn new(capacity: usize, presence_room_limit: usize, metrics: ChatMetrics) -> Arc<Hub> {
         Arc::new(Hub {
             state: RwLock::new(State::default()),
             next_conn: AtomicU64::new(1),
             capacity: capacity.max(1),
             presence_room_limit,
-            stats: HubStats::default(),
+            metrics,
         })
     }
 
@@ -324,7 +346,7 @@ impl Hub {
             return 0;
         };
         let n = subs.values().filter(|c| self.offer(c, &bytes)).count();
-        self.stats.delivered.fetch_add(n as u64, Ordering::Relaxed);
+        self.metrics.deliveries.increment(n as u64);
         n
     }
 
@@ -335,14 +357,15 @@ impl Hub {
         }
         let was_empty = {
             let mut queue = conn.queue.lock().unwrap_or_else(|p| p.into_inner());
-            if queue.len() >= self.capacity {
+            let waiting = queue.frames.len();
+            if waiting >= self.capacity {
                 drop(queue);
-                self.stats.kicked_lagging.fetch_add(1, Ordering::Relaxed);
-                conn.kick.fire(KickReason::Lagging);
+                self.kick(conn, KickReason::Lagging);
                 return false;
             }
-            queue.push_back(bytes.clone());
-            queue.len() == 1
+            queue.frames.push_back(bytes.clone());
+            queue.high_water = queue.high_water.max(waiting + 1);
+            waiting == 0
         };
         if was_empty {
             conn.ready.notify_one();
@@ -390,7 +413,14 @@ impl Hub {
             .conns
             .values()
             .filter(|c| which(c.session))
-            .for_each(|c| c.kick.fire(KickReason::SessionEnded));
+            .for_each(|c| self.kick(c, KickReason::SessionEnded));
+    }
+
+    /// Tells `conn` to close for `reason`, counting it if it is news.
+    fn kick(&self, conn: &ConnShared, reason: KickReason) {
+        if conn.kick.fire(reason) {
+            self.metrics.kicked(reason);
+        }
     }
 
     /// Sends `user`'s new profile to every connection in `rooms`, each once
@@ -421,7 +451,32 @@ impl Hub {
         st.users
             .values()
             .flat_map(|u| u.conns.values())
-            .for_each(|c| c.kick.fire(reason));
+            .for_each(|c| self.kick(c, reason));
+    }
+
+    /// Closes every open connection with [`KickReason::Draining`], one at a
+    /// time, evenly spread over `window` (the first at once, the last at
+    /// `window × (n−1)/n`), so their clients do not all reconnect in the
+    /// same instant; resolves after the last. Connections opened meanwhile
+    /// are closed at the end (the caller stops accepting new ones first).
+    pub async fn drain(&self, window: std::time::Duration) {
+        let conns: Vec<ConnHandle> = {
+            let st = self.read();
+            st.users
+                .values()
+                .flat_map(|u| u.conns.values().cloned())
+                .collect()
+        };
+        let start = tokio::time::Instant::now();
+        let n = conns.len() as u32;
+        for (i, conn) in (0u32..).zip(&conns) {
+            tokio::time::sleep_until(start + window * i / n.max(1)).await;
+            // Only this list still holds a connection that closed meanwhile.
+            if Arc::strong_count(conn) > 1 {
+                self.kick(conn, KickReason::Draining);
+            }
+        }
+        self.kick_all(KickReason::Draining);
     }
 
     /// Queues `frame` on every connection of `user` (their role changed,

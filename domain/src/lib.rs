@@ -82,6 +82,9 @@
 //! - [`validate`]: pure input checks and the one text normalisation,
 //!   re-exported from `teahouse_protocol::validate`.
 //! - [`config`]: the service's limits.
+//! - [`metrics`]: the hub's and the writer's series (deliveries, kicks,
+//!   send latency, commit batch sizes, socket queue high-water), as
+//!   pre-registered handles; the server exports them on `/metrics`.
 //! - [`throttle`]: login throttling of failed attempts per (username,
 //!   address) and per address, with growing waits.
 //! - [`error`]: the domain error type, mapped onto protocol error codes.
@@ -100,6 +103,7 @@ pub mod groups;
 pub mod hub;
 pub mod log;
 pub mod media;
+pub mod metrics;
 pub mod publish;
 pub mod reads;
 pub mod recall;
@@ -121,6 +125,7 @@ pub use desk::{DeskConfig, GuestStart, DESK_CHANNEL};
 pub use error::{DomainError, Result};
 pub use hub::{Hub, KickReason, Subscription};
 pub use media::{MediaConfig, MediaKind};
+pub use metrics::ChatMetrics;
 pub use publish::{Publisher, SessionKey, Signal};
 pub use store::sqlite::SqliteStore;
 pub use store::{Store, WriteTurn};

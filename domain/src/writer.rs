@@ -26,6 +26,7 @@ use teahouse_protocol::{ServerFrame, UserBrief};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::log::{NewMessage, Sent};
+use crate::metrics::ChatMetrics;
 use crate::publish::Publisher;
 use crate::store::BatchAppender;
 use crate::{hub, DomainError, Result};
@@ -47,6 +48,8 @@ pub struct SendQueue {
     jobs: mpsc::Sender<Job>,
     /// Transactions committed and messages they carried (for metrics/tests).
     pub stats: Arc<WriterStats>,
+    /// Where each send's latency goes (`teahouse_send_seconds`).
+    metrics: ChatMetrics,
 }
 
 /// Counters of the writer's work.
@@ -77,6 +80,8 @@ struct WriterThread {
     publisher: Arc<dyn Publisher>,
     /// Shared with every [`SendQueue`] handle.
     stats: Arc<WriterStats>,
+    /// Where each committed batch's size goes (`teahouse_commit_batch_size`).
+    metrics: ChatMetrics,
 }
 
 impl SendQueue {
@@ -88,6 +93,7 @@ impl SendQueue {
         publisher: Arc<dyn Publisher>,
         queue: usize,
         max_batch: usize,
+        metrics: ChatMetrics,
     ) -> Result<SendQueue> {
         let (jobs, rx) = mpsc::channel(queue.max(1));
         let stats = Arc::new(WriterStats::default());
@@ -95,26 +101,41 @@ impl SendQueue {
             appender,
             publisher,
             stats: stats.clone(),
+            metrics: metrics.clone(),
         };
         let max_batch = max_batch.max(1);
         std::thread::Builder::new()
             .name("teahouse-writer".into())
             .spawn(move || writer.run(rx, max_batch))
             .map_err(|e| DomainError::Internal(format!("cannot start the message writer: {e}")))?;
-        Ok(SendQueue { jobs, stats })
+        Ok(SendQueue {
+            jobs,
+            stats,
+            metrics,
+        })
     }
 
     /// Stores a message; resolves once it is committed (or rejected).
     pub async fn send(&self, sender: UserBrief, msg: NewMessage) -> Result<Sent> {
+        let asked = std::time::Instant::now();
         let (reply, outcome) = oneshot::channel();
         self.jobs
             .send(Job { sender, msg, reply })
             .await
             .map_err(|_| DomainError::Internal("message writer stopped".into()))?;
         self.stats.queued.fetch_add(1, Ordering::Relaxed);
-        outcome
+        let outcome = outcome
             .await
-            .map_err(|_| DomainError::Internal("message writer dropped a send".into()))?
+            .map_err(|_| DomainError::Internal("message writer dropped a send".into()))?;
+        self.metrics
+            .send_seconds
+            .record(asked.elapsed().as_secs_f64());
+        outcome
+    }
+
+    /// Sends waiting for the writer (queued, not yet taken into a batch).
+    pub fn waiting(&self) -> usize {
+        self.jobs.max_capacity() - self.jobs.capacity()
     }
 }
 
@@ -190,6 +211,7 @@ impl WriterThread {
         self.stats
             .sends
             .fetch_add(outcomes.len() as u64, Ordering::Relaxed);
+        self.metrics.commit_batch.record(outcomes.len() as f64);
         for (job, outcome) in batch.drain(..).zip(outcomes) {
             if let Ok(sent) = &outcome {
                 if sent.fresh {

@@ -209,6 +209,11 @@ pub enum ErrorCode {
     CompatGroupInvalid,
     /// A private seed-protocol message without a usable `to_user_id`.
     CompatToUserInvalid,
+    /// This server is draining (shutting down for a restart or a move) and
+    /// opens no new sockets: connect again, to another node.
+    ServerDraining,
+    /// `GET /metrics` without the bearer token `--metrics-token` asks for.
+    MetricsTokenInvalid,
 }
 
 impl ErrorCode {
@@ -299,6 +304,8 @@ impl ErrorCode {
             CompatModeInvalid => "compat_mode_invalid",
             CompatGroupInvalid => "compat_group_invalid",
             CompatToUserInvalid => "compat_to_user_invalid",
+            ServerDraining => "server_draining",
+            MetricsTokenInvalid => "metrics_token_invalid",
         }
     }
 
@@ -311,6 +318,7 @@ impl ErrorCode {
             | RecallTooLate | AdminOnly | StaffOnly | OwnerOnly | Muted | Banned | NotYours => 403,
             GuestRequired => 401,
             ApiKeyMissing | ApiKeyInvalid | ApiKeyRevoked | HandoffInvalid => 401,
+            MetricsTokenInvalid => 401,
             ApiKeyReadOnly | ApiKeyRoomDenied => 403,
             NotFound | MessageNotFound => 404,
             LastAdmin | AlreadyAssigned | AgentAtCapacity | AgentUnavailable | SupportNotOpen
@@ -323,7 +331,7 @@ impl ErrorCode {
             MediaTypeUnsupported => 415,
             RateLimited => 429,
             Internal => 500,
-            Network => 503,
+            Network | ServerDraining => 503,
             _ => 422,
         }
     }
@@ -532,6 +540,14 @@ impl ErrorCode {
                 "私聊需要 to_user_id：对方在你的系统中的用户 id",
                 "to_user_id is required in private mode: the other user's id in your system",
             ),
+            ServerDraining => (
+                "服务器正在重启，请稍后重新连接",
+                "This server is restarting: connect again in a moment",
+            ),
+            MetricsTokenInvalid => (
+                "需要正确的监控令牌（Authorization: Bearer …）",
+                "A valid metrics token is required (Authorization: Bearer …)",
+            ),
         };
         match lang {
             Lang::Zh => zh,
@@ -540,7 +556,7 @@ impl ErrorCode {
     }
 
     /// Every code, for exhaustive tests and documentation.
-    pub const ALL: [ErrorCode; 83] = {
+    pub const ALL: [ErrorCode; 85] = {
         use ErrorCode::*;
         [
             Unauthenticated,
@@ -626,6 +642,8 @@ impl ErrorCode {
             CompatModeInvalid,
             CompatGroupInvalid,
             CompatToUserInvalid,
+            ServerDraining,
+            MetricsTokenInvalid,
         ]
     };
 }
@@ -687,7 +705,10 @@ mod tests {
     fn statuses_are_client_errors_except_internal() {
         for code in ErrorCode::ALL {
             let s = code.http_status();
-            if code == ErrorCode::Internal || code == ErrorCode::Network {
+            if matches!(
+                code,
+                ErrorCode::Internal | ErrorCode::Network | ErrorCode::ServerDraining
+            ) {
                 assert!(s >= 500);
             } else {
                 assert!((400..500).contains(&s), "{code:?} -> {s}");

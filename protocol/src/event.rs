@@ -171,6 +171,11 @@ pub mod close_code {
     pub const SESSION_ENDED: u16 = 4003;
     /// The server is shutting down; reconnect with backoff.
     pub const SHUTDOWN: u16 = 1001;
+    /// `server_draining`: this node is going away (SIGTERM, a rolling
+    /// restart) and closes its sockets spread over a few seconds; reconnect
+    /// after a short random delay (another node, or this one restarted)
+    /// and resume from your last seq. The session is still valid.
+    pub const SERVER_DRAINING: u16 = 4010;
 }
 
 #[cfg(test)]

@@ -134,6 +134,21 @@ pub struct Config {
     #[arg(long, env = "TEAHOUSE_HANDOFF_SECS", default_value_t = teahouse_protocol::limits::HANDOFF_TTL_SECS_DEFAULT, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub handoff_secs: u64,
 
+    /// Serve `GET /metrics` (Prometheus text format). Off by default: the
+    /// route does not exist (404).
+    #[arg(long, env = "TEAHOUSE_METRICS", default_value_t = false)]
+    pub metrics: bool,
+
+    /// With `--metrics`: scrapes must send `Authorization: Bearer <token>`
+    /// (else 401). Unset: anyone who reaches the port may scrape.
+    #[arg(long, env = "TEAHOUSE_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
+    /// On SIGTERM: seconds over which open sockets are closed with
+    /// "reconnect elsewhere" (4010), evenly spaced; 0 closes them all at once.
+    #[arg(long, env = "TEAHOUSE_DRAIN_SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=600))]
+    pub drain_secs: u64,
+
     /// Login throttling (no flags: the defaults follow OWASP's guidance;
     /// tests shorten or lengthen them).
     #[arg(skip)]
@@ -216,6 +231,9 @@ impl Config {
             guest_sends_per_min: 0,
             webhooks: crate::webhooks::WebhookFlags::default(),
             handoff_secs: teahouse_protocol::limits::HANDOFF_TTL_SECS_DEFAULT,
+            metrics: false,
+            metrics_token: None,
+            drain_secs: 0,
         }
     }
 }

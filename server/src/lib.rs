@@ -9,26 +9,33 @@
 //!   first admin.
 //! - [`routes`]: one module per resource with its own router: the pages,
 //!   the server functions (`POST /api/<name>`), `/ws`, the seed-protocol
-//!   socket `/compat/ws`, `/healthz`, media
+//!   socket `/compat/ws`, `/healthz` and `/readyz`, media
 //!   uploads and files (`/api/upload/{kind}`, `/media/{id}`), avatars
 //!   (`/api/upload/avatar`, `/avatar/{id}/{side}`); the server API for
 //!   other backends (`/api/v1/…`, `routes::v1`) and the sign-in hand-off
 //!   (`/auth/handoff`).
 //! - [`security`]: CSRF protection (allowed origins), security headers and
 //!   the CSP nonce, the client address for login throttling.
+//! - [`metrics`]: `GET /metrics` (Prometheus text, with `--metrics`),
+//!   the per-server recorder and the server's own series.
+//! - [`drain`]: the draining flag SIGTERM sets (`/readyz` 503, no new
+//!   sockets) before the sockets are closed over `--drain-secs`.
 //! - [`webhooks`]: webhook delivery: one task per enabled endpoint,
 //!   reading the logs through its cursors, signed POSTs with retries.
 //! - [`error`]: start-up errors (request errors are `app::error::AppError`,
 //!   the one JSON error shape of every route).
-//! - this file: the shared state, the router, serving and graceful shutdown.
+//! - this file: the shared state, the router, serving, and the drain and
+//!   graceful shutdown.
 //!
 //! Integration tests build the same router with [`build`] and serve it on
 //! 127.0.0.1:0 with [`run`].
 
 pub mod backup;
 pub mod config;
+pub mod drain;
 pub mod error;
 pub mod grant;
+pub mod metrics;
 pub mod routes;
 pub mod security;
 pub mod webhooks;
@@ -87,6 +94,8 @@ pub struct AppState {
     pub conn_limit: Arc<Semaphore>,
     /// Which origins may act with a user's cookie (also checked by `/ws`).
     pub origins: Arc<OriginPolicy>,
+    /// Set on SIGTERM: `/readyz` turns 503 and no new socket is opened.
+    pub drain: Arc<drain::Drain>,
 }
 
 /// A built server, ready to run.
@@ -95,6 +104,10 @@ pub struct Server {
     pub chat: Arc<Chat>,
     /// The webhook deliverers, stopped (saving their progress) at shutdown.
     pub deliveries: webhooks::Deliveries,
+    /// The draining flag the routes look at, set when the drain starts.
+    pub drain: Arc<drain::Drain>,
+    /// `--drain-secs`: the window the open sockets are closed over.
+    pub drain_window: Duration,
 }
 
 /// Opens the database, prepares sessions and builds the router.
@@ -144,7 +157,14 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> Result<Ser
     let security_headers = Arc::new(
         SecurityHeaders::new(&config.frame_ancestors, dev_reload).map_err(StartError::Config)?,
     );
-    let chat = Chat::start(Arc::new(store), config.chat_config()).await?;
+    let metrics = metrics::register(config.metrics, config.metrics_token.clone())
+        .map_err(StartError::Config)?;
+    let chat_config = teahouse_domain::ChatConfig {
+        metrics: metrics.chat.clone(),
+        ..config.chat_config()
+    };
+    let chat = Chat::start(Arc::new(store), chat_config).await?;
+    let drain = Arc::new(drain::Drain::default());
     let services = Services {
         chat: chat.clone(),
         renewal: SessionRenewal(Duration::from_secs(config.session_renew_secs)),
@@ -155,12 +175,23 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> Result<Ser
         leptos_options: leptos_options.clone(),
         conn_limit: Arc::new(Semaphore::new(config.max_connections)),
         origins: origins.clone(),
+        drain: drain.clone(),
     };
     let trust_proxy = config.trust_proxy;
     spawn_media_sweep(chat.clone());
-    let deliveries = webhooks::Deliveries::start(&chat, (&config.webhooks).into())
-        .map_err(StartError::Config)?;
+    let deliveries = webhooks::Deliveries::start(
+        &chat,
+        (&config.webhooks).into(),
+        metrics.server.webhooks.clone(),
+    )
+    .map_err(StartError::Config)?;
+    // Only with `--metrics`: otherwise `/metrics` is the app's 404.
+    let metrics_route = match &metrics.exporter {
+        Some(exporter) => routes_metrics(exporter.clone(), chat.clone(), drain.clone()),
+        None => Router::new(),
+    };
     let router = Router::new()
+        .merge(metrics_route)
         .merge(routes::health::router())
         .merge(routes::ws::router())
         .merge(routes::compat::router())
@@ -214,12 +245,28 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> Result<Ser
             security::headers::set_security_headers,
         ))
         .layer(TraceLayer::new_for_http())
+        // Outermost: every answer is counted by its final status.
+        .layer(middleware::from_fn_with_state(
+            metrics.server.clone(),
+            metrics::count_responses,
+        ))
         .with_state(state);
     Ok(Server {
         router,
         chat,
         deliveries,
+        drain,
+        drain_window: Duration::from_secs(config.drain_secs),
     })
+}
+
+/// The `/metrics` route for the app's router.
+fn routes_metrics(
+    exporter: Arc<metrics::Exporter>,
+    chat: Arc<Chat>,
+    drain: Arc<drain::Drain>,
+) -> Router<AppState> {
+    metrics::router(exporter, chat, drain)
 }
 
 /// How often uploads never sent are looked for (those older than
@@ -241,9 +288,12 @@ fn spawn_media_sweep(chat: Arc<Chat>) {
     });
 }
 
-/// Serves until `shutdown` resolves, then stops accepting, lets in-flight
-/// requests finish, closes every socket with "going away" and closes the
-/// database.
+/// Serves until `shutdown` resolves, then drains: `/readyz` turns 503 and
+/// no new socket is opened at once; the open sockets are closed with
+/// "reconnect elsewhere" (4010) evenly over the drain window while other
+/// requests are still served; then the listener closes, the requests in
+/// flight finish (a send in flight is answered once stored), the webhook
+/// deliverers stop and the database is closed.
 pub async fn run(
     listener: TcpListener,
     server: Server,
@@ -253,8 +303,10 @@ pub async fn run(
         router,
         chat,
         deliveries,
+        drain,
+        drain_window,
     } = server;
-    let closing = chat.clone();
+    let draining = chat.clone();
     // Accepted sockets send at once (TCP_NODELAY). Frames are batched in
     // user space instead: a connection writes everything queued for it in
     // one `write` (see `ws::WRITE_BUFFER`), so a busy socket gets few large
@@ -277,11 +329,20 @@ pub async fn run(
     )
     .with_graceful_shutdown(async move {
         shutdown.await;
-        tracing::info!("shutting down: closing sockets");
-        closing.close_all_sockets(KickReason::Shutdown);
+        drain.begin();
+        tracing::info!(
+            sockets = draining.connection_count(),
+            window_secs = drain_window.as_secs_f64(),
+            "draining: closing sockets (reconnect elsewhere)"
+        );
+        draining.drain_sockets(drain_window).await;
+        tracing::info!("drained: finishing the requests in flight");
     })
     .await
     .map_err(StartError::Serve)?;
+    // A socket whose upgrade was under way as the drain began (past the
+    // check, not yet registered) may have opened after the last close.
+    chat.close_all_sockets(KickReason::Draining);
     deliveries.stop().await;
     // Give socket tasks a moment to send their close frames.
     for _ in 0..50 {
@@ -293,6 +354,73 @@ pub async fn run(
     chat.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Ctrl-C or SIGTERM, counted: [`Signals::first`] starts the drain,
+/// [`Signals::second`] (during the drain) means "exit now".
+pub struct Signals {
+    /// How many signals came so far.
+    count: tokio::sync::watch::Receiver<u32>,
+}
+
+impl Signals {
+    /// Starts listening for Ctrl-C and SIGTERM.
+    pub fn listen() -> Signals {
+        let (tx, count) = tokio::sync::watch::channel(0u32);
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            // Both streams are made once, so no signal falls between two.
+            match (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::interrupt()),
+            ) {
+                (Ok(mut term), Ok(mut int)) => {
+                    tokio::spawn(async move {
+                        loop {
+                            tokio::select! {
+                                _ = term.recv() => {}
+                                _ = int.recv() => {}
+                            }
+                            tx.send_modify(|n| *n += 1);
+                        }
+                    });
+                }
+                (Err(e), _) | (_, Err(e)) => {
+                    tracing::error!(error = %e, "cannot listen for SIGTERM and Ctrl-C");
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        tokio::spawn(async move {
+            loop {
+                shutdown_signal().await;
+                tx.send_modify(|n| *n += 1);
+            }
+        });
+        Signals { count }
+    }
+
+    /// Resolves once the `n`th signal came.
+    fn nth(&self, n: u32) -> impl Future<Output = ()> + Send + 'static {
+        let mut count = self.count.clone();
+        async move {
+            // An error means the listener ended: no signal will come.
+            if count.wait_for(|c| *c >= n).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+
+    /// The first signal: drain and stop.
+    pub fn first(&self) -> impl Future<Output = ()> + Send + 'static {
+        self.nth(1)
+    }
+
+    /// The second signal: stop now.
+    pub fn second(&self) -> impl Future<Output = ()> + Send + 'static {
+        self.nth(2)
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -4,7 +4,7 @@
 use clap::{Parser, Subcommand};
 use leptos::config::get_configuration;
 use server::backup::{backup, BackupArgs};
-use server::{build, run, shutdown_signal, Config, StartError};
+use server::{build, run, Config, Signals, StartError};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
@@ -98,5 +98,14 @@ async fn start(config: Config) -> Result<(), StartError> {
     let local = listener.local_addr().map_err(StartError::Serve)?;
     tracing::info!(data_dir = %config.data_dir.display(), "Teahouse listening on http://{local}");
     println!("Teahouse (茶馆) is running: open http://{local}");
-    run(listener, server, shutdown_signal()).await
+    let signals = Signals::listen();
+    tokio::select! {
+        done = run(listener, server, signals.first()) => done,
+        // A second SIGTERM or Ctrl-C during the drain: stop at once (what
+        // was acknowledged is stored; sends in flight get no answer).
+        () = signals.second() => {
+            tracing::warn!("second signal during the drain: exiting now");
+            std::process::exit(1);
+        }
+    }
 }

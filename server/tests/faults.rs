@@ -446,7 +446,7 @@ async fn a_client_resumes_across_a_server_restart_with_exactly_the_missed_events
         }
     }
 
-    // The server restarts; Bob's socket is told it is going away.
+    // The server restarts; Bob's socket is told to reconnect (a drain).
     server.stop().await;
     let closed = tokio::time::timeout(Duration::from_secs(10), async {
         while let Some(Ok(msg)) = bob_ws.ws.next().await {
@@ -458,7 +458,7 @@ async fn a_client_resumes_across_a_server_restart_with_exactly_the_missed_events
     })
     .await
     .expect("socket closed at shutdown");
-    assert_eq!(closed, Some(close_code::SHUTDOWN));
+    assert_eq!(closed, Some(close_code::SERVER_DRAINING));
     let server = Spawned::start(dir.path(), &[]).await;
     let alice = server.login("alice").await;
     let mut sent = Vec::new();

@@ -305,7 +305,7 @@ async fn pages_are_picked_by_path_and_signed_out_visitors_go_to_login() {
 }
 
 #[tokio::test]
-async fn shutdown_closes_sockets_with_going_away() {
+async fn shutdown_closes_sockets_with_reconnect_elsewhere() {
     let server = TestServer::start().await;
     let alice = server.user("alice").await;
     let mut ws = alice.connect().await;
@@ -322,7 +322,8 @@ async fn shutdown_closes_sockets_with_going_away() {
             other => panic!("expected a close frame, got {other:?}"),
         }
     };
-    assert_eq!(u16::from(close.unwrap().code), close_code::SHUTDOWN);
+    // A drain's "reconnect elsewhere", not "going away" (issue 18).
+    assert_eq!(u16::from(close.unwrap().code), close_code::SERVER_DRAINING);
     stopping.await.unwrap();
 }
 

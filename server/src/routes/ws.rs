@@ -58,6 +58,10 @@ async fn upgrade(
         crate::security::origin::log_refusal(&refusal, "GET", "/ws");
         return AppError::new(ErrorCode::CrossOrigin).into_response();
     }
+    // A draining node opens no new sockets: the client retries (another node).
+    if app.drain.is_draining() {
+        return AppError::new(ErrorCode::ServerDraining).into_response();
+    }
     let CurrentUser { user, session } = current;
     // A support-desk guest has no account, but a socket for their one
     // conversation (they are its only conversation's member).
@@ -250,6 +254,14 @@ async fn say_goodbye(socket: &mut WebSocket, stop: Stop, user: &UserBrief, conn_
         }
         Stop::Kicked(KickReason::SessionEnded) => {
             close(socket, close_code::SESSION_ENDED, "session ended").await
+        }
+        Stop::Kicked(KickReason::Draining) => {
+            close(
+                socket,
+                close_code::SERVER_DRAINING,
+                "server_draining: reconnect and resume",
+            )
+            .await
         }
         Stop::Silent => close(socket, close_code::HEARTBEAT_TIMEOUT, "heartbeat timeout").await,
         Stop::PeerClosed | Stop::WriteFailed => {}

@@ -53,6 +53,8 @@ pub(super) struct Deliverer {
     pub(super) client: reqwest::Client,
     /// Timeouts, backoff, the failure window.
     pub(super) settings: Settings,
+    /// Where each POST's outcome is counted (`/metrics`).
+    pub(super) counters: crate::metrics::WebhookCounters,
     /// The endpoint, as when this task started.
     pub(super) endpoint: Endpoint,
     /// True when the task must stop.
@@ -240,10 +242,12 @@ impl Deliverer {
                 duration_ms,
             });
             let Err(failure) = answer else {
+                self.counters.delivered.increment(1);
                 self.progress.last_success_ms = Some(now_ms());
                 self.endpoint.failing_since_ms = None;
                 return Outcome::Delivered;
             };
+            self.counters.failed.increment(1);
             tracing::warn!(
                 webhook = id,
                 delivery = %payload.id,

@@ -32,6 +32,8 @@ use tokio::task::JoinHandle;
 
 pub use flags::{Settings, WebhookFlags};
 
+use crate::metrics::WebhookCounters;
+
 /// How long stopping waits for the deliverers to save their progress.
 const STOP_WAIT: Duration = Duration::from_secs(5);
 
@@ -57,7 +59,11 @@ struct Running {
 
 impl Deliveries {
     /// Starts delivering to every enabled endpoint of `chat`.
-    pub fn start(chat: &Chat, settings: Settings) -> Result<Deliveries, String> {
+    pub fn start(
+        chat: &Chat,
+        settings: Settings,
+        counters: WebhookCounters,
+    ) -> Result<Deliveries, String> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(settings.timeout.min(Duration::from_secs(5)))
@@ -66,7 +72,13 @@ impl Deliveries {
             .build()
             .map_err(|e| format!("webhook HTTP client: {e}"))?;
         let (stop, stopped) = watch::channel(false);
-        let supervisor = tokio::spawn(supervise(chat.webhook_feed(), client, settings, stopped));
+        let supervisor = tokio::spawn(supervise(
+            chat.webhook_feed(),
+            client,
+            settings,
+            counters,
+            stopped,
+        ));
         Ok(Deliveries { stop, supervisor })
     }
 
@@ -89,6 +101,7 @@ async fn supervise(
     feed: WebhookFeed,
     client: reqwest::Client,
     settings: Settings,
+    counters: WebhookCounters,
     mut stopped: watch::Receiver<bool>,
 ) {
     let mut endpoints = feed.endpoints();
@@ -119,6 +132,7 @@ async fn supervise(
                         feed: feed.clone(),
                         client: client.clone(),
                         settings: settings.clone(),
+                        counters: counters.clone(),
                         endpoint,
                         stop: stop_rx,
                         unsaved: HashMap::new(),

@@ -249,6 +249,7 @@ impl TestServer {
             .site_root("target/site")
             .build();
         let server = build(&config, options).await.unwrap();
+        let chat = server.chat.clone();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();
@@ -263,6 +264,7 @@ impl TestServer {
             addr,
             shutdown: Some(tx),
             handle,
+            chat,
             _dir,
         }
     }

@@ -29,6 +29,8 @@ pub struct TestServer {
     pub addr: SocketAddr,
     shutdown: Option<oneshot::Sender<()>>,
     pub handle: JoinHandle<()>,
+    /// The server's chat service (tests pause its writes).
+    pub chat: std::sync::Arc<teahouse_domain::Chat>,
     _dir: tempfile::TempDir,
 }
 
@@ -46,6 +48,7 @@ impl TestServer {
             .site_root("target/site")
             .build();
         let server = build(&config, options).await.unwrap();
+        let chat = server.chat.clone();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();
@@ -60,7 +63,15 @@ impl TestServer {
             addr,
             shutdown: Some(tx),
             handle,
+            chat,
             _dir: dir,
+        }
+    }
+
+    /// Starts the drain (like SIGTERM) without waiting for it.
+    pub fn begin_stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
         }
     }
 
@@ -104,6 +115,7 @@ impl TestServer {
     }
 }
 
+#[derive(Clone)]
 pub struct Client {
     pub http: reqwest::Client,
     pub jar: std::sync::Arc<reqwest::cookie::Jar>,

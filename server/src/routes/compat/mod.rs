@@ -122,6 +122,11 @@ async fn upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
+    // Before the identity: a hand-off token is spent when redeemed. A
+    // draining node opens no new sockets; the client retries (another node).
+    if app.drain.is_draining() {
+        return AppError::new(ErrorCode::ServerDraining).into_response();
+    }
     let query = query.map(|Query(q)| q).unwrap_or_default();
     let ws = ws
         .max_message_size(MAX_CLIENT_FRAME)
@@ -488,6 +493,14 @@ async fn serve(mut socket: WebSocket, sub: Subscription, mut conn: SeedConn) {
         }
         Stop::Kicked(KickReason::SessionEnded) => {
             close(&mut socket, close_code::SESSION_ENDED, "session ended").await
+        }
+        Stop::Kicked(KickReason::Draining) => {
+            close(
+                &mut socket,
+                close_code::SERVER_DRAINING,
+                "server_draining: reconnect",
+            )
+            .await
         }
         Stop::Silent => {
             close(
