@@ -121,6 +121,13 @@ pub(crate) fn store(conn: &Connection, sends: &[Send<'_>]) -> Result<Vec<Result<
         "INSERT OR IGNORE INTO mentions (user_id, room_id, seq) VALUES (?1, ?2, ?3)",
     )?;
     let mut outcomes: Vec<Option<Result<Sent>>> = Vec::with_capacity(sends.len());
+    // The batch's rows of the search index, written last in ascending
+    // rowid order: FTS5 writes its pending rows out as a new segment
+    // whenever a rowid is lower than the one before, and a conversation's
+    // newer messages have lower rowids (see `search_rowid`). Written in
+    // batch order, a batch of 30 messages to one room made 30 segments;
+    // sorted, it makes one.
+    let mut indexed: Vec<(i64, &str)> = Vec::new();
     for (i, (sender, msg)) in sends.iter().enumerate() {
         let outcome = match (repeat_of[i], &mut verdicts[i]) {
             (Some(first), _) => repeat(&outcomes[first]),
@@ -165,7 +172,7 @@ pub(crate) fn store(conn: &Connection, sends: &[Send<'_>]) -> Result<Vec<Result<
                     media::attach(conn, &m.id, msg.conversation_id, seq)?;
                 }
                 if let MessageContent::Text(text) = &msg.content {
-                    index.execute(params![search_rowid(msg.conversation_id, seq), text])?;
+                    indexed.push((search_rowid(msg.conversation_id, seq), text));
                 }
                 for user in msg.mentions.iter().filter(|u| **u != sender.id) {
                     mention.execute(params![user, msg.conversation_id, seq])?;
@@ -183,6 +190,10 @@ pub(crate) fn store(conn: &Connection, sends: &[Send<'_>]) -> Result<Vec<Result<
             }
         };
         outcomes.push(outcome);
+    }
+    indexed.sort_unstable_by_key(|(rowid, _)| *rowid);
+    for (rowid, text) in indexed {
+        index.execute(params![rowid, text])?;
     }
     Ok(outcomes
         .into_iter()
