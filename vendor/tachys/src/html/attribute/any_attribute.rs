@@ -21,7 +21,7 @@ pub struct AnyAttribute {
     #[cfg(feature = "hydrate")]
     hydrate_from_server:
         fn(Erased, crate::renderer::types::Element) -> AnyAttributeState,
-    #[cfg(feature = "hydrate")]
+    #[cfg(all(feature = "hydrate", feature = "template_hydration"))]
     hydrate_from_template:
         fn(Erased, crate::renderer::types::Element) -> AnyAttributeState,
     #[cfg(feature = "ssr")]
@@ -111,7 +111,7 @@ where
             }
         }
 
-        #[cfg(feature = "hydrate")]
+        #[cfg(all(feature = "hydrate", feature = "template_hydration"))]
         fn hydrate_from_template<T: Attribute + 'static>(
             value: Erased,
             el: crate::renderer::types::Element,
@@ -167,7 +167,7 @@ where
             rebuild: rebuild::<T::CloneableOwned>,
             #[cfg(feature = "hydrate")]
             hydrate_from_server: hydrate_from_server::<T::CloneableOwned>,
-            #[cfg(feature = "hydrate")]
+            #[cfg(all(feature = "hydrate", feature = "template_hydration"))]
             hydrate_from_template: hydrate_from_template::<T::CloneableOwned>,
             #[cfg(feature = "ssr")]
             resolve: resolve::<T::CloneableOwned>,
@@ -224,11 +224,23 @@ impl Attribute for AnyAttribute {
         self,
         el: &crate::renderer::types::Element,
     ) -> Self::State {
-        #[cfg(feature = "hydrate")]
+        #[cfg(all(feature = "hydrate", feature = "template_hydration"))]
         if FROM_SERVER {
             (self.hydrate_from_server)(self.value, el.clone())
         } else {
             (self.hydrate_from_template)(self.value, el.clone())
+        }
+        // Patched (see PATCHED.md): like `AnyView`, which cannot be hydrated
+        // from inside a `ViewTemplate` either, keep no template-hydration
+        // code per erased attribute type unless asked for.
+        #[cfg(all(feature = "hydrate", not(feature = "template_hydration")))]
+        if FROM_SERVER {
+            (self.hydrate_from_server)(self.value, el.clone())
+        } else {
+            panic!(
+                "hydrating AnyAttribute from inside a ViewTemplate needs the \
+                 `template_hydration` feature of the patched tachys."
+            );
         }
         #[cfg(not(feature = "hydrate"))]
         {
