@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::pool::PoolConnection;
+use sqlx::sqlite::SqliteTransactionManager;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::TransactionManager;
 use sqlx::{Sqlite, SqliteConnection, SqlitePool};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
@@ -83,7 +85,16 @@ impl Db {
     /// The sqlx writer connection, once it is this caller's write turn.
     pub(crate) async fn writer(&self) -> Result<WriteConn> {
         let turn = self.turn.clone().lock_owned().await;
-        let conn = self.write.acquire().await?;
+        let mut conn = self.write.acquire().await?;
+        // A caller dropped inside a transaction (its request cancelled when
+        // the client went away, e.g. during the commit) can leave the
+        // connection in it; then every later write failed with "begin_with
+        // at non-zero transaction depth" (seen in the e2e suite after a
+        // closed tab). Whoever held the turn is gone: roll it back.
+        if SqliteTransactionManager::get_transaction_depth(&conn) > 0 {
+            tracing::warn!("the write connection was left in a transaction: rolling it back");
+            SqliteTransactionManager::rollback(&mut conn).await?;
+        }
         Ok(WriteConn { conn, _turn: turn })
     }
 
