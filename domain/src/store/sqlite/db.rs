@@ -177,3 +177,27 @@ impl DerefMut for WriteConn {
         &mut self.conn
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use sqlx::Connection;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_transaction_left_open_by_a_vanished_caller_does_not_block_later_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let db = Db::open(&url).await.unwrap();
+        {
+            // A caller that never finished its transaction (its future was
+            // dropped in a way that left no rollback behind).
+            let mut w = db.writer().await.unwrap();
+            let tx = w.begin_with("BEGIN IMMEDIATE").await.unwrap();
+            std::mem::forget(tx);
+        }
+        let mut w = db.writer().await.unwrap();
+        let tx = w.begin_with("BEGIN IMMEDIATE").await.unwrap();
+        tx.commit().await.unwrap();
+    }
+}
