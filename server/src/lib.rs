@@ -244,13 +244,19 @@ pub async fn build(config: &Config, leptos_options: LeptosOptions) -> Result<Ser
             security_headers,
             security::headers::set_security_headers,
         ))
-        .layer(TraceLayer::new_for_http())
-        // Outermost: every answer is counted by its final status.
-        .layer(middleware::from_fn_with_state(
+        .layer(TraceLayer::new_for_http());
+    // Outermost: every answer is counted by its final status; only with
+    // `--metrics` (a middleware on every request costs even when its
+    // counters do nothing).
+    let router = if config.metrics {
+        router.layer(middleware::from_fn_with_state(
             metrics.server.clone(),
             metrics::count_responses,
         ))
-        .with_state(state);
+    } else {
+        router
+    }
+    .with_state(state);
     Ok(Server {
         router,
         chat,
