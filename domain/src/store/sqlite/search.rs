@@ -49,6 +49,14 @@ fn match_expression(query: &SearchQuery) -> String {
         .join(" AND ")
 }
 
+/// ` AND e.body LIKE ?N ESCAPE '\'` for each term, numbered from `first`
+/// (bound with [`like_pattern`]).
+fn like_clauses(query: &SearchQuery, first: usize) -> String {
+    (0..query.terms.len())
+        .map(|i| format!(" AND e.body LIKE ?{} ESCAPE '\\'", i + first))
+        .collect()
+}
+
 /// A LIKE pattern matching `term` anywhere (escape character `\`).
 fn like_pattern(term: &str) -> String {
     let mut p = String::with_capacity(term.len() + 2);
@@ -131,9 +139,7 @@ async fn indexed_in(
     query: &SearchQuery,
     limit: u32,
 ) -> Result<Vec<ConversationEvent>> {
-    let likes: String = (0..query.terms.len())
-        .map(|i| format!(" AND e.body LIKE ?{} ESCAPE '\\'", i + 5))
-        .collect();
+    let likes = like_clauses(query, 5);
     let (low, high, filter) = match scope {
         // Counted down: the last seq has the lowest rowid.
         IndexScope::One(room) => (
@@ -178,9 +184,7 @@ async fn recent(
     query: &SearchQuery,
     limit: u32,
 ) -> Result<Vec<ConversationEvent>> {
-    let likes: String = (0..query.terms.len())
-        .map(|i| format!(" AND e.body LIKE ?{} ESCAPE '\\'", i + 4))
-        .collect();
+    let likes = like_clauses(query, 4);
     let (sql, window) = match scope {
         Some(_) => (
             format!(
